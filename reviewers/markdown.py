@@ -1,0 +1,38 @@
+"""Reviewers written as markdown prompt files in the repository (``[[review_agents]]`` in the config).
+
+Each entry becomes one reviewer of this kind: the prompt file is its instructions, run by a model.
+Without a model they are skipped with the reason; their triggers still route (``reviewkit explain``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from reviewkit import Finding, ReviewContext, Reviewer, Skip, hookimpl
+from reviewkit.config import AgentSpec, Config
+
+
+class PromptReviewer(Reviewer):
+    """A reviewer whose instructions are a markdown file; ``spec`` is its ``[[review_agents]]`` entry."""
+
+    needs_model = True
+
+    def __init__(self, spec: AgentSpec) -> None:
+        self.spec = spec
+        # Instance attributes shadow the class-level defaults a code-defined reviewer would set.
+        self.name = spec.name  # type: ignore[misc]
+        self.description = spec.description or f"prompt reviewer from {spec.prompt_file}"  # type: ignore[misc]
+        self.blocking = spec.blocking  # type: ignore[misc]
+        self.trigger = list(spec.trigger.specs)  # type: ignore[misc]
+
+    def review(self, context: ReviewContext) -> Iterable[Finding]:
+        run_prompt = getattr(context.model, "run_prompt_reviewer", None)
+        if run_prompt is None:
+            raise Skip("the model provider cannot run prompt reviewers in this build")
+        return list(run_prompt(context, self.spec))
+
+
+@hookimpl
+def register_reviewers(register: Callable[[Reviewer], None], config: Config) -> None:
+    for spec in config.review_agents:
+        register(PromptReviewer(spec))

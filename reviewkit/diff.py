@@ -1,0 +1,455 @@
+"""The change under review: parsed from a git range or a patch file. The only module that sees unidiff.
+
+unidiff is trusted only as far as it can be checked: its known faults (quoted paths returned still
+quoted, garbage parsed to zero files, hunk line counts) are guarded here, and a diff git produced is
+cross-checked against ``git diff --numstat`` so that a mis-parsed diff is refused rather than reviewed.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import subprocess
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import unidiff
+
+from reviewkit.errors import InputError
+from reviewkit.git import SAFE_CONFIG, git_env, resolve_rev, run_git
+
+# Options shared by the diff and its numstat cross-check, so both describe the same change.
+_DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "--no-relative", "-M", "-C")
+_SYMLINK_MODE = "120000"
+
+
+class FileStatus(enum.StrEnum):
+    ADDED = "added"
+    DELETED = "deleted"
+    MODIFIED = "modified"
+    RENAMED = "renamed"
+    COPIED = "copied"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of a hunk: ``kind`` is ``+`` (added), ``-`` (deleted) or `` `` (context)."""
+
+    kind: str
+    text: str
+    old_number: int | None
+    new_number: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AddedLine:
+    """A line the change adds, at its number in the head revision."""
+
+    path: str
+    number: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hunk:
+    old_start: int
+    old_count: int
+    new_start: int
+    new_count: int
+    section: str
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileChange:
+    """One file the change touches. ``path`` is the head path (the old path for a deleted file)."""
+
+    path: str
+    old_path: str | None
+    status: FileStatus
+    hunks: tuple[Hunk, ...] = ()
+    binary: bool = False
+    old_mode: str | None = None
+    new_mode: str | None = None
+    added: int = 0
+    deleted: int = 0
+
+    @property
+    def is_symlink(self) -> bool:
+        return _SYMLINK_MODE in (self.old_mode, self.new_mode)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Both sides' paths (a rename matches a trigger by either)."""
+        if self.old_path and self.old_path != self.path:
+            return (self.path, self.old_path)
+        return (self.path,)
+
+    def added_lines(self) -> Iterator[AddedLine]:
+        if self.status is FileStatus.DELETED:
+            return
+        for hunk in self.hunks:
+            for line in hunk.lines:
+                if line.kind == "+" and line.new_number is not None:
+                    yield AddedLine(self.path, line.new_number, line.text)
+
+    def added_line_numbers(self) -> frozenset[int]:
+        return frozenset(line.number for line in self.added_lines())
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "old_path": self.old_path,
+            "status": self.status.value,
+            "added": self.added,
+            "deleted": self.deleted,
+            "binary": self.binary,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Change:
+    """The whole change: the files it touches and the revisions it lies between.
+
+    ``base`` and ``head`` are commit ids for a git range; for a patch file they are None and
+    ``source`` names the file.
+    """
+
+    files: tuple[FileChange, ...]
+    base: str | None = None
+    head: str | None = None
+    source: str = ""
+    _by_path: dict[str, FileChange] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_path.update((f.path, f) for f in self.files)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(f.path for f in self.files)
+
+    def file(self, path: str) -> FileChange | None:
+        return self._by_path.get(path)
+
+    def added_lines(self, paths: Iterable[str] | None = None) -> Iterator[AddedLine]:
+        """Every added line, file by file; only in ``paths`` when given."""
+        wanted = None if paths is None else set(paths)
+        for file in self.files:
+            if wanted is None or file.path in wanted:
+                yield from file.added_lines()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.files
+
+
+# --- from git ------------------------------------------------------------------------------------------
+
+
+def from_git(repo: Path, base: str, head: str) -> Change:
+    """The change from ``base`` to ``head`` in ``repo``, cross-checked against git's own counts."""
+    base_sha, head_sha = resolve_rev(repo, base), resolve_rev(repo, head)
+    range_args = [*_DIFF_OPTIONS, "--src-prefix=a/", "--dst-prefix=b/", base_sha, head_sha, "--"]
+    text = run_git(repo, ["diff", *range_args]).decode("utf-8", "replace")
+    files = parse_patch_text(text, source=f"git diff {base}..{head}")
+    counts = _numstat(run_git(repo, ["diff", "--numstat", "-z", *_DIFF_OPTIONS, base_sha, head_sha, "--"]))
+    files = _apply_numstat(files, counts, source=f"{base}..{head}")
+    return Change(files=files, base=base_sha, head=head_sha, source=f"{base}..{head}")
+
+
+def default_base(repo: Path, head: str) -> str:
+    """The merge-base of ``head`` with the upstream branch, as a pull request would see it.
+
+    Falls back to the remote's default branch, then a local main/master/trunk; names what was tried
+    when none exists.
+    """
+    candidates = ["@{upstream}", "refs/remotes/origin/HEAD", "main", "master", "trunk", "origin/main"]
+    for candidate in candidates:
+        out = run_git(repo, ["rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"], check=False)
+        if not out.strip():
+            continue
+        merge_base = run_git(repo, ["merge-base", out.decode().strip(), head], check=False).decode().strip()
+        if merge_base:
+            return merge_base
+    raise InputError(
+        f"cannot find a base to review {head} against in {repo}: no upstream branch, origin/HEAD, "
+        "main, master or trunk; pass --base REV"
+    )
+
+
+def _numstat(raw: bytes) -> dict[str, tuple[int | None, int | None]]:
+    """``git diff --numstat -z`` as {head path: (added, deleted)}, None for binary counts."""
+    counts: dict[str, tuple[int | None, int | None]] = {}
+    fields = raw.decode("utf-8", "replace").split("\0")
+    i = 0
+    while i < len(fields) and fields[i]:
+        added, deleted, path = fields[i].split("\t", 2)
+        if path == "":  # a rename or copy: old and new path follow as their own fields
+            path = fields[i + 2]
+            i += 3
+        else:
+            i += 1
+        counts[path] = (None if added == "-" else int(added), None if deleted == "-" else int(deleted))
+    return counts
+
+
+def _apply_numstat(
+    files: tuple[FileChange, ...], counts: dict[str, tuple[int | None, int | None]], *, source: str
+) -> tuple[FileChange, ...]:
+    checked = []
+    for file in files:
+        if file.path not in counts:
+            if file.added == 0 and file.deleted == 0:  # git's numstat omits some mode-only entries
+                checked.append(file)
+                continue
+            raise InputError(f"diff of {source} parsed wrong: {file.path!r} is not in git's numstat; refusing")
+        added, deleted = counts.pop(file.path)
+        if added is None or deleted is None:
+            checked.append(_replace_counts(file, 0, 0, binary=True))
+            continue
+        if (added, deleted) != (file.added, file.deleted):
+            raise InputError(
+                f"diff of {source} parsed wrong for {file.path!r}: git counts +{added} -{deleted}, "
+                f"parsed +{file.added} -{file.deleted}; refusing to review a misread diff"
+            )
+        checked.append(file)
+    if counts:
+        missing = ", ".join(sorted(counts)[:3])
+        raise InputError(f"diff of {source} parsed wrong: git lists {missing} but the parse lost them; refusing")
+    return tuple(checked)
+
+
+def _replace_counts(file: FileChange, added: int, deleted: int, *, binary: bool) -> FileChange:
+    return FileChange(
+        path=file.path,
+        old_path=file.old_path,
+        status=file.status,
+        hunks=() if binary else file.hunks,
+        binary=binary,
+        old_mode=file.old_mode,
+        new_mode=file.new_mode,
+        added=added,
+        deleted=deleted,
+    )
+
+
+# --- from a patch ----------------------------------------------------------------------------------------
+
+
+def from_patch_file(path: str | Path, *, repo: Path | None = None) -> Change:
+    """The change a patch file (``-`` for stdin) describes; malformed input is an InputError with its line."""
+    name = "stdin" if str(path) == "-" else str(path)
+    try:
+        if str(path) == "-":
+            import sys
+
+            data = sys.stdin.buffer.read()
+        else:
+            data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read diff {name}: {exc.strerror}") from exc
+    text = data.decode("utf-8", "replace")
+    files = parse_patch_text(text, source=name)
+    files = _cross_check_with_git_apply(data, files, name)
+    return Change(files=files, source=name)
+
+
+def parse_patch_text(text: str, *, source: str) -> tuple[FileChange, ...]:
+    """Parse unified-diff text (git or plain) into FileChanges; raises InputError with a line number."""
+    if not text.strip():
+        return ()
+    lines = _CountingLines(text)
+    try:
+        patch = unidiff.PatchSet(lines)
+    except unidiff.UnidiffParseError as exc:
+        raise InputError(f"{source}: line {lines.number}: malformed diff: {exc}".rstrip()) from exc
+    if not patch:
+        first = next((i for i, line in enumerate(text.splitlines(), 1) if line.strip()), 1)
+        raise InputError(f"{source}: line {first}: not a diff (no 'diff --git' or '---'/'+++' file headers)")
+    return tuple(_convert_file(patched, source) for patched in patch)
+
+
+class _CountingLines:
+    """Feeds unidiff line by line and remembers where it was, so a parse error can name its line.
+
+    Lines are split on ``\\n`` only, as git splits them: ``str.splitlines`` would also split on
+    ``\\r``, form feeds and Unicode separators inside a line's content and so misnumber the hunk.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self.number = 0
+
+    def __iter__(self) -> Iterator[str]:
+        start = 0
+        text = self._text
+        while start < len(text):
+            end = text.find("\n", start)
+            end = len(text) if end < 0 else end + 1
+            self.number += 1
+            yield text[start:end]
+            start = end
+
+
+def _convert_file(patched: unidiff.PatchedFile, source: str) -> FileChange:
+    info = [str(line).rstrip("\n") for line in (patched.patch_info or [])]
+    old_name = _path_from(patched.source_file)
+    new_name = _path_from(patched.target_file)
+    header_old, header_new = _header_paths(info)
+    old_name = _info_value(info, "rename from ") or _info_value(info, "copy from ") or old_name or header_old
+    new_name = _info_value(info, "rename to ") or _info_value(info, "copy to ") or new_name or header_new
+    status = _status(info, old_name, new_name)
+    path = old_name if status is FileStatus.DELETED else new_name
+    if not path:
+        raise InputError(f"{source}: line {patched.diff_line_no or 1}: a file entry without a path")
+    hunks = tuple(_convert_hunk(hunk, path, source) for hunk in patched)
+    return FileChange(
+        path=path,
+        old_path=None if status is FileStatus.ADDED else old_name,
+        status=status,
+        hunks=hunks,
+        binary=bool(patched.is_binary_file),
+        old_mode=patched.source_mode,
+        new_mode=patched.target_mode,
+        added=sum(1 for h in hunks for line in h.lines if line.kind == "+"),
+        deleted=sum(1 for h in hunks for line in h.lines if line.kind == "-"),
+    )
+
+
+def _status(info: list[str], old_name: str | None, new_name: str | None) -> FileStatus:
+    if any(line.startswith("new file mode") for line in info) or old_name is None:
+        return FileStatus.ADDED
+    if any(line.startswith("deleted file mode") for line in info) or new_name is None:
+        return FileStatus.DELETED
+    if any(line.startswith("copy from ") for line in info):
+        return FileStatus.COPIED
+    if any(line.startswith("rename from ") for line in info) or old_name != new_name:
+        return FileStatus.RENAMED
+    return FileStatus.MODIFIED
+
+
+def _convert_hunk(hunk: unidiff.Hunk, path: str, source: str) -> Hunk:
+    lines = []
+    old_seen = new_seen = 0
+    for line in hunk:
+        kind = line.line_type
+        if kind not in ("+", "-", " "):
+            continue  # "\ No newline at end of file" markers and trailing blank separators
+        old_seen += kind != "+"
+        new_seen += kind != "-"
+        lines.append(
+            Line(kind, _strip_eol(line.value), line.source_line_no, line.target_line_no)
+        )
+    # unidiff has in some versions dropped lines past a short header silently; count for ourselves.
+    if (old_seen, new_seen) != (hunk.source_length, hunk.target_length):
+        raise InputError(
+            f"{source}: hunk @@ -{hunk.source_start},{hunk.source_length} +{hunk.target_start},"
+            f"{hunk.target_length} @@ in {path} has {old_seen} old and {new_seen} new lines"
+        )
+    return Hunk(
+        old_start=hunk.source_start,
+        old_count=hunk.source_length,
+        new_start=hunk.target_start,
+        new_count=hunk.target_length,
+        section=hunk.section_header or "",
+        lines=tuple(lines),
+    )
+
+
+def _strip_eol(value: str) -> str:
+    if value.endswith("\n"):
+        value = value[:-1]
+    if value.endswith("\r"):
+        value = value[:-1]
+    return value
+
+
+_PREFIX = re.compile(r"^[abciow12]/")
+
+
+def _path_from(name: str | None) -> str | None:
+    """A header's file name as a plain repository path: unquoted, without a/ b/, None for /dev/null."""
+    if not name or name == "/dev/null":
+        return None
+    name = unquote_c_path(name)
+    return _PREFIX.sub("", name, count=1) if _PREFIX.match(name) else name
+
+
+def _info_value(info: list[str], prefix: str) -> str | None:
+    for line in info:
+        if line.startswith(prefix):
+            return unquote_c_path(line[len(prefix):])
+    return None
+
+
+def _header_paths(info: list[str]) -> tuple[str | None, str | None]:
+    """Paths from ``diff --git a/P b/P`` when there are no ---/+++ lines (binary, mode-only, pure rename)."""
+    header = next((line for line in info if line.startswith("diff --git ")), None)
+    if header is None:
+        return None, None
+    rest = header[len("diff --git "):]
+    if rest.startswith('"'):
+        match = re.match(r'("(?:[^"\\]|\\.)*")\s+(.*)$', rest)
+        if match:
+            return _path_from(match.group(1)), _path_from(match.group(2))
+    half = (len(rest) - 5) // 2
+    if half > 0 and rest == f"a/{rest[2:2 + half]} b/{rest[2:2 + half]}":
+        return rest[2:2 + half], rest[2:2 + half]
+    parts = rest.rsplit(" b/", 1)
+    if len(parts) == 2:
+        return _path_from(parts[0]), parts[1]
+    return None, None
+
+
+_C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+
+
+def unquote_c_path(name: str) -> str:
+    """Undo git's C-style quoting (``"caf\\303\\251.txt"`` -> ``café.txt``); plain names pass through."""
+    if len(name) < 2 or not (name.startswith('"') and name.endswith('"')):
+        return name
+    body, out, i = name[1:-1], bytearray(), 0
+    while i < len(body):
+        char = body[i]
+        if char != "\\" or i + 1 == len(body):
+            out += char.encode("utf-8")
+            i += 1
+        elif body[i + 1] in _C_ESCAPES:
+            out.append(_C_ESCAPES[body[i + 1]])
+            i += 2
+        elif body[i + 1 : i + 4].isdigit() and len(body[i + 1 : i + 4]) == 3:
+            out.append(int(body[i + 1 : i + 4], 8) & 0xFF)
+            i += 4
+        else:
+            out += body[i + 1].encode("utf-8")
+            i += 2
+    return out.decode("utf-8", "replace")
+
+
+def _cross_check_with_git_apply(data: bytes, files: tuple[FileChange, ...], name: str) -> tuple[FileChange, ...]:
+    """Compare the parse with git's own patch parser (``git apply --numstat``), where git exists.
+
+    Plain (non-git) patches without a/ b/ prefixes are counted with ``-p0`` by git; if git cannot
+    read the patch at all the parse stands on its own checks.
+    """
+    try:
+        proc = subprocess.run(
+            ["git", *SAFE_CONFIG, "apply", "--numstat", "-z", "--allow-empty", "-"],
+            input=data,
+            capture_output=True,
+            env=git_env(),
+            cwd="/",
+            check=False,
+        )
+    except FileNotFoundError:
+        return files
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        if message and "corrupt patch" in message[-1]:
+            raise InputError(f"{name}: malformed diff ({message[-1].removeprefix('error: ')})")
+        return files
+    counts = _numstat(proc.stdout)
+    if set(counts) != {f.path for f in files}:
+        return files  # git strips plain patches' paths differently (-p1); the parse's own checks stand
+    return _apply_numstat(files, counts, source=name)

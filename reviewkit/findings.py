@@ -1,0 +1,117 @@
+"""What a reviewer reports: one Finding per problem, citing a path, a line and the code itself."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from typing import Any
+
+
+class Severity(enum.StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse: critical 4 ... info 0."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+
+
+class Side(enum.StrEnum):
+    """Which revision a finding cites. Almost always the head; a deleted test can only cite the base."""
+
+    HEAD = "head"
+    BASE = "base"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """One problem a reviewer found.
+
+    :param rule: stable id, ``<reviewer>/<rule>``, e.g. ``security/yaml-load``.
+    :param severity: a :class:`Severity` or its string value.
+    :param path: repository-relative path in the reviewed revision.
+    :param line: 1-based line the finding is about.
+    :param message: what is wrong and how to fix it.
+    :param evidence: the code quoted from the cited lines; findings whose evidence does not match
+        the file are dropped by the pipeline. A run of four or more ``*`` stands for redacted text.
+    :param end_line: last line of a multi-line finding.
+    :param fixed: True when the reviewer's fix for it has been merged.
+    :param confidence: 0..1, how sure the reviewer is.
+    :param cwe: e.g. ``CWE-502``.
+    :param side: ``head`` (default) or ``base`` for code that the change deleted.
+    """
+
+    rule: str
+    severity: Severity
+    path: str
+    line: int
+    message: str
+    evidence: str
+    end_line: int | None = None
+    fixed: bool = False
+    confidence: float | None = None
+    cwe: str | None = None
+    side: Side = Side.HEAD
+
+    def __post_init__(self) -> None:
+        # Accept plain strings from plugin authors; keep the enums inside.
+        object.__setattr__(self, "severity", Severity(self.severity))
+        object.__setattr__(self, "side", Side(self.side))
+
+    @property
+    def last_line(self) -> int:
+        return self.end_line if self.end_line is not None else self.line
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Identity across rounds: the same rule on the same code at the same path."""
+        return (self.rule, self.path, " ".join(self.evidence.split()))
+
+    def with_fixed(self, fixed: bool = True) -> Finding:
+        return replace(self, fixed=fixed)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "path": self.path,
+            "line": self.line,
+            "end_line": self.last_line,
+            "message": self.message,
+            "evidence": self.evidence,
+            "fixed": self.fixed,
+            "confidence": self.confidence,
+            "cwe": self.cwe,
+        }
+        if self.side is not Side.HEAD:
+            data["side"] = self.side.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            rule=data["rule"],
+            severity=Severity(data["severity"]),
+            path=data["path"],
+            line=data["line"],
+            end_line=data.get("end_line"),
+            message=data["message"],
+            evidence=data["evidence"],
+            fixed=data.get("fixed", False),
+            confidence=data.get("confidence"),
+            cwe=data.get("cwe"),
+            side=Side(data.get("side", "head")),
+        )

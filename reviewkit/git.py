@@ -1,0 +1,129 @@
+"""Running git: always with hooks and fsmonitor off, no pager, no external diff, no colour.
+
+Repositories under review are untrusted: a checked-in ``core.hooksPath`` or fsmonitor command must never run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from reviewkit.errors import InputError
+
+SAFE_CONFIG = (
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "core.fsmonitor=false",
+    "-c", "core.quotePath=false",
+    "-c", "diff.noprefix=false",
+    "-c", "diff.mnemonicPrefix=false",
+    "-c", "diff.external=",
+    "-c", "color.ui=never",
+    "-c", "protocol.file.allow=user",
+)  # fmt: skip
+
+
+def git_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat", PAGER="cat", LC_ALL="C", GIT_OPTIONAL_LOCKS="0")
+    for key in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_EXTERNAL_DIFF"):
+        env.pop(key, None)
+    return env
+
+
+def run_git(repo: Path, args: Sequence[str], *, check: bool = True, input: bytes | None = None) -> bytes:
+    """Run ``git args`` in ``repo`` and return stdout; a failure is an InputError quoting git's message."""
+    try:
+        proc = subprocess.run(
+            ["git", *SAFE_CONFIG, *args],
+            cwd=repo,
+            input=input,
+            capture_output=True,
+            env=git_env(),
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise InputError("git is not installed or not on PATH; install git or pass --diff FILE") from exc
+    if check and proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = message[-1] if message else f"exit code {proc.returncode}"
+        raise InputError(f"git {' '.join(args[:3])} failed in {repo}: {detail}")
+    return proc.stdout
+
+
+def git_text(repo: Path, args: Sequence[str], *, check: bool = True) -> str:
+    return run_git(repo, args, check=check).decode("utf-8", "replace").strip()
+
+
+def find_repo_root(start: Path) -> Path | None:
+    """The top of the work tree containing ``start``, or None outside a repository."""
+    if not start.is_dir():
+        return None
+    out = run_git(start, ["rev-parse", "--show-toplevel"], check=False).decode("utf-8", "replace").strip()
+    return Path(out) if out else None
+
+
+def resolve_rev(repo: Path, rev: str) -> str:
+    """The full commit id of ``rev``; an unknown revision is an InputError naming it."""
+    if rev.startswith("-"):
+        raise InputError(f"revision {rev!r} is not valid: revisions may not start with '-'")
+    out = run_git(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], check=False)
+    sha = out.decode().strip()
+    if not sha:
+        raise InputError(f"unknown revision {rev!r} in {repo}; check --base/--head")
+    return sha
+
+
+class BlobReader:
+    """Reads files at one commit through one long-lived ``git cat-file --batch`` process.
+
+    One process serves thousands of reads (a subprocess per file would cost seconds on a large diff);
+    a lock keeps concurrent reviewers from interleaving requests.
+    """
+
+    def __init__(self, repo: Path, commit: str) -> None:
+        self._repo = repo
+        self._commit = commit
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def read(self, path: str) -> bytes | None:
+        """The file's bytes at the commit, or None when it does not exist there (or is not a file)."""
+        if "\n" in path:
+            return None
+        with self._lock:
+            proc = self._process()
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(f"{self._commit}:{path}\n".encode())
+            proc.stdin.flush()
+            header = proc.stdout.readline().decode("utf-8", "replace").split()
+            if len(header) != 3:
+                return None
+            size = int(header[2])
+            data = proc.stdout.read(size)
+            proc.stdout.read(1)  # the newline after every object
+            return data if header[1] == "blob" else None
+
+    def _process(self) -> subprocess.Popen[bytes]:
+        if self._proc is None or self._proc.poll() is not None:
+            self._proc = subprocess.Popen(
+                ["git", *SAFE_CONFIG, "cat-file", "--batch"],
+                cwd=self._repo,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=git_env(),
+            )
+        return self._proc
+
+    def close(self) -> None:
+        with self._lock:
+            if self._proc is not None:
+                if self._proc.stdin is not None:
+                    self._proc.stdin.close()
+                self._proc.wait()
+                if self._proc.stdout is not None:
+                    self._proc.stdout.close()
+                self._proc = None

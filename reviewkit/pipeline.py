@@ -1,0 +1,402 @@
+"""One review run, stage by stage: change -> router -> scheduler -> verdicts -> policy -> report.
+
+Each stage lives in its own module; this one only wires them together and owns no review logic.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from reviewkit import diff as diffs
+from reviewkit.config import Config, load_config
+from reviewkit.errors import ConfigError, InputError
+from reviewkit.findings import Finding, Side
+from reviewkit.git import find_repo_root
+from reviewkit.plugins import Plugins, RegisteredReviewer, load_plugins
+from reviewkit.policy import Decision, decide
+from reviewkit.report import Report, Skipped
+from reviewkit.reviewer import ReviewContext
+from reviewkit.scheduler import Job, Outcome, run_jobs
+from reviewkit.sources import GitSnapshot, PatchSnapshot, Snapshot, WorkTreeSnapshot
+from reviewkit.triggers import Firing, TriggerSet, parse_triggers
+from reviewkit.verdict import (
+    Fix,
+    Status,
+    Verdict,
+    decide_status,
+    error_verdict,
+    evidence_matches,
+)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReviewRequest:
+    """What the user asked for, from the command line or the GitHub entry point."""
+
+    repo: Path | None = None
+    base: str | None = None
+    head: str | None = None
+    diff_file: str | None = None
+    labels: tuple[str, ...] = ()
+    goal: str | None = None
+    config_path: Path | None = None
+    reviewers: tuple[str, ...] = ()
+    offline: bool = False
+    apply: bool = False
+    rounds: int = 1
+    blocked_plugins: tuple[str, ...] = ()
+    config: Config | None = None  # preloaded (``reviewkit github`` reads it from the base revision)
+
+
+@dataclass(kw_only=True)
+class RunContext:
+    """Everything a run shares: passed to ``review_finished`` observers as ``context``."""
+
+    request: ReviewRequest
+    config: Config
+    change: diffs.Change
+    repo: Path | None
+    head: Snapshot
+    base: Snapshot
+    plugins: Plugins
+    goal: str | None
+    model: Any = None
+    model_unavailable: str = ""
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Selected:
+    """A reviewer chosen for this run, with its effective settings and whether it fired."""
+
+    registered: RegisteredReviewer
+    name: str
+    blocking: bool
+    triggers: TriggerSet
+    firing: Firing
+
+
+# --- preparing a run -------------------------------------------------------------------------------------
+
+
+def prepare(request: ReviewRequest) -> RunContext:
+    """Resolve the repository, configuration, change, plugins and model for a run."""
+    repo = _repo_for(request)
+    config = request.config or load_config(repo, request.config_path)
+    change, head, base = _load_change(request, repo)
+    plugins = load_plugins(config, blocked=request.blocked_plugins)
+    goal = request.goal if request.goal is not None else _goal_from_config(config, repo)
+    model, unavailable = _model_for(config, offline=request.offline)
+    return RunContext(
+        request=request,
+        config=config,
+        change=change,
+        repo=repo,
+        head=head,
+        base=base,
+        plugins=plugins,
+        goal=goal,
+        model=model,
+        model_unavailable=unavailable,
+    )
+
+
+def _repo_for(request: ReviewRequest) -> Path | None:
+    start = (request.repo or Path.cwd()).resolve()
+    if request.repo is not None and not start.is_dir():
+        raise InputError(f"--repo {request.repo}: not a directory")
+    root = find_repo_root(start)
+    if root is None and request.diff_file is None:
+        raise InputError(f"{start} is not inside a git repository; run there or pass --diff FILE")
+    return root
+
+
+def _load_change(request: ReviewRequest, repo: Path | None) -> tuple[diffs.Change, Snapshot, Snapshot]:
+    if request.diff_file is not None:
+        if request.base or request.head:
+            raise InputError("--diff reviews a patch; it cannot be combined with --base or --head")
+        change = diffs.from_patch_file(request.diff_file)
+        head: Snapshot = WorkTreeSnapshot(repo) if repo else PatchSnapshot(change, side="head")
+        return change, head, PatchSnapshot(change, side="base")
+    assert repo is not None
+    head_rev = request.head or "HEAD"
+    base_rev = request.base or diffs.default_base(repo, head_rev)
+    change = diffs.from_git(repo, base_rev, head_rev)
+    assert change.head is not None and change.base is not None
+    return change, GitSnapshot(repo, change.head), GitSnapshot(repo, change.base)
+
+
+def _goal_from_config(config: Config, repo: Path | None) -> str | None:
+    if not config.goal_file or repo is None:
+        return None
+    path = repo / config.goal_file
+    if not path.is_file():
+        raise ConfigError(f"{config.path}: key 'code_review.goal_file': {config.goal_file!r} not found")
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def _model_for(config: Config, *, offline: bool) -> tuple[Any, str]:
+    """The model access for reviewers, or None with the reason it is unavailable."""
+    if offline:
+        return None, "needs a model; this run is --offline"
+    if not os.environ.get("ANTHROPIC_API_KEY"):
+        return None, "needs a model; ANTHROPIC_API_KEY is not set"
+    try:
+        from reviewkit import provider  # type: ignore[attr-defined]
+    except ImportError:
+        return None, "needs a model; this build of reviewkit has no model provider"
+    return provider.model_access(config), ""  # pragma: no cover - provided by the provider module
+
+
+# --- routing ---------------------------------------------------------------------------------------------
+
+
+def select_reviewers(run: RunContext) -> list[Selected]:
+    """The reviewers this run considers, in a stable order, each with its trigger evaluated."""
+    config, registered = run.config, run.plugins.reviewers
+    names = list(run.request.reviewers) or _configured_names(config, registered)
+    unknown = [name for name in names if name not in registered]
+    if unknown:
+        known = ", ".join(sorted(registered)) or "none"
+        if run.request.reviewers:
+            raise InputError(f"unknown reviewer {unknown[0]!r} (--reviewer); registered: {known}")
+        raise ConfigError(
+            f"{config.path or 'default configuration'}: key 'code_review.reviewers': unknown reviewer "
+            f"{unknown[0]!r}; registered: {known}"
+        )
+    paths = [f.paths for f in run.change.files]
+    selected = []
+    for name in names:
+        entry = registered[name]
+        settings = config.settings_for(name)
+        triggers = settings.trigger or parse_triggers(entry.reviewer.trigger)
+        blocking = settings.blocking if settings.blocking is not None else entry.reviewer.blocking
+        firing = triggers.evaluate(paths, run.request.labels)
+        selected.append(Selected(registered=entry, name=name, blocking=blocking, triggers=triggers, firing=firing))
+    return selected
+
+
+def _configured_names(config: Config, registered: dict[str, RegisteredReviewer]) -> list[str]:
+    """Built-ins named in ``code_review.reviewers``, then ``[[review_agents]]``, then third-party plugins."""
+    agents = [agent.name for agent in config.review_agents]
+    third_party = [name for name, entry in registered.items() if not entry.builtin]
+    return list(dict.fromkeys([*config.reviewers, *agents, *third_party]))
+
+
+def explain(run: RunContext) -> dict[str, Any]:
+    """``reviewkit explain``: which reviewers fire, by which trigger, on which paths."""
+    selected = select_reviewers(run) if run.config.enabled else []
+    details = [
+        {
+            "reviewer": s.name,
+            "fired": s.firing.fired,
+            "trigger": s.firing.trigger if s.firing.fired else str(s.triggers),
+            "matched_paths": list(s.firing.matched_paths),
+            "reason": s.firing.reason,
+        }
+        for s in selected
+    ]
+    fired = [s.name for s in selected if s.firing.fired]
+    return {"outcome": "request-reviews" if fired else "no-reviews", "reviewers": fired, "details": details}
+
+
+# --- reviewing -------------------------------------------------------------------------------------------
+
+
+def review(request: ReviewRequest, progress: Progress | None = None) -> Report:
+    """Run one review from start to report."""
+    run = prepare(request)
+    try:
+        return review_prepared(run, progress)
+    finally:
+        for snapshot in (run.head, run.base):
+            close = getattr(snapshot, "close", None)
+            if close is not None:
+                close()
+
+
+def review_prepared(run: RunContext, progress: Progress | None = None) -> Report:
+    say = progress or (lambda _message: None)
+    if not run.config.enabled:
+        return _report(run, verdicts=[], skipped=[Skipped(reviewer="*", reason="code_review.enabled is false")])
+    selected = select_reviewers(run)
+    skipped = [Skipped(reviewer=s.name, reason=f"not triggered: {s.firing.reason}") for s in selected if not s.firing.fired]
+    runnable = []
+    for s in selected:
+        if not s.firing.fired:
+            continue
+        if s.registered.reviewer.needs_model and run.model is None:
+            skipped.append(Skipped(reviewer=s.name, reason=run.model_unavailable))
+        else:
+            runnable.append(s)
+    verdicts, dropped = _run_reviewers(run, runnable, say)
+    skipped += [Skipped(reviewer=v.reviewer, reason=v.summary) for v in verdicts if v.status is Status.SKIPPED]
+    report = _report(run, verdicts=verdicts, skipped=skipped, dropped=dropped)
+    _notify_finished(run, report)
+    return report
+
+
+def _run_reviewers(run: RunContext, runnable: Sequence[Selected], say: Progress) -> tuple[list[Verdict], int]:
+    contexts: dict[str, ReviewContext] = {}
+    jobs = [Job(name=s.name, run=_job(run, s, contexts)) for s in runnable]
+    deadline = run.started + run.config.max_session_duration_s
+    concurrency = run.config.max_concurrent if run.config.parallel else 1
+
+    def done(outcome: Outcome) -> None:
+        state = "error" if outcome.error else ("skipped" if outcome.skipped else "done")
+        say(f"{outcome.name}: {state} ({outcome.duration_s:.1f}s)")
+
+    for s in runnable:
+        say(f"{s.name}: started ({s.firing.trigger})")
+    outcomes = run_jobs(
+        jobs,
+        max_concurrent=concurrency,
+        deadline=deadline,
+        job_timeout_s=run.config.reviewer_timeout_s,
+        on_done=done,
+    )
+    verdicts, dropped = [], 0
+    for s in runnable:
+        verdict, lost = _verdict(run, s, outcomes[s.name], contexts.get(s.name))
+        verdicts.append(verdict)
+        dropped += lost
+    return verdicts, dropped
+
+
+def _job(run: RunContext, selected: Selected, contexts: dict[str, ReviewContext]) -> Callable[[float], Any]:
+    def work(deadline: float) -> list[Finding]:
+        context = ReviewContext(
+            reviewer=selected.name,
+            change=run.change,
+            files=_matched_files(run.change, selected.firing),
+            head=run.head,
+            base=run.base,
+            config=run.config,
+            trigger=selected.firing.trigger,
+            options=run.config.settings_for(selected.name).options,
+            labels=run.request.labels,
+            goal=run.goal,
+            repo=run.repo,
+            model=run.model,
+            deadline=deadline,
+        )
+        contexts[selected.name] = context
+        return _collect(selected.registered.reviewer.review(context), selected.name)
+
+    return work
+
+
+def _matched_files(change: diffs.Change, firing: Firing) -> tuple[diffs.FileChange, ...]:
+    if not firing.matched_paths:
+        return change.files
+    wanted = set(firing.matched_paths)
+    return tuple(f for f in change.files if f.path in wanted)
+
+
+def _collect(result: Iterable[Finding] | None, name: str) -> list[Finding]:
+    """Run a reviewer's (possibly lazy) result to the end and check that it is made of Findings."""
+    if result is None:
+        return []
+    if not isinstance(result, Iterable) or isinstance(result, str | bytes | dict):
+        raise TypeError(f"review() returned {type(result).__name__}; expected Findings")
+    findings = list(result)
+    for item in findings:
+        if not isinstance(item, Finding):
+            raise TypeError(f"review() produced {type(item).__name__}; expected reviewkit.Finding")
+        if not item.rule.startswith(f"{name}/"):
+            raise TypeError(f"finding rule {item.rule!r} must start with the reviewer's name, {name + '/'!r}")
+    return findings
+
+
+def _verdict(
+    run: RunContext, selected: Selected, outcome: Outcome, context: ReviewContext | None
+) -> tuple[Verdict, int]:
+    base = Verdict(
+        reviewer=selected.name,
+        status=Status.PASS,
+        blocking=selected.blocking,
+        trigger=selected.firing.trigger,
+        duration_s=outcome.duration_s,
+        usage=context.usage if context else Verdict(reviewer="", status=Status.PASS, blocking=False).usage,
+    )
+    if outcome.error is not None:
+        return replace(error_verdict(selected.name, blocking=selected.blocking, trigger=selected.firing.trigger,
+                                     error=outcome.error, duration_s=outcome.duration_s), usage=base.usage), 0
+    if outcome.skipped is not None:
+        return replace(base, status=Status.SKIPPED, summary=outcome.skipped), 0
+    assert context is not None
+    findings = list(outcome.value)
+    try:
+        run.plugins.manager.hook.modify_findings(context=context, findings=findings)
+    except Exception as exc:  # a filter plugin's crash must not pass the review silently
+        error = f"a modify_findings plugin failed: {type(exc).__name__}: {exc}"
+        return replace(base, status=Status.ERROR, error=error, summary=f"review not completed: {error}"), 0
+    kept = _unique(f for f in findings if evidence_matches(f, _line_reader(run)))
+    dropped = len(_unique(findings)) - len(kept)
+    reviewer = selected.registered.reviewer
+    status = decide_status(kept, blocking=selected.blocking, blocks=reviewer.blocks)
+    patch = "".join(context.patches) or None
+    return replace(
+        base,
+        status=status,
+        findings=tuple(kept),
+        summary=_summary(kept, context.notes, dropped),
+        fix=Fix(patch=patch, merged=False),
+    ), dropped
+
+
+def _line_reader(run: RunContext) -> Callable[[Side, str], list[str] | None]:
+    def read(side: Side, path: str) -> list[str] | None:
+        return (run.head if side is Side.HEAD else run.base).lines(path)
+
+    return read
+
+
+def _unique(findings: Iterable[Finding]) -> list[Finding]:
+    return list(dict.fromkeys(findings))
+
+
+def _summary(findings: Sequence[Finding], notes: Sequence[str], dropped: int) -> str:
+    parts = [f"{len(findings)} finding(s)" if findings else "no findings"]
+    if dropped:
+        parts.append(f"{dropped} finding(s) dropped: evidence did not match the code")
+    parts.extend(notes)
+    return "; ".join(parts)
+
+
+def _report(
+    run: RunContext, *, verdicts: Sequence[Verdict], skipped: Sequence[Skipped], dropped: int = 0
+) -> Report:
+    outcome = decide(verdicts)
+    return Report(
+        decision=outcome.decision,
+        exit_code=int(outcome.exit_code),
+        reason=outcome.reason if verdicts or run.change.files else "nothing to review: the change is empty",
+        base=run.change.base,
+        head=run.change.head,
+        files=run.change.files,
+        verdicts=tuple(verdicts),
+        skipped=tuple(skipped),
+        dropped_findings=dropped,
+        source=run.change.source,
+    )
+
+
+def _notify_finished(run: RunContext, report: Report) -> None:
+    for impl in run.plugins.manager.hook.review_finished.get_hookimpls():
+        args = {"context": run, "report": report}
+        try:
+            impl.function(*(args[name] for name in impl.argnames))
+        except Exception as exc:  # observers never decide a run
+            print(f"reviewkit: warning: plugin {impl.plugin_name!r} review_finished failed: {exc}", file=sys.stderr)
+
+
+__all__ = ["Decision", "ReviewRequest", "RunContext", "explain", "prepare", "review", "select_reviewers"]

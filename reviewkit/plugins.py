@@ -1,0 +1,152 @@
+"""Loading plugins: a fresh pluggy manager per run, entry points of group ``reviewkit``, and the
+registries of reviewers and reporters they fill.
+
+Built-in reviewers come through the same entry points as third-party ones (from reviewkit's own
+distribution). ``REVIEWKIT_DISABLE_PLUGIN_AUTOLOAD=1`` loads only those; ``-p no:NAME`` blocks one.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pluggy
+
+from reviewkit import hookspecs
+from reviewkit.config import Config
+from reviewkit.errors import PluginError
+from reviewkit.reporters import Reporter
+from reviewkit.reviewer import Reviewer
+from reviewkit.triggers import parse_triggers
+
+DISTRIBUTION = "reviewkit"
+AUTOLOAD_ENV = "REVIEWKIT_DISABLE_PLUGIN_AUTOLOAD"
+# Core plugins that are part of reviewkit itself rather than reviewers: always registered.
+CORE_PLUGINS = ("reviewkit.reporters", "reviewkit.suppress")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegisteredReviewer:
+    reviewer: Reviewer
+    plugin: str
+    builtin: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plugins:
+    manager: pluggy.PluginManager
+    reviewers: dict[str, RegisteredReviewer]
+    reporters: dict[str, Reporter]
+
+
+def load_plugins(config: Config, *, blocked: Iterable[str] = (), autoload: bool | None = None) -> Plugins:
+    """A fresh plugin manager with every plugin loaded and its reviewers and reporters registered."""
+    if autoload is None:
+        autoload = os.environ.get(AUTOLOAD_ENV, "") in ("", "0")
+    manager = pluggy.PluginManager(hookspecs.PROJECT)
+    manager.add_hookspecs(hookspecs)
+    for name in blocked:
+        manager.set_blocked(name)
+    for module_name in CORE_PLUGINS:
+        manager.register(importlib.import_module(module_name), name=module_name)
+    builtin_names = _load_entry_points(manager, autoload=autoload)
+    try:
+        manager.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(exc.plugin_name if hasattr(exc, "plugin_name") else "?", str(exc)) from exc
+    reviewers = _collect_reviewers(manager, config, builtin_names)
+    reporters = _collect_reporters(manager)
+    return Plugins(manager=manager, reviewers=reviewers, reporters=reporters)
+
+
+def _load_entry_points(manager: pluggy.PluginManager, *, autoload: bool) -> set[str]:
+    builtin: set[str] = set()
+    for dist in importlib.metadata.distributions():
+        dist_name = (dist.metadata["Name"] or "").lower()
+        is_ours = dist_name == DISTRIBUTION
+        if not (is_ours or autoload):
+            continue
+        for entry in dist.entry_points:
+            if entry.group != hookspecs.PROJECT or manager.is_blocked(entry.name):
+                continue
+            if manager.has_plugin(entry.name):
+                continue  # the same distribution seen twice on sys.path
+            try:
+                module = entry.load()
+                manager.register(module, name=entry.name)
+            except pluggy.PluginValidationError as exc:
+                raise PluginError(entry.name, f"{exc} (from {dist_name})") from exc
+            except Exception as exc:
+                raise PluginError(
+                    entry.name,
+                    f"failed to load {entry.value!r} from {dist_name}: {type(exc).__name__}: {exc}; "
+                    f"disable it with -p no:{entry.name} or {AUTOLOAD_ENV}=1",
+                ) from exc
+            if is_ours:
+                builtin.add(entry.name)
+    return builtin
+
+
+def _call_each(manager: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> None:
+    """Call every implementation of a hook on its own, so a failure names the plugin that failed."""
+    caller = getattr(manager.hook, hook_name)
+    for impl in caller.get_hookimpls():
+        try:
+            impl.function(*(kwargs[arg] for arg in impl.argnames))
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise PluginError(impl.plugin_name, f"{hook_name} raised {type(exc).__name__}: {exc}") from exc
+
+
+def _collect_reviewers(
+    manager: pluggy.PluginManager, config: Config, builtin_names: set[str]
+) -> dict[str, RegisteredReviewer]:
+    reviewers: dict[str, RegisteredReviewer] = {}
+    caller = manager.hook.register_reviewers
+    for impl in caller.get_hookimpls():
+        plugin = impl.plugin_name
+
+        def register(reviewer: Reviewer, plugin: str = plugin) -> None:
+            _check_reviewer(reviewer, plugin)
+            if reviewer.name in reviewers:
+                other = reviewers[reviewer.name].plugin
+                raise PluginError(plugin, f"reviewer {reviewer.name!r} is already registered by {other!r}")
+            reviewers[reviewer.name] = RegisteredReviewer(
+                reviewer=reviewer, plugin=plugin, builtin=plugin in builtin_names
+            )
+
+        args = {"register": register, "config": config}
+        try:
+            impl.function(*(args[arg] for arg in impl.argnames))
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise PluginError(plugin, f"register_reviewers raised {type(exc).__name__}: {exc}") from exc
+    return reviewers
+
+
+def _check_reviewer(reviewer: object, plugin: str) -> None:
+    if not isinstance(reviewer, Reviewer):
+        raise PluginError(plugin, f"register() takes a reviewkit.Reviewer, got {type(reviewer).__name__}")
+    if not reviewer.name or not isinstance(reviewer.name, str):
+        raise PluginError(plugin, f"{type(reviewer).__name__} has no name")
+    try:
+        parse_triggers(reviewer.trigger)
+    except ValueError as exc:
+        raise PluginError(plugin, f"reviewer {reviewer.name!r}: {exc}") from exc
+
+
+def _collect_reporters(manager: pluggy.PluginManager) -> dict[str, Reporter]:
+    reporters: dict[str, Reporter] = {}
+
+    def register(reporter: Reporter) -> None:
+        if reporter.name in reporters:
+            raise PluginError(reporter.name, f"reporter {reporter.name!r} is registered twice")
+        reporters[reporter.name] = reporter
+
+    _call_each(manager, "register_reporters", register=register)
+    return reporters

@@ -1,0 +1,36 @@
+"""Output formats. A Reporter turns a Report into text; plugins add more through ``register_reporters``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from reviewkit.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from reviewkit.report import Report
+
+
+class Reporter:
+    """Base class of output formats.
+
+    :cvar name: the ``--format`` value.
+    :cvar description: one line for ``--help``.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    def render(self, report: Report, *, color: bool = False) -> str:
+        """The whole output for ``report``; ``color`` is True only for a terminal without NO_COLOR."""
+        raise NotImplementedError
+
+
+@hookimpl
+def register_reporters(register: Callable[[Reporter], None]) -> None:
+    from reviewkit.reporters.json import JsonReporter
+    from reviewkit.reporters.text import TextReporter
+
+    for reporter in (TextReporter(), JsonReporter()):
+        register(reporter)

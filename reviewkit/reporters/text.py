@@ -1,0 +1,96 @@
+"""``--format text``: the report as a person reads it in a terminal."""
+
+from __future__ import annotations
+
+from reviewkit.findings import Finding
+from reviewkit.policy import Decision
+from reviewkit.report import Report
+from reviewkit.reporters import Reporter
+from reviewkit.verdict import Status, Verdict
+
+_COLORS = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "dim": "2", "bold": "1"}
+_DECISION_COLOR = {
+    Decision.DEVELOPMENT_COMPLETE: "green",
+    Decision.NEW_REVIEW_ROUND: "blue",
+    Decision.CONTINUE_DEVELOPMENT: "red",
+    Decision.STOP_DEVELOPMENT: "red",
+    Decision.NOTIFY_MANAGEMENT: "red",
+}
+_STATUS_COLOR = {
+    Status.PASS: "green",
+    Status.FIXED: "green",
+    Status.WARN: "yellow",
+    Status.BLOCKING: "red",
+    Status.ERROR: "red",
+    Status.SKIPPED: "dim",
+}
+
+
+class TextReporter(Reporter):
+    name = "text"
+    description = "a readable report for a terminal (colour on a terminal unless NO_COLOR)"
+
+    def render(self, report: Report, *, color: bool = False) -> str:
+        paint = _painter(color)
+        added = sum(f.added for f in report.files)
+        deleted = sum(f.deleted for f in report.files)
+        lines = [
+            paint("bold", f"reviewkit: {len(report.files)} file(s) changed, +{added} -{deleted}")
+            + paint("dim", f"  {_range(report)}"),
+            "",
+        ]
+        for verdict in report.verdicts:
+            lines.extend(_verdict_lines(verdict, paint))
+        for skipped in report.skipped:
+            lines.append(paint("dim", f"- {skipped.reviewer}: skipped: {skipped.reason}"))
+        if report.dropped_findings:
+            lines.append(paint("dim", f"({report.dropped_findings} finding(s) dropped: evidence did not match the code)"))
+        usage = report.usage
+        if usage.input_tokens or usage.output_tokens:
+            lines.append(
+                paint("dim", f"model usage: {usage.input_tokens} in, {usage.output_tokens} out, ${usage.cost_usd:.4f}")
+            )
+        lines += ["", paint(_DECISION_COLOR[report.decision], f"{report.decision.value} (exit {report.exit_code})")
+                  + f": {report.reason}"]
+        return "\n".join(lines) + "\n"
+
+
+def _range(report: Report) -> str:
+    if report.base and report.head:
+        return f"{report.base[:10]}..{report.head[:10]}"
+    return report.source
+
+
+def _verdict_lines(verdict: Verdict, paint: _Paint) -> list[str]:
+    mark = paint(_STATUS_COLOR[verdict.status], verdict.status.value.upper())
+    blocking = " (blocking)" if verdict.blocking else ""
+    lines = [f"{mark} {verdict.reviewer}{blocking}: {verdict.summary or verdict.error or ''}".rstrip()]
+    for finding in verdict.findings:
+        lines.extend(_finding_lines(finding, paint))
+    if verdict.fix.patch and not verdict.fix.merged:
+        lines.append(paint("dim", "    a fix is proposed in the report (--format json: verdicts[].fix.patch)"))
+    return lines
+
+
+def _finding_lines(finding: Finding, paint: _Paint) -> list[str]:
+    state = " [fixed]" if finding.fixed else ""
+    location = f"{finding.path}:{finding.line}"
+    severity = paint("red" if finding.severity.rank >= 3 else "yellow", finding.severity.value)
+    return [
+        f"  {location}: {severity} {finding.rule}{state}: {finding.message}",
+        paint("dim", f"      {finding.evidence.strip()[:200]}"),
+    ]
+
+
+class _Paint:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, color: str, text: str) -> str:
+        if not self.enabled:
+            return text
+        return f"\x1b[{_COLORS[color]}m{text}\x1b[0m"
+
+
+def _painter(enabled: bool) -> _Paint:
+    return _Paint(enabled)

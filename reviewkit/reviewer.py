@@ -1,0 +1,123 @@
+"""The plugin author's API: the Reviewer base class and the ReviewContext a review receives."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from reviewkit.config import Config
+from reviewkit.diff import Change, FileChange
+from reviewkit.findings import Finding, Side
+from reviewkit.sources import Snapshot
+from reviewkit.verdict import Usage
+
+
+class Reviewer:
+    """Base class of every reviewer. Subclass it, set the class attributes, implement :meth:`review`,
+    and hand an instance to ``register`` in a ``register_reviewers`` hook.
+
+    :cvar name: unique, lowercase, e.g. ``"no-prints"``; rule ids start with it.
+    :cvar description: one line shown by ``reviewkit reviewers``.
+    :cvar blocking: whether unfixed findings block the merge by default (config can override).
+    :cvar trigger: default trigger: ``"always"``, ``"path:<pattern>"``, ``"label:<name>"`` or a list.
+    :cvar needs_model: True for reviewers that cannot work without a model; they are skipped, with
+        that reason, when no model is available.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    blocking: ClassVar[bool] = False
+    trigger: ClassVar[str | list[str]] = "always"
+    needs_model: ClassVar[bool] = False
+
+    def review(self, context: ReviewContext) -> Iterable[Finding]:
+        """Review ``context.change``; yield (or return a list of) Findings.
+
+        Raise :class:`reviewkit.Skip` to report that there is nothing to do. Any other exception,
+        a hang past the deadline or a result that is not Findings becomes this reviewer's ``error``
+        verdict; the other reviewers are not affected.
+        """
+        raise NotImplementedError
+
+    def blocks(self, finding: Finding) -> bool:
+        """Whether an unfixed ``finding`` blocks the merge when this reviewer is blocking.
+
+        Default: every finding does. Override to block only on, say, high and critical severity.
+        """
+        return True
+
+
+@dataclass(kw_only=True)
+class ReviewContext:
+    """What one reviewer sees of one run.
+
+    :ivar change: the change under review.
+    :ivar files: the changed files this reviewer's trigger matched (all files for ``always``).
+    :ivar head: file contents at the reviewed head; ``base``: before the change.
+    :ivar config: the run's configuration; ``options``: this reviewer's ``[reviewer.NAME.options]``.
+    :ivar labels: pull-request labels; ``goal``: what the change is meant to do, when known.
+    :ivar repo: the repository root, or None when reviewing a patch file alone.
+    :ivar model: model access, or None when offline / no API key.
+    :ivar workspace: this reviewer's own copy of the head to edit, when the run gives it one.
+    :ivar deadline: ``time.monotonic()`` value by which the review must end.
+    """
+
+    reviewer: str
+    change: Change
+    files: tuple[FileChange, ...]
+    head: Snapshot
+    base: Snapshot
+    config: Config
+    trigger: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    labels: tuple[str, ...] = ()
+    goal: str | None = None
+    repo: Path | None = None
+    model: Any = None
+    workspace: Any = None
+    deadline: float = float("inf")
+    _notes: list[str] = field(default_factory=list, repr=False)
+    _patches: list[str] = field(default_factory=list, repr=False)
+    _usage: list[Usage] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def offline(self) -> bool:
+        return self.model is None
+
+    def remaining_s(self) -> float:
+        return max(self.deadline - time.monotonic(), 0.0)
+
+    def read(self, path: str, side: Side | str = Side.HEAD) -> str | None:
+        """A file's text at the head (default) or base; None when it does not exist there."""
+        return (self.head if Side(side) is Side.HEAD else self.base).read_text(path)
+
+    def note(self, text: str) -> None:
+        """Add a line to the verdict's summary (e.g. a file skipped because it does not parse)."""
+        with self._lock:
+            self._notes.append(text)
+
+    def propose_fix(self, patch: str) -> None:
+        """Offer a unified diff (against the head) that fixes findings; the fix stage applies it."""
+        with self._lock:
+            self._patches.append(patch)
+
+    def add_usage(self, usage: Usage) -> None:
+        with self._lock:
+            self._usage.append(usage)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(self._notes)
+
+    @property
+    def patches(self) -> tuple[str, ...]:
+        return tuple(self._patches)
+
+    @property
+    def usage(self) -> Usage:
+        return Usage.total(self._usage)

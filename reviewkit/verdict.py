@@ -1,0 +1,191 @@
+"""A reviewer's verdict: status, findings, fix and cost; and the check that findings quote real code."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from reviewkit.findings import Finding, Side
+
+
+class Status(enum.StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FIXED = "fixed"
+    BLOCKING = "blocking"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Usage:
+    """Model tokens and their cost; all zero for deterministic reviewers."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cache_read_input_tokens=self.cache_read_input_tokens + other.cache_read_input_tokens,
+            cache_creation_input_tokens=self.cache_creation_input_tokens + other.cache_creation_input_tokens,
+            cost_usd=round(self.cost_usd + other.cost_usd, 6),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_input_tokens": self.cache_read_input_tokens,
+            "cache_creation_input_tokens": self.cache_creation_input_tokens,
+            "cost_usd": self.cost_usd,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Usage:
+        return cls(**{key: data.get(key, 0) for key in cls.__dataclass_fields__})
+
+    @classmethod
+    def total(cls, usages: Iterable[Usage]) -> Usage:
+        result = cls()
+        for usage in usages:
+            result = result + usage
+        return result
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fix:
+    patch: str | None = None
+    merged: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkspaceInfo:
+    backend: str = "none"
+    setup_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verdict:
+    reviewer: str
+    status: Status
+    blocking: bool
+    trigger: str | None = None
+    summary: str = ""
+    findings: tuple[Finding, ...] = ()
+    fix: Fix = field(default_factory=Fix)
+    workspace: WorkspaceInfo = field(default_factory=WorkspaceInfo)
+    usage: Usage = field(default_factory=Usage)
+    duration_s: float = 0.0
+    error: str | None = None
+
+    @property
+    def unfixed(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not f.fixed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reviewer": self.reviewer,
+            "status": self.status.value,
+            "blocking": self.blocking,
+            "trigger": self.trigger,
+            "summary": self.summary,
+            "findings": [finding.to_dict() for finding in self.findings],
+            "fix": {"patch": self.fix.patch, "merged": self.fix.merged},
+            "workspace": {"backend": self.workspace.backend, "setup_s": round(self.workspace.setup_s, 4)},
+            "usage": self.usage.to_dict(),
+            "duration_s": round(self.duration_s, 4),
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        fix = data.get("fix") or {}
+        workspace = data.get("workspace") or {}
+        return cls(
+            reviewer=data["reviewer"],
+            status=Status(data["status"]),
+            blocking=data["blocking"],
+            trigger=data.get("trigger"),
+            summary=data.get("summary", ""),
+            findings=tuple(Finding.from_dict(item) for item in data.get("findings", [])),
+            fix=Fix(patch=fix.get("patch"), merged=fix.get("merged", False)),
+            workspace=WorkspaceInfo(
+                backend=workspace.get("backend", "none"), setup_s=workspace.get("setup_s", 0.0)
+            ),
+            usage=Usage.from_dict(data.get("usage") or {}),
+            duration_s=data.get("duration_s", 0.0),
+            error=data.get("error"),
+        )
+
+
+def decide_status(
+    findings: Sequence[Finding], *, blocking: bool, blocks: Callable[[Finding], bool]
+) -> Status:
+    """The status a set of findings earns: fixed when every one was fixed, blocking when a blocking
+    reviewer leaves a finding it considers blocking unfixed, warn otherwise."""
+    if not findings:
+        return Status.PASS
+    unfixed = [f for f in findings if not f.fixed]
+    if not unfixed:
+        return Status.FIXED
+    if blocking and any(blocks(f) for f in unfixed):
+        return Status.BLOCKING
+    return Status.WARN
+
+
+def error_verdict(
+    reviewer: str, *, blocking: bool, trigger: str | None, error: str, duration_s: float = 0.0
+) -> Verdict:
+    return Verdict(
+        reviewer=reviewer,
+        status=Status.ERROR,
+        blocking=blocking,
+        trigger=trigger,
+        summary=f"review not completed: {error}",
+        error=error,
+        duration_s=duration_s,
+    )
+
+
+def with_findings(verdict: Verdict, findings: Sequence[Finding], status: Status) -> Verdict:
+    return replace(verdict, findings=tuple(findings), status=status)
+
+
+# --- evidence ---------------------------------------------------------------------------------------
+
+LineReader = Callable[[Side, str], "Sequence[str] | None"]
+_REDACTION = re.compile(r"\*{4,}")
+# How far around the cited lines a quote may sit: models and tools count lines slightly differently
+# (decorators, continuation lines), and a quote one line off is still the code the finding means.
+_EVIDENCE_SLACK = 2
+
+
+def evidence_matches(finding: Finding, read_lines: LineReader) -> bool:
+    """True when ``finding.evidence`` quotes the cited lines of the cited file.
+
+    Whitespace is folded on both sides; a run of four or more ``*`` in the evidence stands for
+    redacted text (secrets are never quoted whole).
+    """
+    lines = read_lines(finding.side, finding.path)
+    if lines is None or finding.line < 1 or finding.line > len(lines) + 1:
+        return False
+    quote = _fold(finding.evidence)
+    if not quote:
+        return False
+    start = max(finding.line - 1 - _EVIDENCE_SLACK, 0)
+    stop = min(finding.last_line + _EVIDENCE_SLACK, len(lines))
+    window = _fold(" ".join(lines[start:stop]))
+    pattern = ".+?".join(re.escape(part.strip()) for part in _REDACTION.split(quote))
+    return re.search(pattern, window) is not None
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split())
