@@ -10,6 +10,13 @@ from collections.abc import Callable, Iterable
 
 from reviewkit import Finding, ReviewContext, Reviewer, Skip, hookimpl
 
+INSTRUCTIONS = """\
+You are the goal-adherence reviewer. The goal below says what this change is meant to do.
+Report (1) parts of the goal the change does not do, citing the closest changed lines, and
+(2) changes unrelated to the goal (scope creep), citing them. Do not review style or security.
+Rules: goal-adherence/missing for unmet goals, goal-adherence/unrelated for unrelated changes.
+"""
+
 
 class GoalAdherence(Reviewer):
     name = "goal-adherence"
@@ -21,10 +28,9 @@ class GoalAdherence(Reviewer):
     def review(self, context: ReviewContext) -> Iterable[Finding]:
         if not (context.goal or "").strip():
             raise Skip("no goal given: pass --goal TEXT|@FILE, a PR body, or code_review.goal_file")
-        judge = getattr(context.model, "judge_goal", None)
-        if judge is None:
-            raise Skip("the model provider cannot judge goals in this build")
-        return list(judge(context))
+        if context.model is None:
+            raise Skip("needs a model")
+        return context.model.review_with_prompt(context, instructions=INSTRUCTIONS)
 
 
 @hookimpl

@@ -26,10 +26,9 @@ class PromptReviewer(Reviewer):
         self.trigger = list(spec.trigger.specs)  # type: ignore[misc]
 
     def review(self, context: ReviewContext) -> Iterable[Finding]:
-        run_prompt = getattr(context.model, "run_prompt_reviewer", None)
-        if run_prompt is None:
-            raise Skip("the model provider cannot run prompt reviewers in this build")
-        return list(run_prompt(context, self.spec))
+        if context.model is None:
+            raise Skip("needs a model")
+        return context.model.review_with_prompt(context, instructions=self.spec.prompt, model=self.spec.model)
 
 
 @hookimpl

@@ -28,6 +28,7 @@ from reviewkit.triggers import Firing, TriggerSet, parse_triggers
 from reviewkit.verdict import (
     Fix,
     Status,
+    Usage,
     Verdict,
     decide_status,
     error_verdict,
@@ -54,6 +55,7 @@ class ReviewRequest:
     rounds: int = 1
     blocked_plugins: tuple[str, ...] = ()
     config: Config | None = None  # preloaded (``reviewkit github`` reads it from the base revision)
+    plugins: tuple[object, ...] = ()  # plugin objects registered besides the entry points
 
 
 @dataclass(kw_only=True)
@@ -92,7 +94,7 @@ def prepare(request: ReviewRequest) -> RunContext:
     repo = _repo_for(request)
     config = request.config or load_config(repo, request.config_path)
     change, head, base = _load_change(request, repo)
-    plugins = load_plugins(config, blocked=request.blocked_plugins)
+    plugins = load_plugins(config, blocked=request.blocked_plugins, extra=request.plugins)
     goal = request.goal if request.goal is not None else _goal_from_config(config, repo)
     model, unavailable = _model_for(config, offline=request.offline)
     return RunContext(
@@ -325,7 +327,7 @@ def _verdict(
         blocking=selected.blocking,
         trigger=selected.firing.trigger,
         duration_s=outcome.duration_s,
-        usage=context.usage if context else Verdict(reviewer="", status=Status.PASS, blocking=False).usage,
+        usage=context.usage if context else Usage(),
     )
     if outcome.error is not None:
         return replace(error_verdict(selected.name, blocking=selected.blocking, trigger=selected.firing.trigger,

@@ -42,8 +42,18 @@ class Plugins:
     reporters: dict[str, Reporter]
 
 
-def load_plugins(config: Config, *, blocked: Iterable[str] = (), autoload: bool | None = None) -> Plugins:
-    """A fresh plugin manager with every plugin loaded and its reviewers and reporters registered."""
+def load_plugins(
+    config: Config,
+    *,
+    blocked: Iterable[str] = (),
+    autoload: bool | None = None,
+    extra: Iterable[object] = (),
+) -> Plugins:
+    """A fresh plugin manager with every plugin loaded and its reviewers and reporters registered.
+
+    :param extra: plugin objects to register besides the entry points (embedding and tests), like
+        ``pytest.main(plugins=[...])``; they count as third-party.
+    """
     if autoload is None:
         autoload = os.environ.get(AUTOLOAD_ENV, "") in ("", "0")
     manager = pluggy.PluginManager(hookspecs.PROJECT)
@@ -53,6 +63,8 @@ def load_plugins(config: Config, *, blocked: Iterable[str] = (), autoload: bool 
     for module_name in CORE_PLUGINS:
         manager.register(importlib.import_module(module_name), name=module_name)
     builtin_names = _load_entry_points(manager, autoload=autoload)
+    for plugin in extra:
+        manager.register(plugin)
     try:
         manager.check_pending()
     except pluggy.PluginValidationError as exc:

@@ -7,13 +7,36 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from reviewkit.config import Config
 from reviewkit.diff import Change, FileChange
 from reviewkit.findings import Finding, Side
 from reviewkit.sources import Snapshot
 from reviewkit.verdict import Usage
+
+
+class ModelAccess(Protocol):
+    """What a reviewer may ask of the model (``context.model``; None when offline or without a key).
+
+    The provider module implements it; reviewers never import the model SDK themselves. Text from
+    the change, the goal and prompt files is always passed to the model as fenced, untrusted data.
+    """
+
+    def review_with_prompt(
+        self, context: ReviewContext, *, instructions: str, model: str | None = None
+    ) -> list[Finding]:
+        """Ask the model to review ``context.files`` following ``instructions`` (reviewkit's shared
+        prompt prefix with the diff comes first, cached). Returns findings with the reviewer's rule
+        prefix; usage is recorded on ``context``. Raises ProviderError when no usable answer came."""
+        ...
+
+    def triage(
+        self, context: ReviewContext, findings: list[Finding], *, instructions: str
+    ) -> tuple[list[Finding], list[tuple[Finding, str]]]:
+        """Ask the model which ``findings`` are false positives it can show are safe. Returns the
+        findings kept and the dismissed ones, each with the model's reason."""
+        ...
 
 
 class Reviewer:
@@ -77,7 +100,7 @@ class ReviewContext:
     labels: tuple[str, ...] = ()
     goal: str | None = None
     repo: Path | None = None
-    model: Any = None
+    model: ModelAccess | None = None
     workspace: Any = None
     deadline: float = float("inf")
     _notes: list[str] = field(default_factory=list, repr=False)
