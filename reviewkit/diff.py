@@ -259,6 +259,7 @@ def parse_patch_text(text: str, *, source: str) -> tuple[FileChange, ...]:
     """Parse unified-diff text (git or plain) into FileChanges; raises InputError with a line number."""
     if not text.strip():
         return ()
+    _check_nothing_after_hunks(text, source)
     lines = _CountingLines(text)
     try:
         patch = unidiff.PatchSet(lines)
@@ -268,6 +269,38 @@ def parse_patch_text(text: str, *, source: str) -> tuple[FileChange, ...]:
         first = next((i for i, line in enumerate(text.splitlines(), 1) if line.strip()), 1)
         raise InputError(f"{source}: line {first}: not a diff (no 'diff --git' or '---'/'+++' file headers)")
     return tuple(_convert_file(patched, source) for patched in patch)
+
+
+_HUNK_HEADER = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
+
+
+def _check_nothing_after_hunks(text: str, source: str) -> None:
+    """Refuse diff lines that follow a hunk its header says is complete.
+
+    unidiff reads such lines as free text and drops them, so a hunk header that undercounts its body
+    would lose changed lines from the review without a word.
+    """
+    old = new = 0
+    after_hunk = False
+    for number, line in enumerate(text.split("\n"), 1):
+        header = _HUNK_HEADER.match(line)
+        if header:
+            old, new = int(header.group(1) or 1), int(header.group(2) or 1)
+            after_hunk = old == new == 0
+            continue
+        if old or new:
+            kind = line[:1]
+            old -= kind in ("-", " ", "")
+            new -= kind in ("+", " ", "")
+            after_hunk = old <= 0 and new <= 0
+            old, new = max(old, 0), max(new, 0)
+            continue
+        if after_hunk and line[:1] in ("+", "-", " ") and not line.startswith(("+++ ", "--- ")) and line != "-- ":
+            raise InputError(
+                f"{source}: line {number}: malformed diff: a changed line after the hunk ended "
+                "(its @@ header counts fewer lines than it has)"
+            )
+        after_hunk = after_hunk and not line.startswith(("diff ", "--- ", "+++ ", "index "))
 
 
 class _CountingLines:
