@@ -78,13 +78,18 @@ def _selection_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
     parser.add_argument("--reviewer", action="append", default=[], metavar="NAME", help="run only these reviewers")
     parser.add_argument("--offline", action="store_true", help="never call a model")
-    parser.add_argument("-p", dest="plugin_options", action="append", default=[], metavar="no:NAME",
-                        help="disable a plugin by name")
+    parser.add_argument(
+        "-p", dest="plugin_options", action="append", default=[], metavar="no:NAME", help="disable a plugin by name"
+    )
 
 
 def _output_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", default="text", metavar="FORMAT",
-                        help="text, json, sarif, markdown, github, rdjson (and plugin formats)")
+    parser.add_argument(
+        "--format",
+        default="text",
+        metavar="FORMAT",
+        help="text, json, sarif, markdown, github, rdjson (and plugin formats)",
+    )
     parser.add_argument("--output", metavar="FILE", help="write the output here instead of stdout")
 
 

@@ -68,7 +68,7 @@ def cmd_reviewers(args: argparse.Namespace) -> int:
     config = load_config(repo, args.config)
     plugins = load_plugins(config, blocked=blocked_plugins(args.plugin_options))
     enabled = set(config.reviewers) | {a.name for a in config.review_agents}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, entry in sorted(plugins.reviewers.items()):
         settings = config.settings_for(name)
         reviewer = entry.reviewer

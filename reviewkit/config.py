@@ -89,9 +89,7 @@ def load_config(root: Path | None, explicit: Path | None = None) -> Config:
     return Config()
 
 
-def parse_config(
-    data: bytes, *, path: Path, root: Path, read_prompt: Any = None
-) -> Config:
+def parse_config(data: bytes, *, path: Path, root: Path, read_prompt: Any = None) -> Config:
     """Parse configuration bytes. ``read_prompt(relpath) -> str | None`` reads prompt files (from the
     base revision in CI); by default they are read from ``root`` on disk."""
     text = _decode(data, path)

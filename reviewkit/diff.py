@@ -14,7 +14,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import unidiff
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import Hunk as UnidiffHunk
+from unidiff.patch import PatchedFile, PatchSet
 
 from reviewkit.errors import InputError
 from reviewkit.git import SAFE_CONFIG, git_env, resolve_rev, run_git
@@ -262,8 +264,8 @@ def parse_patch_text(text: str, *, source: str) -> tuple[FileChange, ...]:
     _check_nothing_after_hunks(text, source)
     lines = _CountingLines(text)
     try:
-        patch = unidiff.PatchSet(lines)
-    except unidiff.UnidiffParseError as exc:
+        patch = PatchSet(lines)
+    except UnidiffParseError as exc:
         raise InputError(f"{source}: line {lines.number}: malformed diff: {exc}".rstrip()) from exc
     if not patch:
         first = next((i for i, line in enumerate(text.splitlines(), 1) if line.strip()), 1)
@@ -325,7 +327,7 @@ class _CountingLines:
             start = end
 
 
-def _convert_file(patched: unidiff.PatchedFile, source: str) -> FileChange:
+def _convert_file(patched: PatchedFile, source: str) -> FileChange:
     info = [str(line).rstrip("\n") for line in (patched.patch_info or [])]
     old_name = _path_from(patched.source_file)
     new_name = _path_from(patched.target_file)
@@ -362,7 +364,7 @@ def _status(info: list[str], old_name: str | None, new_name: str | None) -> File
     return FileStatus.MODIFIED
 
 
-def _convert_hunk(hunk: unidiff.Hunk, path: str, source: str) -> Hunk:
+def _convert_hunk(hunk: UnidiffHunk, path: str, source: str) -> Hunk:
     lines = []
     old_seen = new_seen = 0
     for line in hunk:
@@ -371,9 +373,7 @@ def _convert_hunk(hunk: unidiff.Hunk, path: str, source: str) -> Hunk:
             continue  # "\ No newline at end of file" markers and trailing blank separators
         old_seen += kind != "+"
         new_seen += kind != "-"
-        lines.append(
-            Line(kind, _strip_eol(line.value), line.source_line_no, line.target_line_no)
-        )
+        lines.append(Line(kind, _strip_eol(line.value), line.source_line_no, line.target_line_no))
     # unidiff has in some versions dropped lines past a short header silently; count for ourselves.
     if (old_seen, new_seen) != (hunk.source_length, hunk.target_length):
         raise InputError(
@@ -412,7 +412,7 @@ def _path_from(name: str | None) -> str | None:
 def _info_value(info: list[str], prefix: str) -> str | None:
     for line in info:
         if line.startswith(prefix):
-            return unquote_c_path(line[len(prefix):])
+            return unquote_c_path(line[len(prefix) :])
     return None
 
 
@@ -421,14 +421,14 @@ def _header_paths(info: list[str]) -> tuple[str | None, str | None]:
     header = next((line for line in info if line.startswith("diff --git ")), None)
     if header is None:
         return None, None
-    rest = header[len("diff --git "):]
+    rest = header[len("diff --git ") :]
     if rest.startswith('"'):
         match = re.match(r'("(?:[^"\\]|\\.)*")\s+(.*)$', rest)
         if match:
             return _path_from(match.group(1)), _path_from(match.group(2))
     half = (len(rest) - 5) // 2
-    if half > 0 and rest == f"a/{rest[2:2 + half]} b/{rest[2:2 + half]}":
-        return rest[2:2 + half], rest[2:2 + half]
+    if half > 0 and rest == f"a/{rest[2 : 2 + half]} b/{rest[2 : 2 + half]}":
+        return rest[2 : 2 + half], rest[2 : 2 + half]
     parts = rest.rsplit(" b/", 1)
     if len(parts) == 2:
         return _path_from(parts[0]), parts[1]

@@ -59,7 +59,11 @@ def decide(
         return _outcome(Decision.NOTIFY_MANAGEMENT, f"blocking reviewer(s) did not complete: {', '.join(failed)}")
     blocked = [v.reviewer for v in verdicts if v.status is Status.BLOCKING]
     if blocked and (persisted_every_round or fixes_keep_failing):
-        why = "fixes keep failing the test gate" if fixes_keep_failing else "the same blocking findings survived every round"
+        why = (
+            "fixes keep failing the test gate"
+            if fixes_keep_failing
+            else "the same blocking findings survived every round"
+        )
         return _outcome(Decision.STOP_DEVELOPMENT, f"{why}: {', '.join(blocked)}")
     if blocked:
         return _outcome(Decision.CONTINUE_DEVELOPMENT, f"unfixed blocking findings from {', '.join(blocked)}")

@@ -62,9 +62,7 @@ class Report:
 
     @property
     def usage(self) -> Usage:
-        verdicts: Sequence[Verdict] = (
-            [v for r in self.rounds for v in r.verdicts] if self.rounds else self.verdicts
-        )
+        verdicts: Sequence[Verdict] = [v for r in self.rounds for v in r.verdicts] if self.rounds else self.verdicts
         return Usage.total(v.usage for v in verdicts)
 
     def to_dict(self) -> dict[str, Any]:

@@ -100,9 +100,7 @@ class PatchSnapshot:
     def __init__(self, change: Change, *, side: str) -> None:
         self._files: dict[str, list[str]] = {}
         for file in change.files:
-            if (side == "head" and file.status.value == "deleted") or (
-                side == "base" and file.status.value == "added"
-            ):
+            if (side == "head" and file.status.value == "deleted") or (side == "base" and file.status.value == "added"):
                 continue
             known: dict[int, str] = {}
             for hunk in file.hunks:

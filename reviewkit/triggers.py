@@ -45,9 +45,7 @@ class TriggerSet:
         present = set(labels)
         for label in self.labels:
             if label in present:
-                return Firing(
-                    fired=True, trigger=f"label:{label}", matched_paths=(), reason=f"label {label!r} is set"
-                )
+                return Firing(fired=True, trigger=f"label:{label}", matched_paths=(), reason=f"label {label!r} is set")
         matched = self._matching(paths) if self.patterns else ()
         if matched:
             spec = "path:" + ",".join(self.patterns) if len(self.patterns) > 1 else f"path:{self.patterns[0]}"
@@ -56,11 +54,7 @@ class TriggerSet:
 
     def _matching(self, paths: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
         spec = _compile(self.patterns)
-        return tuple(
-            candidates[0]
-            for candidates in paths
-            if any(spec.match_file(path) for path in candidates)
-        )
+        return tuple(candidates[0] for candidates in paths if any(spec.match_file(path) for path in candidates))
 
     def _why_not(self, paths: Sequence[tuple[str, ...]], labels: set[str]) -> str:
         reasons = []
@@ -73,13 +67,11 @@ class TriggerSet:
         return "; ".join(reasons) or "no trigger"
 
 
-def _compile(patterns: tuple[str, ...]) -> pathspec.PathSpec:
-    return _SPEC_CACHE.get(patterns) or _SPEC_CACHE.setdefault(
-        patterns, pathspec.GitIgnoreSpec.from_lines(patterns)
-    )
+def _compile(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    return _SPEC_CACHE.get(patterns) or _SPEC_CACHE.setdefault(patterns, pathspec.GitIgnoreSpec.from_lines(patterns))
 
 
-_SPEC_CACHE: dict[tuple[str, ...], pathspec.PathSpec] = {}
+_SPEC_CACHE: dict[tuple[str, ...], pathspec.GitIgnoreSpec] = {}
 
 
 def parse_triggers(spec: str | Sequence[str]) -> TriggerSet:

@@ -117,18 +117,14 @@ class Verdict:
             summary=data.get("summary", ""),
             findings=tuple(Finding.from_dict(item) for item in data.get("findings", [])),
             fix=Fix(patch=fix.get("patch"), merged=fix.get("merged", False)),
-            workspace=WorkspaceInfo(
-                backend=workspace.get("backend", "none"), setup_s=workspace.get("setup_s", 0.0)
-            ),
+            workspace=WorkspaceInfo(backend=workspace.get("backend", "none"), setup_s=workspace.get("setup_s", 0.0)),
             usage=Usage.from_dict(data.get("usage") or {}),
             duration_s=data.get("duration_s", 0.0),
             error=data.get("error"),
         )
 
 
-def decide_status(
-    findings: Sequence[Finding], *, blocking: bool, blocks: Callable[[Finding], bool]
-) -> Status:
+def decide_status(findings: Sequence[Finding], *, blocking: bool, blocks: Callable[[Finding], bool]) -> Status:
     """The status a set of findings earns: fixed when every one was fixed, blocking when a blocking
     reviewer leaves a finding it considers blocking unfixed, warn otherwise."""
     if not findings:

@@ -43,8 +43,15 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
-    for key in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "GITHUB_TOKEN", "NO_COLOR",
-                "REVIEWKIT_DISABLE_PLUGIN_AUTOLOAD", "GITHUB_ACTIONS", "GITHUB_EVENT_PATH"):
+    for key in (
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "GITHUB_TOKEN",
+        "NO_COLOR",
+        "REVIEWKIT_DISABLE_PLUGIN_AUTOLOAD",
+        "GITHUB_ACTIONS",
+        "GITHUB_EVENT_PATH",
+    ):
         monkeypatch.delenv(key, raising=False)
 
 
@@ -58,9 +65,7 @@ class GitRepo:
 
     def git(self, *args: str, input: bytes | None = None) -> str:
         env = {**os.environ, **GIT_ENV}
-        proc = subprocess.run(
-            ["git", *args], cwd=self.root, env=env, input=input, capture_output=True, check=False
-        )
+        proc = subprocess.run(["git", *args], cwd=self.root, env=env, input=input, capture_output=True, check=False)
         if proc.returncode != 0:
             raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr.decode()}")
         return proc.stdout.decode("utf-8", "replace").strip()
@@ -134,13 +139,19 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
     return run
 
 
-def run_reviewkit(*args: str, cwd: Path, env: dict[str, str] | None = None,
-                  stdin: bytes | None = None, timeout: float = 120) -> CliResult:
+def run_reviewkit(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: bytes | None = None, timeout: float = 120
+) -> CliResult:
     """Run ``python -m reviewkit ARGS`` as a separate process, as a user or CI would."""
     full_env = {**os.environ, **GIT_ENV, **(env or {})}
     proc = subprocess.run(
         [sys.executable, "-m", "reviewkit", *args],
-        cwd=cwd, env=full_env, input=stdin, capture_output=True, timeout=timeout, check=False,
+        cwd=cwd,
+        env=full_env,
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
     )
     return CliResult(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
 

@@ -44,14 +44,22 @@ class TextReporter(Reporter):
         for skipped in report.skipped:
             lines.append(paint("dim", f"- {skipped.reviewer}: skipped: {skipped.reason}"))
         if report.dropped_findings:
-            lines.append(paint("dim", f"({report.dropped_findings} finding(s) dropped: evidence did not match the code)"))
+            lines.append(
+                paint("dim", f"({report.dropped_findings} finding(s) dropped: evidence did not match the code)")
+            )
         usage = report.usage
         if usage.input_tokens or usage.output_tokens:
             lines.append(
-                paint("dim", f"model usage: {usage.input_tokens} in, {usage.output_tokens} out, ${usage.cost_usd:.4f}")
+                paint(
+                    "dim",
+                    f"model usage: {usage.input_tokens} in, {usage.output_tokens} out, ${usage.cost_usd:.4f}",
+                )
             )
-        lines += ["", paint(_DECISION_COLOR[report.decision], f"{report.decision.value} (exit {report.exit_code})")
-                  + f": {report.reason}"]
+        lines += [
+            "",
+            paint(_DECISION_COLOR[report.decision], f"{report.decision.value} (exit {report.exit_code})")
+            + f": {report.reason}",
+        ]
         return "\n".join(lines) + "\n"
 
 

@@ -214,6 +214,8 @@ def test_stdin_patch(feature_repo: GitRepo) -> None:
     text = feature_repo.git("diff", "main", "HEAD") + "\n"
     proc = subprocess.run(
         [sys.executable, "-c", "from reviewkit.diff import from_patch_file; print(from_patch_file('-').paths)"],
-        input=text.encode(), capture_output=True, check=True,
+        input=text.encode(),
+        capture_output=True,
+        check=True,
     )
     assert proc.stdout.decode().strip() == "('s.py',)"
