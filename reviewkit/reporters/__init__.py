@@ -29,8 +29,13 @@ class Reporter:
 
 @hookimpl
 def register_reporters(register: Callable[[Reporter], None]) -> None:
+    from reviewkit.reporters.github import GithubReporter
     from reviewkit.reporters.json import JsonReporter
+    from reviewkit.reporters.markdown import MarkdownReporter
+    from reviewkit.reporters.rdjson import RdjsonReporter
+    from reviewkit.reporters.sarif import SarifReporter
     from reviewkit.reporters.text import TextReporter
 
-    for reporter in (TextReporter(), JsonReporter()):
+    for reporter in (TextReporter(), JsonReporter(), SarifReporter(), MarkdownReporter(), GithubReporter(),
+                     RdjsonReporter()):
         register(reporter)

@@ -1,0 +1,171 @@
+"""``reviewkit github``: the GitHub Action's entry, from the event payload to the posted review.
+
+Order matters for "nothing lost": the report, SARIF, outputs, annotations and step summary are written
+before anything is posted, so a fork's read-only token or an unreachable API costs only the posting.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewkit.cli import progress_printer, write_output
+from reviewkit.diff import Change
+from reviewkit.errors import InputError
+from reviewkit.git import find_repo_root
+from reviewkit.github.checkout import config_at, prepare_commits
+from reviewkit.github.client import GitHubClient, GitHubError
+from reviewkit.github.event import PullRequest, read_event
+from reviewkit.github.post import Posted, Poster
+from reviewkit.pipeline import ReviewRequest, review
+from reviewkit.policy import ExitCode
+from reviewkit.report import Report
+from reviewkit.reporters.github import ANNOTATIONS_PER_TYPE, GithubReporter, annotations, split_annotations
+from reviewkit.reporters.json import JsonReporter
+from reviewkit.reporters.markdown import MarkdownReporter
+from reviewkit.reporters.sarif import SarifReporter
+
+POST_MODES = ("true", "false", "request-changes")
+FAIL_ON = ("blocking", "error")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionOptions:
+    repo: Path | None = None
+    config: str | None = None
+    reviewers: tuple[str, ...] = ()
+    offline: bool = False
+    fail_on: str = "blocking"
+    post_review: str = "true"
+    report_file: str | None = None
+    sarif_file: str | None = None
+    blocked_plugins: tuple[str, ...] = ()
+    write_interval_s: float = 1.0
+    max_wait_s: float = 60.0
+
+
+def run(options: ActionOptions, *, plugins: tuple[object, ...] = (), env: MutableMapping[str, str] = os.environ) -> int:
+    """Review the pull request of the current workflow run; returns the exit code (``fail_on`` applied)."""
+    # Reviewers, git and test commands run below; none of them may see the GitHub token.
+    token = env.pop("GITHUB_TOKEN", "") or env.pop("INPUT_GITHUB_TOKEN", "")
+    pr = read_event(env)
+    repo = find_repo_root((options.repo or Path(env.get("GITHUB_WORKSPACE") or ".")).resolve())
+    if repo is None:
+        raise InputError(f"{options.repo or Path.cwd()}: not a git checkout; run actions/checkout first")
+    merge_base = prepare_commits(repo, pr.base_sha, pr.head_sha)
+    request = ReviewRequest(
+        repo=repo,
+        base=merge_base,
+        head=pr.head_sha,
+        labels=pr.labels,
+        goal=pr.goal,
+        config=config_at(repo, pr.base_sha, options.config),
+        reviewers=options.reviewers,
+        offline=options.offline,
+        blocked_plugins=options.blocked_plugins,
+        plugins=plugins,
+    )
+    report = review(request, progress_printer())
+    report_path, sarif_path = _write_files(report, options, env)
+    sys.stdout.write(GithubReporter().render(report))
+    sys.stdout.flush()
+    _append(env.get("GITHUB_STEP_SUMMARY"), _step_summary(report))
+    _set_outputs(
+        env.get("GITHUB_OUTPUT"), {"decision": report.decision.value, "report": report_path, "sarif": sarif_path}
+    )
+    status = _post(report, pr, options, token, env)
+    _append(env.get("GITHUB_STEP_SUMMARY"), status)
+    return _exit_code(report, options.fail_on)
+
+
+def _write_files(report: Report, options: ActionOptions, env: Mapping[str, str]) -> tuple[str, str]:
+    folder = Path(env.get("RUNNER_TEMP") or ".")
+    report_path = options.report_file or str(folder / "reviewkit-report.json")
+    sarif_path = options.sarif_file or str(folder / "reviewkit.sarif")
+    write_output(JsonReporter().render(report), report_path)
+    write_output(SarifReporter().render(report), sarif_path)
+    return report_path, sarif_path
+
+
+def _step_summary(report: Report) -> str:
+    text = MarkdownReporter().render(report)
+    _, rest = split_annotations(annotations(report))
+    if rest:
+        text += (
+            f"\n_GitHub shows {ANNOTATIONS_PER_TYPE} annotations of each type per step; "
+            f"{len(rest)} more finding(s) are listed above only._\n"
+        )
+    return text
+
+
+def _post(
+    report: Report, request: ReviewRequest, pr: PullRequest, options: ActionOptions, token: str, env: Mapping[str, str]
+) -> str:
+    """Post the review; a failure is a warning (annotation + summary line), never the run's outcome."""
+    if options.post_review == "false":
+        return "\n_Posting to the pull request is off (post-review: false)._\n"
+    if not token:
+        return _warn("no GITHUB_TOKEN: the review was not posted to the pull request")
+    client = GitHubClient(
+        env.get("GITHUB_API_URL") or "https://api.github.com",
+        token,
+        write_interval_s=options.write_interval_s,
+        max_wait_s=options.max_wait_s,
+    )
+    poster = Poster(client, pr, request_changes=options.post_review == "request-changes")
+    # The report keeps the parsed diff (hunks included): comments are placed against exactly what was reviewed.
+    change = Change(files=report.files, base=report.base, head=report.head)
+    try:
+        posted = poster.post(report, change)
+    except GitHubError as exc:
+        hint = " (a fork's token is read-only)" if pr.fork and exc.status in (401, 403, 404) else ""
+        return _warn(f"could not post to the pull request{hint}: {exc}")
+    return _posted_note(posted)
+
+
+def _posted_note(posted: Posted) -> str:
+    lines = [
+        f"\n**Posted to the pull request:** {posted.inline} inline comment(s)"
+        + (f", {posted.already_posted} already posted on an earlier commit" if posted.already_posted else "")
+        + (f", {len(posted.rejected)} refused by GitHub (in the summary comment)" if posted.rejected else "")
+        + f"; summary comment {'updated' if posted.summary_updated else 'created'}"
+        + (f" ({posted.summary_url})" if posted.summary_url else "")
+        + "."
+    ]
+    lines += [f"- {note}" for note in posted.notes]
+    return "\n".join(lines) + "\n"
+
+
+def _warn(message: str) -> str:
+    from reviewkit.reporters.github import escape_data
+
+    print(f"::warning title=reviewkit::{escape_data(message)}", flush=True)
+    print(f"reviewkit: warning: {message}", file=sys.stderr, flush=True)
+    return f"\n**Not posted:** {message}. The annotations and this summary carry the review.\n"
+
+
+def _append(path: str | None, text: str) -> None:
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+def _set_outputs(path: str | None, values: Mapping[str, str]) -> None:
+    """Step outputs in GITHUB_OUTPUT's heredoc form, safe whatever the value holds."""
+    if not path:
+        return
+    lines = []
+    for name, value in values.items():
+        delimiter = f"ghadelimiter_{uuid.uuid4()}"
+        lines.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+    _append(path, "".join(lines))
+
+
+def _exit_code(report: Report, fail_on: str) -> int:
+    if fail_on == "error" and report.exit_code == ExitCode.BLOCKED:
+        return int(ExitCode.OK)
+    return report.exit_code

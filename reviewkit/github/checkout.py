@@ -1,0 +1,81 @@
+"""The commits a pull-request review needs, and the configuration as the base revision has it.
+
+Actions' checkout is shallow (depth 1) by default: base and head are fetched here when missing, then
+deepened until their merge-base is known, since GitHub reviews a pull request as merge-base..head.
+Configuration and prompt files come from the base revision: a pull request must not be able to rewrite
+the rules it is reviewed by.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from reviewkit.config import CONFIG_PATH, Config, parse_config
+from reviewkit.errors import ConfigError, InputError
+from reviewkit.git import git_text, run_git
+
+_DEPTHS = (50, 500)
+
+
+def prepare_commits(repo: Path, base: str, head: str, *, remote: str = "origin") -> str:
+    """Make sure ``base`` and ``head`` are present and return their merge-base."""
+    missing = [sha for sha in (base, head) if not _has_commit(repo, sha)]
+    if missing:
+        _fetch(repo, remote, missing, depth=_DEPTHS[0])
+    for depth in (*_DEPTHS, None):
+        merge_base = git_text(repo, ["merge-base", base, head], check=False)
+        if merge_base:
+            return merge_base
+        if not _is_shallow(repo):
+            break
+        _fetch(repo, remote, [base, head], depth=depth)
+    raise InputError(f"base {base[:12]} and head {head[:12]} have no common ancestor in {repo}")
+
+
+def _has_commit(repo: Path, sha: str) -> bool:
+    return bool(git_text(repo, ["rev-parse", "--verify", "--quiet", f"{sha}^{{commit}}"], check=False))
+
+
+def _is_shallow(repo: Path) -> bool:
+    return git_text(repo, ["rev-parse", "--is-shallow-repository"], check=False) == "true"
+
+
+def _fetch(repo: Path, remote: str, shas: list[str], *, depth: int | None) -> None:
+    depth_args = [f"--depth={depth}"] if depth else (["--unshallow"] if _is_shallow(repo) else [])
+    run_git(repo, ["fetch", "--no-tags", "--quiet", *depth_args, remote, *shas])
+
+
+def config_at(repo: Path, revision: str, config_path: str | None) -> Config:
+    """The configuration in ``revision`` (``config_path`` or .agents/config.toml), prompt files from there too.
+
+    No file at the default path means the defaults; a missing explicit path is a ConfigError.
+    """
+    relative = _relative(config_path or str(CONFIG_PATH), "--config")
+    data = _blob(repo, revision, relative)
+    if data is None:
+        if config_path:
+            raise ConfigError(f"{relative}: configuration file not found in the base revision {revision[:12]}")
+        return Config()
+
+    def read_prompt(path: str) -> str | None:
+        blob = _blob(repo, revision, _relative(path, "prompt_file"))
+        return None if blob is None else blob.decode("utf-8", "replace")
+
+    try:
+        return parse_config(data, path=Path(relative), root=repo, read_prompt=read_prompt)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} (read from the base revision {revision[:12]})") from exc
+
+
+def _relative(path: str, what: str) -> str:
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or ".." in pure.parts:
+        raise ConfigError(f"{what} {path!r}: must be a path inside the repository")
+    return str(pure)
+
+
+def _blob(repo: Path, revision: str, path: str) -> bytes | None:
+    spec = f"{revision}:{path}"
+    if git_text(repo, ["cat-file", "-t", spec], check=False) != "blob":
+        return None
+    return run_git(repo, ["cat-file", "blob", spec])

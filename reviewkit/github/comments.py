@@ -1,0 +1,180 @@
+"""Which findings and fixes can be review comments, and their text.
+
+GitHub accepts a review comment only on lines inside the diff's hunks (a multi-line comment within one
+hunk). Findings elsewhere, and fixes whose lines are not all in one hunk, go to the summary instead.
+A fix becomes a ```suggestion block over exactly the lines it replaces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reviewkit.diff import Change, FileChange, FileStatus
+from reviewkit.findings import Finding, Side
+from reviewkit.github.suggestions import Suggestion, suggestion_block, suggestions_from
+from reviewkit.report import Report
+from reviewkit.reporters.markdown import COMMENT_LIMIT, code_span, escape
+from reviewkit.reporters.sarif import line_hash
+
+FINDING_MARKER = "<!-- reviewkit:finding:{} -->"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InlineComment:
+    fingerprint: str
+    path: str
+    start_line: int
+    line: int
+    side: str  # RIGHT (head) or LEFT (base)
+    body: str
+    finding: Finding | None = None
+
+    def payload(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"path": self.path, "line": self.line, "side": self.side, "body": self.body}
+        if self.start_line != self.line:
+            data.update(start_line=self.start_line, start_side=self.side)
+        return data
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    inline: tuple[InlineComment, ...]
+    outside: tuple[Finding, ...]  # findings on lines outside the diff
+    unplaced_fixes: tuple[str, ...]  # reviewers with a fix that is not (all) shown as suggestions
+
+
+def plan_comments(report: Report, change: Change) -> Plan:
+    hunks = DiffLines(change)
+    suggestions = suggestions_from(report.verdicts)
+    placeable = [s for s in suggestions if hunks.contains(s.path, s.start_line, s.end_line, Side.HEAD)]
+    used: set[Suggestion] = set()
+    inline, outside = [], []
+    for verdict in report.verdicts:
+        for finding in verdict.findings:
+            fix = next((s for s in placeable if s.reviewer == verdict.reviewer and _covers(s, finding)), None)
+            if fix is not None:
+                used.add(fix)
+                inline.append(_finding_comment(verdict.reviewer, finding, fix, fix.start_line, fix.end_line))
+            elif hunks.contains(finding.path, finding.line, finding.last_line, finding.side):
+                inline.append(_finding_comment(verdict.reviewer, finding, None, finding.line, finding.last_line))
+            else:
+                outside.append(finding)
+    inline += [_fix_comment(s) for s in placeable if s not in used]
+    unplaced = {s.reviewer for s in suggestions if s not in placeable}
+    unplaced |= {
+        v.reviewer for v in report.verdicts if v.fix.patch and not any(s.reviewer == v.reviewer for s in suggestions)
+    }
+    return Plan(inline=tuple(inline), outside=tuple(outside), unplaced_fixes=tuple(sorted(unplaced)))
+
+
+class DiffLines:
+    """The line ranges of each file's hunks, on the head (RIGHT) and base (LEFT) sides."""
+
+    def __init__(self, change: Change) -> None:
+        self._ranges: dict[tuple[str, Side], list[tuple[int, int]]] = {}
+        for file in change.files:
+            self._add(file)
+
+    def _add(self, file: FileChange) -> None:
+        for hunk in file.hunks:
+            if hunk.new_count and file.status is not FileStatus.DELETED:
+                self._ranges.setdefault((file.path, Side.HEAD), []).append(
+                    (hunk.new_start, hunk.new_start + hunk.new_count - 1)
+                )
+            if hunk.old_count:
+                self._ranges.setdefault((file.old_path or file.path, Side.BASE), []).append(
+                    (hunk.old_start, hunk.old_start + hunk.old_count - 1)
+                )
+
+    def add_range(self, path: str, side: Side, start: int, end: int) -> None:
+        self._ranges.setdefault((path, side), []).append((start, end))
+
+    def contains(self, path: str, start: int, end: int, side: Side) -> bool:
+        """Whether lines ``start..end`` lie inside one hunk of ``path`` on ``side``."""
+        return any(low <= start and end <= high for low, high in self._ranges.get((path, side), ()))
+
+
+def _covers(suggestion: Suggestion, finding: Finding) -> bool:
+    return (
+        finding.side is Side.HEAD
+        and suggestion.path == finding.path
+        and suggestion.start_line <= finding.last_line
+        and finding.line <= suggestion.end_line
+    )
+
+
+def _finding_comment(reviewer: str, finding: Finding, fix: Suggestion | None, start: int, end: int) -> InlineComment:
+    fingerprint = line_hash(finding)[:20]
+    lines = [
+        FINDING_MARKER.format(fingerprint),
+        f"**{finding.severity.value}** {code_span(finding.rule)} · {escape(reviewer)}"
+        + (f" · {finding.cwe}" if finding.cwe else ""),
+        "",
+        escape(finding.message),
+    ]
+    if fix is not None:
+        lines += ["", suggestion_block(fix), "", _fix_note(fix)]
+    return InlineComment(
+        fingerprint=fingerprint,
+        path=finding.path,
+        start_line=start,
+        line=end,
+        side="RIGHT" if finding.side is Side.HEAD else "LEFT",
+        body=_limit("\n".join(lines)),
+        finding=finding,
+    )
+
+
+def _fix_comment(fix: Suggestion) -> InlineComment:
+    digest = hashlib.sha256("\0".join([fix.reviewer, fix.path, *fix.original, "\0", *fix.replacement]).encode())
+    fingerprint = "fix-" + digest.hexdigest()[:16]
+    body = "\n".join(
+        [
+            FINDING_MARKER.format(fingerprint),
+            f"Suggested fix from {escape(fix.reviewer)}:",
+            "",
+            suggestion_block(fix),
+            "",
+            _fix_note(fix),
+        ]
+    )
+    return InlineComment(
+        fingerprint=fingerprint,
+        path=fix.path,
+        start_line=fix.start_line,
+        line=fix.end_line,
+        side="RIGHT",
+        body=_limit(body),
+    )
+
+
+def _fix_note(fix: Suggestion) -> str:
+    if fix.merged:
+        return "_This fix passed reviewkit's test gate._"
+    return "_Proposed fix: not run through a test gate._"
+
+
+def _limit(body: str) -> str:
+    if len(body) <= COMMENT_LIMIT:
+        return body
+    # A suggestion cut short would replace code with half a fix: drop it rather than truncate it.
+    marker, _, rest = body.partition("\n")
+    text = rest[: COMMENT_LIMIT - len(marker) - 200].split("\n```")[0]
+    return f"{marker}\n{text}\n\n_(cut to GitHub's comment size limit; the full text is in the summary)_"
+
+
+def fingerprints_in(bodies: Sequence[str]) -> set[str]:
+    found = set()
+    prefix, suffix = FINDING_MARKER.split("{}")
+    for body in bodies:
+        start = body.find(prefix)
+        while start >= 0:
+            end = body.find(suffix, start + len(prefix))
+            if end < 0:
+                break
+            found.add(body[start + len(prefix) : end])
+            start = body.find(prefix, end)
+    return found

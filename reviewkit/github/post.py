@@ -1,0 +1,194 @@
+"""Posting a review to a pull request: one review per head commit, one summary comment kept up to date.
+
+Markers (HTML comments) make reruns idempotent: the review of a head commit carries the commit id, each
+inline comment its finding's fingerprint, the summary a fixed marker. Only markers in comments written by
+a bot account count, so a person cannot silence a finding by pasting a marker into a comment.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from reviewkit.diff import Change
+from reviewkit.findings import Side
+from reviewkit.github.client import GitHubClient, GitHubError
+from reviewkit.github.comments import DiffLines, InlineComment, Plan, fingerprints_in, plan_comments
+from reviewkit.github.event import PullRequest
+from reviewkit.report import Report
+from reviewkit.reporters.markdown import (
+    COMMENT_LIMIT,
+    ICONS,
+    code_block,
+    finding_item,
+    join_within,
+    report_blocks,
+)
+
+SUMMARY_MARKER = "<!-- reviewkit:summary -->"
+REVIEW_MARKER = "<!-- reviewkit:review:{} -->"
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
+
+
+@dataclass(kw_only=True)
+class Posted:
+    """What reached the pull request, for the step summary."""
+
+    review_id: int | None = None
+    inline: int = 0
+    already_posted: int = 0
+    rejected: list[InlineComment] = field(default_factory=list)
+    summary_url: str = ""
+    summary_updated: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+class Poster:
+    def __init__(self, client: GitHubClient, pr: PullRequest, *, request_changes: bool = False) -> None:
+        self.client = client
+        self.pr = pr
+        self.request_changes = request_changes
+        self._base = f"/repos/{pr.repository}"
+
+    def post(self, report: Report, change: Change) -> Posted:
+        """Post the review and then the summary; a GitHubError from either stops the posting."""
+        posted = Posted()
+        plan = plan_comments(report, change)
+        seen = fingerprints_in(self._bot_bodies(f"/pulls/{self.pr.number}/comments"))
+        fresh = [c for c in plan.inline if c.fingerprint not in seen]
+        posted.already_posted = len(plan.inline) - len(fresh)
+        event = "REQUEST_CHANGES" if self.request_changes and report.exit_code != 0 else "COMMENT"
+        if self._reviewed_already():
+            posted.notes.append(f"a review of {self.pr.head_sha[:10]} exists already; not posting another")
+        elif fresh or event == "REQUEST_CHANGES":
+            self._review(report, fresh, event, posted)
+        self._summary(report, plan, posted)
+        return posted
+
+    # --- the review -------------------------------------------------------------------------------------
+
+    def _reviewed_already(self) -> bool:
+        marker = REVIEW_MARKER.format(self.pr.head_sha)
+        return any(marker in body for body in self._bot_bodies(f"/pulls/{self.pr.number}/reviews"))
+
+    def _review(self, report: Report, comments: list[InlineComment], event: str, posted: Posted) -> None:
+        try:
+            self._submit(report, comments, event, posted)
+            return
+        except GitHubError as exc:
+            if exc.status != 422:
+                raise
+            posted.notes.append(f"GitHub refused the review ({exc.message}); retrying without unplaceable comments")
+        accepted = self._lines_github_accepts()
+        keep = [c for c in comments if accepted.contains(c.path, c.start_line, c.line, _side(c))]
+        posted.rejected = [c for c in comments if c not in keep]
+        try:
+            if keep or event == "REQUEST_CHANGES":
+                self._submit(report, keep, event, posted)
+                return
+        except GitHubError as exc:
+            if exc.status != 422:
+                raise
+            posted.notes.append(f"GitHub refused the review again ({exc.message}); findings go to the summary")
+        posted.rejected = list(comments)
+
+    def _submit(self, report: Report, comments: list[InlineComment], event: str, posted: Posted) -> None:
+        body = (
+            f"{REVIEW_MARKER.format(self.pr.head_sha)}\n{ICONS[report.decision]} **reviewkit: "
+            f"{report.decision.value}** on {self.pr.head_sha[:10]}: {len(comments)} inline comment(s). "
+            "The summary comment on this pull request has the full report."
+        )
+        payload = {
+            "commit_id": self.pr.head_sha,
+            "body": body,
+            "event": event,
+            "comments": [c.payload() for c in comments],
+        }
+        path = f"{self._base}/pulls/{self.pr.number}/reviews"
+        for attempt in range(4):
+            try:
+                response = self.client.request("POST", path, payload)
+            except GitHubError as exc:
+                if exc.status == 422 and payload["event"] == "REQUEST_CHANGES":
+                    # e.g. the token belongs to the pull request's author, who cannot request changes
+                    posted.notes.append(f"REQUEST_CHANGES refused ({exc.message}); posted as COMMENT")
+                    payload["event"] = "COMMENT"
+                    continue
+                if exc.status < 500 or attempt == 3:
+                    raise
+                # A 5xx may hide a review GitHub did create: look before posting it a second time.
+                self.client.backoff(attempt)
+                if self._reviewed_already():
+                    posted.inline = len(comments)
+                    return
+                continue
+            posted.review_id = (response.data or {}).get("id")
+            posted.inline = len(comments)
+            return
+
+    def _lines_github_accepts(self) -> DiffLines:
+        """The hunks of GitHub's own diff of the pull request (it may differ from git's, e.g. truncated)."""
+        accepted = DiffLines(Change(files=()))
+        for item in self.client.paginate(f"{self._base}/pulls/{self.pr.number}/files"):
+            for match in _HUNK.finditer(item.get("patch") or ""):
+                old_start, old_count, new_start, new_count = (int(g) if g else 1 for g in match.groups())
+                if new_count:
+                    accepted.add_range(item["filename"], Side.HEAD, new_start, new_start + new_count - 1)
+                if old_count:
+                    accepted.add_range(
+                        item.get("previous_filename") or item["filename"],
+                        Side.BASE,
+                        old_start,
+                        old_start + old_count - 1,
+                    )
+        return accepted
+
+    # --- the summary comment ----------------------------------------------------------------------------
+
+    def _summary(self, report: Report, plan: Plan, posted: Posted) -> None:
+        body = summary_body(report, plan, posted, head=self.pr.head_sha)
+        existing = self._summary_comment()
+        if existing is None:
+            response = self.client.request("POST", f"{self._base}/issues/{self.pr.number}/comments", {"body": body})
+        else:
+            response = self.client.request("PATCH", f"{self._base}/issues/comments/{existing}", {"body": body})
+            posted.summary_updated = True
+        posted.summary_url = (response.data or {}).get("html_url", "")
+
+    def _summary_comment(self) -> int | None:
+        for item in self.client.paginate(f"{self._base}/issues/{self.pr.number}/comments"):
+            if _by_bot(item) and str(item.get("body", "")).startswith(SUMMARY_MARKER):
+                return int(item["id"])
+        return None
+
+    def _bot_bodies(self, path: str) -> list[str]:
+        return [str(item.get("body") or "") for item in self.client.paginate(f"{self._base}{path}") if _by_bot(item)]
+
+
+def summary_body(report: Report, plan: Plan, posted: Posted, *, head: str) -> str:
+    blocks = [SUMMARY_MARKER, *report_blocks(report)]
+    not_inline = [*plan.outside, *(c.finding for c in posted.rejected if c.finding is not None)]
+    if not_inline:
+        blocks.append(
+            f"### Not shown as inline comments ({len(not_inline)})\n\n"
+            "These lines are outside the pull request's diff, or GitHub refused a comment there."
+        )
+        blocks += [finding_item(f) for f in not_inline]
+    unplaced = [v for v in report.verdicts if v.fix.patch and v.reviewer in plan.unplaced_fixes]
+    for verdict in unplaced:
+        blocks.append(
+            f"### Fix from {verdict.reviewer} (not all of it fits suggestion blocks)\n\n"
+            + code_block(verdict.fix.patch or "", "diff")
+        )
+    blocks.append(f"<sub>Reviewed commit {head}. This comment is updated on every push.</sub>")
+    return join_within(blocks, COMMENT_LIMIT, overflow="The workflow run's step summary has the full report.")
+
+
+def _by_bot(item: Any) -> bool:
+    user = item.get("user") if isinstance(item, dict) else None
+    return isinstance(user, dict) and user.get("type") == "Bot"
+
+
+def _side(comment: InlineComment) -> Side:
+    return Side.HEAD if comment.side == "RIGHT" else Side.BASE

@@ -1,0 +1,230 @@
+"""``--format sarif``: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
+
+Rule ids are the findings' own stable ``<reviewer>/<rule>`` ids. The fingerprint GitHub uses to follow
+an alert across pushes (``partialFingerprints.primaryLocationLineHash``) hashes the rule, the path and
+the quoted code, never the line number, so that an alert survives lines moving above it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from typing import Any
+
+from reviewkit import __version__
+from reviewkit.findings import Finding, Severity
+from reviewkit.github.suggestions import Suggestion, suggestions_from
+from reviewkit.report import Report
+from reviewkit.reporters import Reporter
+from reviewkit.verdict import Status, Verdict
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/reviewkit/reviewkit"
+LEVELS = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+# GitHub code scanning reads ``security-severity`` (0.0-10.0, CVSS-like bands) on rules tagged
+# "security": above 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "0.0",
+}
+
+
+class SarifReporter(Reporter):
+    name = "sarif"
+    description = "SARIF 2.1.0 for GitHub code scanning (upload with github/codeql-action/upload-sarif)"
+
+    def render(self, report: Report, *, color: bool = False) -> str:
+        return json.dumps(sarif_log(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def sarif_log(report: Report) -> dict[str, Any]:
+    findings = [(v, f) for v in report.verdicts for f in v.findings]
+    rules = _rules(findings)
+    index = {rule["id"]: i for i, rule in enumerate(rules)}
+    suggestions = suggestions_from(report.verdicts)
+    occurrences: Counter[str] = Counter()
+    results = []
+    for verdict, finding in findings:
+        digest = line_hash(finding)
+        occurrences[digest] += 1
+        results.append(
+            _result(verdict, finding, index[finding.rule], f"{digest}:{occurrences[digest]}", suggestions)
+        )
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "reviewkit",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": rules,
+            }
+        },
+        "invocations": [_invocation(report)],
+        "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the repository root"}}},
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+        # versionControlProvenance needs the repository's absolute URI, which a local run does not know;
+        # the reviewed revisions go in the run's properties instead.
+        "properties": {
+            "decision": report.decision.value,
+            "exitCode": report.exit_code,
+            "base": report.base,
+            "head": report.head,
+        },
+    }
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def line_hash(finding: Finding) -> str:
+    quote = " ".join(finding.evidence.split())
+    return hashlib.sha256(f"{finding.rule}\0{finding.path}\0{quote}".encode()).hexdigest()[:32]
+
+
+def _rules(findings: list[tuple[Verdict, Finding]]) -> list[dict[str, Any]]:
+    by_rule: dict[str, list[tuple[Verdict, Finding]]] = {}
+    for verdict, finding in findings:
+        by_rule.setdefault(finding.rule, []).append((verdict, finding))
+    return [_rule(rule, by_rule[rule]) for rule in sorted(by_rule)]
+
+
+def _rule(rule: str, found: list[tuple[Verdict, Finding]]) -> dict[str, Any]:
+    verdict, example = found[0]
+    worst = max((f.severity for _, f in found), key=lambda s: s.rank)
+    security = _is_security(verdict, [f for _, f in found])
+    tags = [
+        verdict.reviewer,
+        *(["security"] if security else []),
+        *sorted({f.cwe for _, f in found if f.cwe}),
+    ]
+    help_text = (
+        f"Reported by the reviewkit reviewer '{verdict.reviewer}' "
+        f"({'blocking' if verdict.blocking else 'warning only'}). Example: {example.message}"
+    )
+    properties: dict[str, Any] = {"tags": tags, "precision": _precision(example)}
+    if security:
+        properties["security-severity"] = SECURITY_SEVERITY[worst]
+    return {
+        "id": rule,
+        "name": _pascal(rule.split("/", 1)[-1]),
+        "shortDescription": {"text": f"{rule} ({verdict.reviewer})"},
+        "fullDescription": {"text": example.message},
+        "help": {"text": help_text, "markdown": f"**{rule}**\n\n{help_text}"},
+        "defaultConfiguration": {"level": LEVELS[worst]},
+        "properties": properties,
+    }
+
+
+def _is_security(verdict: Verdict, findings: list[Finding]) -> bool:
+    return verdict.reviewer == "security" or any(f.cwe for f in findings)
+
+
+def _precision(finding: Finding) -> str:
+    if finding.confidence is None:
+        return "medium"
+    return "very-high" if finding.confidence >= 0.9 else "high" if finding.confidence >= 0.7 else "medium"
+
+
+def _pascal(text: str) -> str:
+    words = [w for w in "".join(c if c.isalnum() else " " for c in text).split() if w]
+    return "".join(w[:1].upper() + w[1:] for w in words) or "Finding"
+
+
+def _result(
+    verdict: Verdict, finding: Finding, rule_index: int, fingerprint: str, suggestions: list[Suggestion]
+) -> dict[str, Any]:
+    region: dict[str, Any] = {"startLine": finding.line, "endLine": finding.last_line}
+    if finding.evidence.strip():
+        region["snippet"] = {"text": finding.evidence}
+    result: dict[str, Any] = {
+        "ruleId": finding.rule,
+        "ruleIndex": rule_index,
+        "level": "note" if finding.fixed else LEVELS[finding.severity],
+        "message": {"text": finding.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"},
+                    "region": region,
+                }
+            }
+        ],
+        "partialFingerprints": {"primaryLocationLineHash": fingerprint},
+        "properties": _result_properties(verdict, finding),
+    }
+    fixes = [_fix(s) for s in suggestions if _covers(s, verdict, finding)]
+    if fixes:
+        result["fixes"] = fixes
+    return result
+
+
+def _result_properties(verdict: Verdict, finding: Finding) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "reviewer": verdict.reviewer,
+        "severity": finding.severity.value,
+        "blocking": verdict.status is Status.BLOCKING and not finding.fixed,
+        "fixed": finding.fixed,
+        "side": finding.side.value,
+    }
+    if finding.confidence is not None:
+        properties["confidence"] = finding.confidence
+    if finding.cwe:
+        properties["cwe"] = finding.cwe
+    return properties
+
+
+def _covers(suggestion: Suggestion, verdict: Verdict, finding: Finding) -> bool:
+    return (
+        suggestion.reviewer == verdict.reviewer
+        and suggestion.path == finding.path
+        and suggestion.start_line <= finding.last_line
+        and finding.line <= suggestion.end_line
+    )
+
+
+def _fix(suggestion: Suggestion) -> dict[str, Any]:
+    state = "merged after the test gate" if suggestion.merged else "proposed, not tested"
+    return {
+        "description": {"text": f"Fix from {suggestion.reviewer} ({state})"},
+        "artifactChanges": [
+            {
+                "artifactLocation": {"uri": suggestion.path, "uriBaseId": "%SRCROOT%"},
+                "replacements": [
+                    {
+                        "deletedRegion": {"startLine": suggestion.start_line, "endLine": suggestion.end_line},
+                        "insertedContent": {"text": "".join(f"{line}\n" for line in suggestion.replacement)},
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def _invocation(report: Report) -> dict[str, Any]:
+    notes = []
+    for verdict in report.verdicts:
+        if verdict.status is Status.ERROR:
+            notes.append(
+                {
+                    "level": "error" if verdict.blocking else "warning",
+                    "message": {"text": f"{verdict.reviewer}: {verdict.error or verdict.summary}"},
+                }
+            )
+    notes += [
+        {"level": "note", "message": {"text": f"{s.reviewer}: skipped: {s.reason}"}} for s in report.skipped
+    ]
+    completed = not any(v.status is Status.ERROR and v.blocking for v in report.verdicts)
+    invocation: dict[str, Any] = {"executionSuccessful": completed, "exitCode": report.exit_code}
+    if notes:
+        invocation["toolExecutionNotifications"] = notes
+    return invocation
