@@ -149,13 +149,15 @@ def _model_for(config: Config, *, offline: bool) -> tuple[Any, str]:
     """The model access for reviewers, or None with the reason it is unavailable."""
     if offline:
         return None, "needs a model; this run is --offline"
-    if not os.environ.get("ANTHROPIC_API_KEY"):
+    if not (os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")):
         return None, "needs a model; ANTHROPIC_API_KEY is not set"
     try:
-        from reviewkit import provider  # type: ignore[attr-defined]
+        from reviewkit import provider
     except ImportError:
         return None, "needs a model; this build of reviewkit has no model provider"
-    return provider.model_access(config), ""  # pragma: no cover - provided by the provider module
+    # The run's deadline reaches the provider through each ReviewContext.deadline (the scheduler caps
+    # it at the run's max_session_duration), so nothing more is passed here.
+    return provider.model_access(config), ""
 
 
 # --- routing ---------------------------------------------------------------------------------------------
@@ -230,7 +232,9 @@ def review_prepared(run: RunContext, progress: Progress | None = None) -> Report
     if not run.config.enabled:
         return _report(run, verdicts=[], skipped=[Skipped(reviewer="*", reason="code_review.enabled is false")])
     selected = select_reviewers(run)
-    skipped = [Skipped(reviewer=s.name, reason=f"not triggered: {s.firing.reason}") for s in selected if not s.firing.fired]
+    skipped = [
+        Skipped(reviewer=s.name, reason=f"not triggered: {s.firing.reason}") for s in selected if not s.firing.fired
+    ]
     runnable = []
     for s in selected:
         if not s.firing.fired:

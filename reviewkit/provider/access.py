@@ -1,0 +1,246 @@
+"""Model access for reviewers (the ModelAccess protocol of reviewkit.reviewer), backed by Anthropic.
+
+One object serves a whole run. It renders the change once into the shared prompt prefix, pre-counts
+tokens and chunks the diff only when it might not fit, and lets the first reviewer of each prefix
+write the prompt cache before the others send theirs: a cache entry exists only once a response has
+begun, so N reviewers started together would otherwise each pay the 1.25x write. The anthropic SDK
+is imported on the first call, never when the object is made.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from reviewkit.config import Config
+from reviewkit.diff import Change
+from reviewkit.errors import ProviderError
+from reviewkit.findings import Finding
+from reviewkit.provider import prompt
+from reviewkit.provider.output import Answer, parse_answer, request_schema
+from reviewkit.provider.pricing import model_info
+from reviewkit.provider.safety import env_secrets, new_boundary
+from reviewkit.provider.settings import Settings
+from reviewkit.reviewer import ReviewContext
+
+if TYPE_CHECKING:
+    from reviewkit.provider.transport import Transport
+
+# Room kept for a reviewer's own part and the schema, beside the shared prefix and the answer.
+_PART_RESERVE_TOKENS = 6_000
+# A rough tokens-per-character figure, only to decide whether a prefix is worth waiting for the cache.
+_CHARS_PER_TOKEN_GUESS = 4.0
+# How long a reviewer waits for the leader's response to begin before it sends its own request anyway.
+_MAX_GATE_WAIT_S = 120.0
+
+
+@dataclass(kw_only=True)
+class Plan:
+    """How one model sees one change: the shared prefixes (one, or one per chunk) and their gates."""
+
+    change: Change
+    boundary: str
+    prefixes: list[prompt.Prefix]
+    invisible: int
+    tokens_per_char: float | None = None
+    _gates: dict[int, threading.Event] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def gate(self, index: int) -> tuple[threading.Event, bool]:
+        """The event that opens when prefix ``index`` is cached, and whether the caller leads."""
+        with self._lock:
+            if index in self._gates:
+                return self._gates[index], False
+            event = self._gates[index] = threading.Event()
+            return event, True
+
+
+class AnthropicAccess:
+    """What ``context.model`` is when a model is available."""
+
+    def __init__(self, config: Config, *, settings: Settings | None = None) -> None:
+        self.config = config
+        self.settings = settings or Settings.from_env()
+        self._env_values = env_secrets()
+        self._repo_url = _repo_url()
+        self._transport: Transport | None = None
+        self._plans: dict[tuple[int, str], Plan] = {}
+        self._lock = threading.Lock()  # guards the transport
+        self._plan_lock = threading.Lock()  # guards the plans (held across a token count)
+
+    # --- the ModelAccess protocol ----------------------------------------------------------------
+
+    def review_with_prompt(
+        self, context: ReviewContext, *, instructions: str, model: str | None = None
+    ) -> list[Finding]:
+        model = self._model(context, model)
+        plan = self._plan(context, model)
+        scope = [f.path for f in context.files]
+        findings: list[Finding] = []
+        outside = 0
+        for prefix in plan.prefixes:
+            if not prefix.covers(scope):
+                continue
+            answer = self._ask(context, model, plan, prefix, self._part(context, plan, instructions, prefix))
+            findings += answer.findings
+            outside += answer.out_of_scope
+            if answer.summary:
+                context.note(f"model: {answer.summary[:300]}")
+        self._notes(context, plan, outside)
+        return findings
+
+    def triage(
+        self, context: ReviewContext, findings: list[Finding], *, instructions: str
+    ) -> tuple[list[Finding], list[tuple[Finding, str]]]:
+        if not findings:
+            return [], []
+        model = self._model(context, None)
+        plan = self._plan(context, model)
+        reasons: dict[int, str] = {}
+        for prefix in plan.prefixes:
+            batch = [i for i, f in enumerate(findings) if f.path in prefix.paths]
+            if not batch:
+                continue
+            listing = prompt.triage_part([findings[i] for i in batch], boundary=plan.boundary,
+                                         env_values=self._env_values)
+            part = self._part(context, plan, instructions, prefix) + "\n\n" + listing
+            answer = self._ask(context, model, plan, prefix, part)
+            for index, reason in answer.dismissals:
+                if 0 <= index < len(batch):
+                    reasons[batch[index]] = reason
+        kept = [f for i, f in enumerate(findings) if i not in reasons]
+        return kept, [(findings[i], reason) for i, reason in sorted(reasons.items())]
+
+    # --- the tool loop for model-backed fixers ---------------------------------------------------
+
+    def run_tool_loop(
+        self,
+        context: ReviewContext,
+        *,
+        instructions: str,
+        tools: Sequence[dict[str, Any]],
+        execute: Callable[[str, dict[str, Any]], str],
+        max_turns: int = 20,
+        max_tokens: int = 4096,
+        model: str | None = None,
+    ) -> ToolLoopResult:
+        from reviewkit.provider.tools import ToolLoop
+
+        model = self._model(context, model)
+        plan = self._plan(context, model)
+        scope = [f.path for f in context.files]
+        prefix = next((p for p in plan.prefixes if p.covers(scope)), plan.prefixes[0])
+        loop = ToolLoop(transport=self._get_transport(), env_values=self._env_values, repo_url=self._repo_url)
+        first = self._part(context, plan, instructions, prefix)
+        return loop.run(context, model=model, system=list(prefix.system), first=first, tools=tools,
+                        execute=execute, max_turns=max_turns, max_tokens=max_tokens)
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _model(self, context: ReviewContext, model: str | None) -> str:
+        return model or context.config.settings_for(context.reviewer).model or context.config.model
+
+    def _get_transport(self) -> Transport:
+        with self._lock:
+            if self._transport is None:
+                from reviewkit.provider.transport import Transport  # imports anthropic: seconds
+
+                self._transport = Transport(self.settings)
+            return self._transport
+
+    def _part(self, context: ReviewContext, plan: Plan, instructions: str, prefix: prompt.Prefix) -> str:
+        scope = [f.path for f in context.files if f.path in prefix.paths]
+        return prompt.reviewer_part(
+            reviewer=context.reviewer, instructions=instructions, scope=scope,
+            all_files=set(scope) == prefix.paths, boundary=plan.boundary, env_values=self._env_values,
+        )
+
+    def _ask(self, context: ReviewContext, model: str, plan: Plan, prefix: prompt.Prefix, part: str) -> Answer:
+        params = {
+            "model": model,
+            "max_tokens": self.settings.max_output_tokens,
+            "system": list(prefix.system),
+            "messages": [{"role": "user", "content": part}],
+            "output_config": {"format": {"type": "json_schema", "schema": request_schema()}},
+        }
+        estimate = int((prefix.chars + len(part)) * (plan.tokens_per_char or 1 / _CHARS_PER_TOKEN_GUESS))
+        message = self._gated(context, model, plan, prefix, params, estimate)
+        text = "".join(block.text for block in message.content if block.type == "text")
+        scope = {f.path for f in context.files} & prefix.paths
+        return parse_answer(text, reviewer=context.reviewer, scope=scope, env_values=self._env_values,
+                            repo_url=self._repo_url)
+
+    def _gated(
+        self, context: ReviewContext, model: str, plan: Plan, prefix: prompt.Prefix, params: dict[str, Any],
+        estimate: int,
+    ) -> Any:
+        transport = self._get_transport()
+        if prefix.chars / _CHARS_PER_TOKEN_GUESS < model_info(model).min_cacheable_tokens:
+            return transport.create(context, params, input_estimate=estimate)  # too small to be cached
+        gate, leader = plan.gate(prefix.index)
+        if not leader:
+            gate.wait(timeout=min(max(context.remaining_s() - 1.0, 0.0), _MAX_GATE_WAIT_S))
+            return transport.create(context, params, input_estimate=estimate)
+        try:
+            return transport.create(context, params, on_start=gate.set, input_estimate=estimate)
+        finally:
+            gate.set()  # a failed leader must not hold the others back
+
+    def _plan(self, context: ReviewContext, model: str) -> Plan:
+        key = (id(context.change), model)
+        with self._plan_lock:
+            plan = self._plans.get(key)
+            if plan is None or plan.change is not context.change:
+                plan = self._plans[key] = self._make_plan(context, model)
+            return plan
+
+    def _make_plan(self, context: ReviewContext, model: str) -> Plan:
+        material = prompt.prepare_material(context.change, context.goal, self._env_values)
+        boundary = new_boundary(*(f.text for f in material.files), material.goal or "")
+        prefixes = prompt.build_prefixes(material, boundary=boundary, limit_chars=None)
+        plan = Plan(change=context.change, boundary=boundary, prefixes=prefixes, invisible=material.invisible)
+        window = self.settings.context_window or model_info(model).context_window
+        room = window - self.settings.max_output_tokens - _PART_RESERVE_TOKENS
+        if room <= 0:
+            raise ProviderError(f"context window {window} leaves no room for a prompt (REVIEWKIT_MODEL_*)")
+        whole = prefixes[0]
+        # A token is at least one byte, so a prefix of fewer bytes than the room surely fits: no count.
+        if sum(len(b["text"].encode()) for b in whole.system) <= room:
+            return plan
+        counted = self._get_transport().count_tokens(
+            context, {"model": model, "system": list(whole.system), "messages": [{"role": "user", "content": "."}]}
+        )
+        plan.tokens_per_char = counted / max(whole.chars, 1)
+        if counted <= room:
+            return plan
+        limit = int(room / plan.tokens_per_char * 0.9)
+        material = prompt.prepare_material(context.change, context.goal, self._env_values, limit_chars=limit)
+        plan.prefixes = prompt.build_prefixes(material, boundary=boundary, limit_chars=limit)
+        return plan
+
+    def _notes(self, context: ReviewContext, plan: Plan, outside: int) -> None:
+        if plan.invisible:
+            context.note(f"{plan.invisible} invisible or bidi control character(s) in the change were shown "
+                         "to the model as [U+XXXX] markers")
+        if len(plan.prefixes) > 1:
+            context.note(f"the diff exceeded the model's context window: reviewed in {len(plan.prefixes)} chunks")
+        if outside:
+            context.note(f"{outside} model finding(s) outside this reviewer's files were dropped")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolLoopResult:
+    """How a tool loop ended: the model's final text (sanitized), turns taken and tool calls made."""
+
+    text: str
+    turns: int
+    tool_calls: int
+
+
+def _repo_url() -> str | None:
+    """The repository's web address in CI, so links into it survive sanitizing."""
+    server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    return f"{server.rstrip('/')}/{repository}" if server and repository else None
