@@ -1,0 +1,500 @@
+"""What a Python test file holds, read with ``ast``: its tests and, for each, the facts that decide
+whether a later version of it checks less (assertions and their strength, skips, early returns,
+swallowed failures, mocks, tolerances, expected exceptions, parametrize cases).
+
+pytest's collection rules decide what a test is: ``test*`` functions at module level and ``test*``
+methods of ``Test*`` classes or ``unittest.TestCase`` subclasses. A test renamed so that it is no
+longer collected therefore disappears here, as it does for pytest.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+# How strongly an assertion pins the result: 3 exact, 2 partial (membership, order, a predicate),
+# 1 truthiness or type only, 0 cannot fail.
+_UNITTEST_STRENGTH = {
+    "assertEqual": 3, "assertEquals": 3, "assertListEqual": 3, "assertDictEqual": 3,
+    "assertTupleEqual": 3, "assertSetEqual": 3, "assertSequenceEqual": 3, "assertMultiLineEqual": 3,
+    "assertCountEqual": 3, "assertIs": 3, "assertIsNone": 3, "assertAlmostEqual": 3,
+    "assertRaises": 3, "assertRaisesRegex": 3, "assertWarns": 3, "assertWarnsRegex": 3,
+    "assertRegex": 2, "assertIn": 2, "assertNotIn": 2, "assertGreater": 2, "assertGreaterEqual": 2,
+    "assertLess": 2, "assertLessEqual": 2, "assertNotEqual": 2, "assertNotAlmostEqual": 2,
+    "assertDictContainsSubset": 2, "assertIsNot": 1,
+    "assertTrue": 1, "assertFalse": 1, "assertIsNotNone": 1, "assertIsInstance": 1,
+    "assertNotIsInstance": 1,
+}
+_COMPARE_STRENGTH = {
+    ast.Eq: 3, ast.Is: 3, ast.NotEq: 2, ast.In: 2, ast.NotIn: 2,
+    ast.Lt: 2, ast.LtE: 2, ast.Gt: 2, ast.GtE: 2, ast.IsNot: 1,
+}
+SKIP_NAMES = frozenset({"skip", "skipif", "xfail", "skipIf", "skipUnless", "expectedFailure"})
+_SKIP_CALLS = frozenset({"skip", "xfail", "skipTest", "fail_if_reached"})
+_RAISES = frozenset({"raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
+_PATCHERS = frozenset({"patch", "object", "setattr", "setitem"})
+# name -> (tolerance keywords that widen when larger, keywords that widen when smaller, defaults)
+TOLERANCE_CALLS: dict[str, tuple[dict[str, float], dict[str, float]]] = {
+    "approx": ({"rel": 1e-6, "abs": 1e-12}, {}),
+    "isclose": ({"rel_tol": 1e-9, "abs_tol": 0.0, "rtol": 1e-5, "atol": 1e-8}, {}),
+    "assertAlmostEqual": ({"delta": 0.0}, {"places": 7}),
+    "assert_allclose": ({"rtol": 1e-7, "atol": 0.0}, {}),
+    "allclose": ({"rtol": 1e-5, "atol": 1e-8}, {}),
+    "assert_almost_equal": ({}, {"decimal": 7}),
+    "assert_array_almost_equal": ({}, {"decimal": 6}),
+}
+_TRIVIAL = frozenset({"", "None", "True", "False", "0", "1", "-1", "2", "self", "result"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mark:
+    """A fact at one line: ``text`` is its normalised source, ``key`` what to compare it by."""
+
+    line: int
+    text: str
+    key: str = ""
+    value: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Assertion:
+    line: int
+    text: str
+    strength: int
+    subject: str | None = None  # ast.dump of what is checked, when it is compared to a literal
+    expected: str | None = None  # the literal it is compared to
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TestFunc:
+    qualname: str
+    start: int  # first decorator line
+    def_line: int
+    end: int
+    fingerprint: str  # the body without the name: equal bodies mean a move or a rename
+    body_source: str
+    asserts: tuple[Assertion, ...]
+    helper_asserts: int
+    skips: tuple[Mark, ...]
+    early_return: Mark | None
+    swallows: tuple[Mark, ...]
+    patches: tuple[Mark, ...]
+    raises: tuple[Mark, ...]
+    tolerances: tuple[Mark, ...]
+    cases: tuple[Mark, ...]
+    calls: frozenset[str]
+    constants: frozenset[str]
+    trivial_body: bool
+
+    @property
+    def total_asserts(self) -> int:
+        return len(self.asserts) + self.helper_asserts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TestClass:
+    qualname: str
+    line: int
+    end: int
+    skips: tuple[Mark, ...]
+
+
+@dataclass(kw_only=True)
+class TestModule:
+    tests: dict[str, TestFunc] = field(default_factory=dict)
+    classes: dict[str, TestClass] = field(default_factory=dict)
+    module_skips: tuple[Mark, ...] = ()
+    imported: dict[str, str] = field(default_factory=dict)  # local name -> module it came from
+    modules: frozenset[str] = frozenset()
+
+
+def parse_tests(source: str) -> TestModule:
+    """The tests in ``source``. Raises SyntaxError (or ValueError for NUL bytes) when it does not parse."""
+    tree = ast.parse(source)
+    module = TestModule()
+    module.imported, module.modules = _imports(tree)
+    helpers = _helper_counts(tree)
+    module.module_skips = tuple(_module_skips(tree))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test"):
+            module.tests[node.name] = _test(node, node.name, module, helpers)
+        elif isinstance(node, ast.ClassDef) and _is_test_class(node):
+            module.classes[node.name] = TestClass(
+                qualname=node.name, line=_start(node), end=node.end_lineno or node.lineno,
+                skips=tuple(_skip_marks(node.decorator_list)),
+            )
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name.startswith("test"):
+                    qualname = f"{node.name}::{item.name}"
+                    module.tests[qualname] = _test(item, qualname, module, helpers)
+    return module
+
+
+def _is_test_class(node: ast.ClassDef) -> bool:
+    bases = {_dotted(base).rsplit(".", 1)[-1] for base in node.bases}
+    if any(name.endswith("TestCase") or name == "IsolatedAsyncioTestCase" for name in bases):
+        return True
+    has_init = any(isinstance(i, ast.FunctionDef) and i.name == "__init__" for i in node.body)
+    return node.name.startswith("Test") and not has_init
+
+
+def _start(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> int:
+    return min([node.lineno, *(d.lineno for d in node.decorator_list)])
+
+
+def _imports(tree: ast.Module) -> tuple[dict[str, str], frozenset[str]]:
+    names: dict[str, str] = {}
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            modules.add(base)
+            for alias in node.names:
+                names[alias.asname or alias.name] = base
+                modules.add(f"{base}.{alias.name}" if node.module else f"{base}{alias.name}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                modules.add(alias.name)
+                names[alias.asname or alias.name.split(".")[0]] = alias.name
+    return names, frozenset(modules)
+
+
+def _helper_counts(tree: ast.Module) -> dict[str, int]:
+    """Assertions inside module-level helpers (``def check_result``): a test calling one keeps them."""
+    counts: dict[str, int] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("test"):
+            counts[node.name] = sum(1 for _ in _assertions(node.body))
+    return {name: count for name, count in counts.items() if count}
+
+
+def _module_skips(tree: ast.Module) -> list[Mark]:
+    marks: list[Mark] = []
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        names = {t.id for t in targets if isinstance(t, ast.Name)}
+        if "pytestmark" in names:
+            marks += _skip_marks([node.value])
+        if "__test__" in names and isinstance(node, ast.Assign):
+            marks.append(Mark(line=node.lineno, text=ast.unparse(node), key="__test__"))
+        call = node.value if isinstance(node, ast.Expr) else None
+        if isinstance(call, ast.Call) and _call_name(call) in ("skip", "SkipTest"):
+            marks.append(Mark(line=node.lineno, text=ast.unparse(call), key="skip"))
+        if isinstance(node, ast.Raise) and node.exc is not None and "SkipTest" in ast.unparse(node.exc):
+            marks.append(Mark(line=node.lineno, text=ast.unparse(node), key="skip"))
+    return marks
+
+
+def _test(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, module: TestModule,
+          helpers: dict[str, int]) -> TestFunc:
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    calls = _calls(node, module)
+    return TestFunc(
+        qualname=qualname,
+        start=_start(node),
+        def_line=node.lineno,
+        end=node.end_lineno or node.lineno,
+        fingerprint=ast.dump(ast.Module(body=node.body, type_ignores=[])) + ast.dump(node.args),
+        body_source="\n".join(ast.unparse(stmt) for stmt in body),
+        asserts=tuple(_assertions(body)),
+        helper_asserts=sum(helpers.get(name, 0) for name in _called_names(node)),
+        skips=tuple(_skip_marks(node.decorator_list)) + tuple(_skip_calls(body)),
+        early_return=_early_return(body),
+        swallows=tuple(_swallows(body)),
+        patches=tuple(_patches(node)),
+        raises=tuple(_raises(node)),
+        tolerances=tuple(_tolerances(node)),
+        cases=tuple(_cases(node.decorator_list)),
+        calls=calls,
+        constants=frozenset(_constants(node)),
+        trivial_body=all(isinstance(s, ast.Pass) or _is_ellipsis(s) for s in body),
+    )
+
+
+def _is_ellipsis(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is ...
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    if isinstance(node, ast.Call):
+        return _dotted(node.func)
+    return ""
+
+
+def _call_name(call: ast.Call) -> str:
+    return _dotted(call.func).rsplit(".", 1)[-1]
+
+
+def _walk_body(body: list[ast.stmt]) -> list[ast.AST]:
+    """Every node of ``body``, not descending into nested functions or classes (their code is theirs)."""
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return out
+
+
+# --- assertions --------------------------------------------------------------------------------------
+
+
+def _assertions(body: list[ast.stmt]) -> list[Assertion]:
+    found: list[Assertion] = []
+    for node in _walk_body(body):
+        if isinstance(node, ast.Assert):
+            found.append(_assert_stmt(node))
+        elif isinstance(node, ast.Call):
+            name = _call_name(node)
+            if name.startswith("assert") or name in ("raises", "warns", "fail"):
+                found.append(_assert_call(node, name))
+    return found
+
+
+def _assert_stmt(node: ast.Assert) -> Assertion:
+    test = node.test
+    subject = expected = None
+    if _always_true(test):
+        strength = 0
+    elif isinstance(test, ast.Compare) and len(test.ops) == 1:
+        strength = _COMPARE_STRENGTH.get(type(test.ops[0]), 2)
+        if isinstance(test.ops[0], ast.IsNot) and not _is_none(test.comparators[0]):
+            strength = 2
+        subject, expected = _subject_expected(test.left, test.comparators[0])
+    elif isinstance(test, ast.Compare):
+        strength = 2
+    elif isinstance(test, ast.Call) and _call_name(test) in ("isinstance", "hasattr", "callable"):
+        strength = 1
+    elif isinstance(test, ast.Call | ast.BoolOp):
+        strength = 2
+    else:
+        strength = 1
+    return Assertion(line=node.lineno, text=ast.unparse(node), strength=strength,
+                     subject=subject, expected=expected)
+
+
+def _assert_call(node: ast.Call, name: str) -> Assertion:
+    strength = _UNITTEST_STRENGTH.get(name, 3)
+    subject = expected = None
+    if name in ("assertTrue",) and node.args and _always_true(node.args[0]):
+        strength = 0
+    if name in ("assertEqual", "assertEquals", "assertListEqual", "assertDictEqual") and len(node.args) >= 2:
+        subject, expected = _subject_expected(node.args[0], node.args[1])
+    return Assertion(line=node.lineno, text=ast.unparse(node), strength=strength,
+                     subject=subject, expected=expected)
+
+
+def _always_true(test: ast.expr) -> bool:
+    if isinstance(test, ast.Constant):
+        return bool(test.value)
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        return any(_always_true(value) for value in test.values)
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq | ast.Is):
+        return ast.dump(test.left) == ast.dump(test.comparators[0])
+    return False
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _is_literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return not _is_none(node)
+
+
+def _subject_expected(left: ast.expr, right: ast.expr) -> tuple[str | None, str | None]:
+    if _is_literal(right) and not _is_literal(left):
+        return ast.dump(left), ast.unparse(right)
+    if _is_literal(left) and not _is_literal(right):
+        return ast.dump(right), ast.unparse(left)
+    return None, None
+
+
+# --- skips, early returns, swallowed failures ----------------------------------------------------------
+
+
+def _skip_marks(decorators: list[ast.expr]) -> list[Mark]:
+    marks = []
+    for decorator in decorators:
+        for node in ast.walk(decorator):
+            name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+            if name in SKIP_NAMES:
+                marks.append(Mark(line=getattr(node, "lineno", decorator.lineno),
+                                  text=ast.unparse(decorator), key=name))
+                break
+    return marks
+
+
+def _skip_calls(body: list[ast.stmt]) -> list[Mark]:
+    marks = []
+    for node in _walk_body(body):
+        if isinstance(node, ast.Call) and _call_name(node) in _SKIP_CALLS and _dotted(node.func) != "skip":
+            marks.append(Mark(line=node.lineno, text=ast.unparse(node), key=_call_name(node)))
+        elif isinstance(node, ast.Raise) and node.exc is not None and "SkipTest" in _dotted(node.exc):
+            marks.append(Mark(line=node.lineno, text=ast.unparse(node), key="SkipTest"))
+    return marks
+
+
+def _early_return(body: list[ast.stmt]) -> Mark | None:
+    """A ``return`` (or ``if True: return``) with test code after it: the rest never runs."""
+    for index, stmt in enumerate(body[:-1]):
+        returns = isinstance(stmt, ast.Return) or (
+            isinstance(stmt, ast.If) and _always_true(stmt.test)
+            and any(isinstance(s, ast.Return) for s in stmt.body)
+        )
+        if returns and body[index + 1:]:
+            return Mark(line=stmt.lineno, text=ast.unparse(stmt).splitlines()[0], key="return")
+    return None
+
+
+def _swallows(body: list[ast.stmt]) -> list[Mark]:
+    marks = []
+    for node in _walk_body(body):
+        if isinstance(node, ast.Try) and any(True for _ in _assertions(node.body)):
+            for handler in node.handlers:
+                if _broad(handler.type) and not _reraises(handler.body):
+                    text = "except" + (f" {ast.unparse(handler.type)}" if handler.type else "")
+                    marks.append(Mark(line=handler.lineno, text=text, key="except"))
+        elif isinstance(node, ast.With | ast.AsyncWith) and any(True for _ in _assertions(node.body)):
+            for item in node.items:
+                expr = item.context_expr
+                if isinstance(expr, ast.Call) and _call_name(expr) == "suppress":
+                    marks.append(Mark(line=node.lineno, text=ast.unparse(expr), key="suppress"))
+    return marks
+
+
+def _broad(exc: ast.expr | None) -> bool:
+    if exc is None:
+        return True
+    names = [_dotted(e) for e in exc.elts] if isinstance(exc, ast.Tuple) else [_dotted(exc)]
+    return any(n.rsplit(".", 1)[-1] in ("Exception", "BaseException", "AssertionError") for n in names)
+
+
+def _reraises(body: list[ast.stmt]) -> bool:
+    for node in _walk_body(body):
+        if isinstance(node, ast.Raise):
+            return True
+        if isinstance(node, ast.Call) and _call_name(node) in ("fail", "skipTest", "skip", "xfail"):
+            return True
+    return False
+
+
+# --- mocks, expected exceptions, tolerances, parametrize -----------------------------------------------
+
+
+def _patches(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[Mark]:
+    """What the test replaces: the last name of each patch target."""
+    marks = []
+    for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+        dotted = _dotted(call.func)
+        name = dotted.rsplit(".", 1)[-1]
+        if name not in _PATCHERS or not any(w in dotted for w in ("patch", "monkeypatch", "setattr")):
+            continue
+        target = _patch_target(call, name)
+        if target:
+            marks.append(Mark(line=call.lineno, text=ast.unparse(call), key=target))
+    return marks
+
+
+def _patch_target(call: ast.Call, name: str) -> str:
+    args = call.args
+    if name == "patch" and args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
+        return args[0].value.rsplit(".", 1)[-1]
+    if name in ("object", "setattr") and len(args) >= 2:
+        first, second = args[0], args[1]
+        if isinstance(second, ast.Constant) and isinstance(second.value, str):
+            return second.value
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            return first.value.rsplit(".", 1)[-1]
+    return ""
+
+
+def _raises(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[Mark]:
+    marks = []
+    for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+        name = _call_name(call)
+        if name in _RAISES and call.args:
+            matched = name.startswith("assertRaisesRegex") or any(k.arg == "match" for k in call.keywords)
+            marks.append(Mark(line=call.lineno, text=ast.unparse(call), key=ast.unparse(call.args[0]),
+                              value=1.0 if matched else 0.0))
+    return marks
+
+
+def _tolerances(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[Mark]:
+    """Each tolerance argument as ``func:keyword`` with its value (the default when not given)."""
+    marks = []
+    for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+        name = _call_name(call)
+        if name not in TOLERANCE_CALLS:
+            continue
+        larger, smaller = TOLERANCE_CALLS[name]
+        given = {k.arg: k.value for k in call.keywords if k.arg}
+        if name == "assertAlmostEqual" and len(call.args) >= 3:
+            given["places"] = call.args[2]
+        for keyword, default in {**larger, **smaller}.items():
+            value = _number(given[keyword]) if keyword in given else default
+            if value is not None:
+                marks.append(Mark(line=call.lineno, text=ast.unparse(call), key=f"{name}:{keyword}", value=value))
+    return marks
+
+
+def _number(node: ast.expr) -> float | None:
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _cases(decorators: list[ast.expr]) -> list[Mark]:
+    """parametrize cases; ``key`` is the case's first value (its input), ``text`` the whole case."""
+    marks = []
+    for decorator in decorators:
+        if not (isinstance(decorator, ast.Call) and _call_name(decorator) == "parametrize"):
+            continue
+        if len(decorator.args) < 2 or not isinstance(decorator.args[1], ast.List | ast.Tuple):
+            continue
+        for case in decorator.args[1].elts:
+            values = case.args if isinstance(case, ast.Call) and _call_name(case) == "param" else (
+                case.elts if isinstance(case, ast.Tuple) else [case])
+            first = ast.unparse(values[0]) if values else ""
+            marks.append(Mark(line=case.lineno, text=ast.unparse(case), key=first))
+    return marks
+
+
+def _calls(node: ast.FunctionDef | ast.AsyncFunctionDef, module: TestModule) -> frozenset[str]:
+    """The imported names the test calls: its units under test."""
+    names = set()
+    for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+        func = call.func
+        if isinstance(func, ast.Name) and func.id in module.imported:
+            names.add(func.id)
+        elif isinstance(func, ast.Attribute) and _dotted(func.value).split(".")[0] in module.imported:
+            names.add(func.attr)
+    return frozenset(names)
+
+
+def _called_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    return [c.func.id for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)]
+
+
+def _constants(node: ast.AST) -> set[str]:
+    found = set()
+    for item in ast.walk(node):
+        if isinstance(item, ast.Constant) and not isinstance(item.value, bool) and item.value is not None:
+            text = repr(item.value)
+            if text.strip("'\"") not in _TRIVIAL and repr(item.value) not in _TRIVIAL:
+                found.add(text)
+    return found
