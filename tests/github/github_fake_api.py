@@ -1,0 +1,239 @@
+"""A fake GitHub REST API: a real HTTP server on 127.0.0.1 that keeps pull-request state.
+
+Every request body is checked against GitHub's published request schemas (../shared/specs/github) and
+the limits GitHub enforces (65,536-character bodies, review comments only on lines of the diff); a
+violation is answered as GitHub would (422) and recorded, so a test can assert there were none.
+Faults are queued per route: status, headers and how many times.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jsonschema
+from conftest import SPECS
+
+BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
+HUMAN = {"login": "octocat", "id": 1, "type": "User"}
+BODY_LIMIT = 65_536
+_ISSUE_COMMENT_SCHEMA = {
+    "type": "object",
+    "properties": {"body": {"type": "string", "maxLength": BODY_LIMIT}},
+    "required": ["body"],
+    "additionalProperties": False,
+}
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
+
+
+def _spec(name: str) -> dict[str, Any]:
+    return json.loads((SPECS / "github" / name).read_text(encoding="utf-8"))
+
+
+@dataclass
+class Fault:
+    method: str
+    pattern: str
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=lambda: {"message": "fault"})
+    times: int = 1
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    body: Any
+    at: float
+    status: int = 0
+
+
+class FakeGitHub:
+    """State of one repository's pull request, plus what was asked of it."""
+
+    def __init__(self, token: str, repository: str, number: int) -> None:
+        self.token = token
+        self.repository = repository
+        self.number = number
+        self.files: list[dict[str, Any]] = []  # GET /pulls/{n}/files, as GitHub reports the diff
+        self.reviews: list[dict[str, Any]] = []
+        self.review_comments: list[dict[str, Any]] = []
+        self.issue_comments: list[dict[str, Any]] = []
+        self.requests: list[Recorded] = []
+        self.violations: list[str] = []
+        self.faults: list[Fault] = []
+        self.read_only = False
+        self.page_size_cap = 100
+        self._ids = iter(range(1000, 10**6))
+        self._lock = threading.Lock()
+        self.url = ""
+
+    # --- what tests look at ---------------------------------------------------------------------------
+
+    def writes(self, method: str | None = None, contains: str = "") -> list[Recorded]:
+        return [r for r in self.requests if r.method != "GET" and (method is None or r.method == method)
+                and contains in r.path]
+
+    def summary_comments(self) -> list[dict[str, Any]]:
+        return [c for c in self.issue_comments if c["body"].startswith("<!-- reviewkit:summary -->")]
+
+    def add_issue_comment(self, body: str, user: dict[str, Any]) -> None:
+        self.issue_comments.append({"id": next(self._ids), "body": body, "user": user,
+                                    "html_url": f"https://github.invalid/c/{len(self.issue_comments)}"})
+
+    # --- serving ----------------------------------------------------------------------------------------
+
+    def handle(self, method: str, raw_path: str, body: Any, auth: str) -> tuple[int, dict[str, str], Any]:
+        with self._lock:
+            record = Recorded(method, raw_path, body, time.monotonic())
+            self.requests.append(record)
+            status, headers, data = self._route(method, raw_path, body, auth)
+            record.status = status
+            return status, headers, data
+
+    def _route(self, method: str, raw_path: str, body: Any, auth: str) -> tuple[int, dict[str, str], Any]:
+        if auth != f"Bearer {self.token}":
+            return 401, {}, {"message": "Bad credentials"}
+        parts = urlsplit(raw_path)
+        path, query = parts.path, parse_qs(parts.query)
+        for fault in self.faults:
+            if fault.times and fault.method == method and re.search(fault.pattern, path):
+                fault.times -= 1
+                return fault.status, fault.headers, fault.body
+        if self.read_only and method != "GET":
+            return 403, {}, {"message": "Resource not accessible by integration"}
+        prefix = f"/repos/{self.repository}"
+        n = self.number
+        routes = {
+            ("GET", f"{prefix}/pulls/{n}/comments"): lambda: self._page(self.review_comments, path, query),
+            ("GET", f"{prefix}/pulls/{n}/reviews"): lambda: self._page(self.reviews, path, query),
+            ("GET", f"{prefix}/pulls/{n}/files"): lambda: self._page(self.files, path, query),
+            ("GET", f"{prefix}/issues/{n}/comments"): lambda: self._page(self.issue_comments, path, query),
+            ("POST", f"{prefix}/pulls/{n}/reviews"): lambda: self._create_review(body),
+            ("POST", f"{prefix}/issues/{n}/comments"): lambda: self._create_comment(body),
+        }
+        if (method, path) in routes:
+            return routes[(method, path)]()
+        match = re.fullmatch(rf"{re.escape(prefix)}/issues/comments/(\d+)", path)
+        if method == "PATCH" and match:
+            return self._update_comment(int(match.group(1)), body)
+        self.violations.append(f"unexpected request {method} {path}")
+        return 404, {}, {"message": "Not Found"}
+
+    def _page(self, items: list[dict[str, Any]], path: str, query: dict[str, list[str]]):
+        per_page = min(int(query.get("per_page", ["30"])[0]), self.page_size_cap)
+        page = int(query.get("page", ["1"])[0])
+        chunk = items[(page - 1) * per_page: page * per_page]
+        headers = {}
+        if page * per_page < len(items):
+            headers["Link"] = f'<{self.url}{path}?per_page={per_page}&page={page + 1}>; rel="next"'
+        return 200, headers, chunk
+
+    def _check(self, schema: dict[str, Any], body: Any, what: str) -> str | None:
+        errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(body), key=str)
+        if errors:
+            self.violations.append(f"{what}: {errors[0].message}")
+            return errors[0].message
+        for text in _bodies(body):
+            if len(text) > BODY_LIMIT:
+                self.violations.append(f"{what}: body of {len(text)} characters")
+                return "body is too long (maximum is 65536 characters)"
+        return None
+
+    def _create_review(self, body: Any) -> tuple[int, dict[str, str], Any]:
+        problem = self._check(_spec("pulls_create-review.request.schema.json"), body, "create review")
+        if problem:
+            return 422, {}, {"message": "Validation Failed", "errors": [problem]}
+        for comment in body.get("comments", []):
+            if not self._on_diff(comment):
+                return 422, {}, {"message": "Unprocessable Entity", "errors": ["Line could not be resolved"]}
+        review = {"id": next(self._ids), "user": BOT, "body": body.get("body", ""), "state": body["event"],
+                  "commit_id": body.get("commit_id")}
+        self.reviews.append(review)
+        for comment in body.get("comments", []):
+            self.review_comments.append({"id": next(self._ids), "user": BOT, "pull_request_review_id": review["id"],
+                                         "commit_id": body.get("commit_id"), **comment})
+        return 200, {}, review
+
+    def _on_diff(self, comment: dict[str, Any]) -> bool:
+        entry = next((f for f in self.files if f["filename"] == comment["path"]), None)
+        if entry is None or "patch" not in entry:
+            return False
+        side = comment.get("side", "RIGHT")
+        start, end = comment.get("start_line", comment["line"]), comment["line"]
+        for match in _HUNK.finditer(entry["patch"]):
+            old, old_n, new, new_n = (int(g) if g else 1 for g in match.groups())
+            low, count = (new, new_n) if side == "RIGHT" else (old, old_n)
+            if low <= start and end <= low + count - 1:
+                return True
+        return False
+
+    def _create_comment(self, body: Any) -> tuple[int, dict[str, str], Any]:
+        problem = self._check(_ISSUE_COMMENT_SCHEMA, body, "create issue comment")
+        if problem:
+            return 422, {}, {"message": "Validation Failed", "errors": [problem]}
+        self.add_issue_comment(body["body"], BOT)
+        return 201, {}, self.issue_comments[-1]
+
+    def _update_comment(self, comment_id: int, body: Any) -> tuple[int, dict[str, str], Any]:
+        problem = self._check(_ISSUE_COMMENT_SCHEMA, body, "update issue comment")
+        if problem:
+            return 422, {}, {"message": "Validation Failed", "errors": [problem]}
+        comment = next((c for c in self.issue_comments if c["id"] == comment_id), None)
+        if comment is None:
+            return 404, {}, {"message": "Not Found"}
+        if comment["user"] != BOT:
+            self.violations.append(f"edited someone else's comment {comment_id}")
+            return 403, {}, {"message": "Must have admin rights to Repository."}
+        comment["body"] = body["body"]
+        return 200, {}, comment
+
+
+def _bodies(body: Any) -> Iterator[str]:
+    if isinstance(body, dict):
+        if isinstance(body.get("body"), str):
+            yield body["body"]
+        for comment in body.get("comments", []) or []:
+            if isinstance(comment, dict) and isinstance(comment.get("body"), str):
+                yield comment["body"]
+
+
+def serve(fake: FakeGitHub) -> tuple[ThreadingHTTPServer, threading.Thread]:
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                fake.violations.append(f"{self.command} {self.path}: body is not JSON")
+                body = None
+            status, headers, data = fake.handle(self.command, self.path, body,
+                                                self.headers.get("Authorization", ""))
+            payload = json.dumps(data).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PATCH = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, thread
