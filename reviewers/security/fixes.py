@@ -1,0 +1,117 @@
+"""Mechanical fixes for findings whose fix has exactly one reading, as one git-style patch against head.
+
+Only single-line rewrites that keep the program's meaning apart from the hole they close:
+``yaml.load`` -> ``yaml.safe_load``, ``verify=False`` removed, ``tempfile.mktemp`` -> ``mkstemp``,
+``shell=True`` with a literal command -> an argument list, ``ssl._create_unverified_context`` ->
+``ssl.create_default_context``. Anything less certain is left to the author; the finding says how.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+import re
+import shlex
+from collections.abc import Callable, Iterable
+
+from reviewers.security.common import Source
+from reviewkit import Finding
+
+_SHELL_META = re.compile(r"[|&;<>()$`*?\[\]{}~\\'\"\n#=!]")
+_VERIFY_FALSE = re.compile(r",\s*verify\s*=\s*False\b|\bverify\s*=\s*False\s*,\s*")
+_YAML_LOADER = re.compile(r",\s*Loader\s*=\s*[\w.]*(?:Unsafe|Full)?Loader\b")
+
+
+def patch_for(findings: Iterable[Finding], sources: dict[str, Source]) -> str:
+    """One unified diff fixing every finding that has a mechanical fix; "" when none has."""
+    edited: dict[str, dict[int, str]] = {}
+    for finding in findings:
+        source = sources.get(finding.path)
+        fixer = _FIXERS.get(finding.rule)
+        if source is None or fixer is None:
+            continue
+        lines = edited.setdefault(finding.path, {})
+        current = lines.get(finding.line, source.line(finding.line))
+        new = fixer(current, source)
+        if new is not None and new != current:
+            lines[finding.line] = new
+    return "".join(_diff(sources[path], lines) for path, lines in sorted(edited.items()) if lines)
+
+
+def _diff(source: Source, edits: dict[int, str]) -> str:
+    old = source.text.splitlines(keepends=True)
+    new = []
+    for number, line in enumerate(old, 1):
+        if number not in edits:
+            new.append(line)
+            continue
+        ending = line[len(line.rstrip("\r\n")):]
+        parts = edits[number].split("\n")  # a fix may turn one line into several
+        new.extend(part + (ending or "\n") for part in parts[:-1])
+        new.append(parts[-1] + ending)
+    body = []
+    for line in difflib.unified_diff(old, new, f"a/{source.path}", f"b/{source.path}", n=3):
+        body.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return f"diff --git a/{source.path} b/{source.path}\n" + "".join(body) if body else ""
+
+
+def _fix_yaml(line: str, source: Source) -> str | None:
+    match = re.search(r"\b(\w+)\.load(_all)?\(", line)
+    if match is None or ("Loader=" in line and not _YAML_LOADER.search(line)):
+        return None  # a loader we cannot read on this line: leave it to the author
+    fixed = _YAML_LOADER.sub("", line)
+    return fixed[: match.start()] + f"{match.group(1)}.safe_load{match.group(2) or ''}(" + fixed[match.end():]
+
+
+def _fix_verify(line: str, source: Source) -> str | None:
+    return _VERIFY_FALSE.sub("", line, count=1) if _VERIFY_FALSE.search(line) else None
+
+
+def _fix_unverified_context(line: str, source: Source) -> str | None:
+    if "._create_unverified_context(" not in line:
+        return None
+    return line.replace("._create_unverified_context(", ".create_default_context(")
+
+
+def _fix_mktemp(line: str, source: Source) -> str | None:
+    """``path = tempfile.mktemp(...)`` -> ``fd, path = tempfile.mkstemp(...)`` and ``os.close(fd)``: the
+    file is created safely and the name stays usable as before. Only where ``os`` is imported."""
+    match = re.fullmatch(r"(\s*)(\w+) = (\w+)\.mktemp\((.*)\)(\s*)", line)
+    if match is None or not re.search(r"^import os\b|^import [\w, ]*\bos\b", source.text, re.MULTILINE):
+        return None
+    indent, name, module, args, _ = match.groups()
+    return f"{indent}{name}_fd, {name} = {module}.mkstemp({args})\n{indent}os.close({name}_fd)"
+
+
+def _fix_shell(line: str, source: Source) -> str | None:
+    """``run("ls -l", shell=True)`` -> ``run(["ls", "-l"])`` when the command has nothing a shell interprets."""
+    indent = line[: len(line) - len(line.lstrip())]
+    code = line.strip()
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    call = next((n for n in ast.walk(tree) if isinstance(n, ast.Call) and any(k.arg == "shell" for k in n.keywords)),
+                None)
+    if call is None or not call.args or not isinstance(call.args[0], ast.Constant):
+        return None
+    command, shell = call.args[0], next(k for k in call.keywords if k.arg == "shell")
+    if not isinstance(command.value, str) or not command.value.strip() or _SHELL_META.search(command.value):
+        return None
+    if not (isinstance(shell.value, ast.Constant) and shell.value.value is True):
+        return None
+    before = [n for n in [*call.args, *call.keywords] if n.end_col_offset <= shell.col_offset]  # type: ignore[operator]
+    cut_from = max(n.end_col_offset for n in before)  # type: ignore[type-var]
+    code = code[:cut_from] + code[shell.end_col_offset:]
+    argv = json.dumps(shlex.split(command.value))
+    return indent + code[: command.col_offset] + argv + code[command.end_col_offset:]
+
+
+_FIXERS: dict[str, Callable[[str, Source], str | None]] = {
+    "security/yaml-load": _fix_yaml,
+    "security/tls-verify-disabled": _fix_verify,
+    "security/unverified-ssl-context": _fix_unverified_context,
+    "security/mktemp": _fix_mktemp,
+    "security/shell-true": _fix_shell,
+}
