@@ -102,9 +102,7 @@ def _step_summary(report: Report) -> str:
     return text
 
 
-def _post(
-    report: Report, request: ReviewRequest, pr: PullRequest, options: ActionOptions, token: str, env: Mapping[str, str]
-) -> str:
+def _post(report: Report, pr: PullRequest, options: ActionOptions, token: str, env: Mapping[str, str]) -> str:
     """Post the review; a failure is a warning (annotation + summary line), never the run's outcome."""
     if options.post_review == "false":
         return "\n_Posting to the pull request is off (post-review: false)._\n"
@@ -124,6 +122,8 @@ def _post(
     except GitHubError as exc:
         hint = " (a fork's token is read-only)" if pr.fork and exc.status in (401, 403, 404) else ""
         return _warn(f"could not post to the pull request{hint}: {exc}")
+    except Exception as exc:  # a posting bug must not cost the run its outcome, which is already written
+        return _warn(f"could not post to the pull request: internal error {type(exc).__name__}: {exc}")
     return _posted_note(posted)
 
 

@@ -150,7 +150,7 @@ class GitHubClient:
 
     def backoff(self, attempt: int) -> None:
         """Wait before retry number ``attempt`` (0-based): 1, 2, 4 ... seconds, capped at ``max_wait_s``."""
-        self.backoff(attempt)
+        self._wait(min(2.0**attempt, self.max_wait_s))
 
     def _wait(self, seconds: float) -> None:
         self.waited_s += max(seconds, 0.0)

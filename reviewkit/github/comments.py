@@ -8,6 +8,7 @@ A fix becomes a ```suggestion block over exactly the lines it replaces.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from reviewkit.github.suggestions import Suggestion, suggestion_block, suggestio
 from reviewkit.report import Report
 from reviewkit.reporters.markdown import COMMENT_LIMIT, code_span, escape
 from reviewkit.reporters.sarif import line_hash
+from reviewkit.verdict import Status
 
 FINDING_MARKER = "<!-- reviewkit:finding:{} -->"
 
@@ -52,14 +54,19 @@ def plan_comments(report: Report, change: Change) -> Plan:
     placeable = [s for s in suggestions if hunks.contains(s.path, s.start_line, s.end_line, Side.HEAD)]
     used: set[Suggestion] = set()
     inline, outside = [], []
-    for verdict in report.verdicts:
-        for finding in verdict.findings:
+    occurrences: Counter[str] = Counter()
+    # Blocking findings first, worst first: if a review must be cut short, these are the ones to keep.
+    for verdict in sorted(report.verdicts, key=lambda v: v.status is not Status.BLOCKING):
+        for finding in sorted(verdict.findings, key=lambda f: -f.severity.rank):
+            digest = line_hash(finding)[:20]
+            occurrences[digest] += 1  # the same line of code twice in a file is two findings
+            fingerprint = f"{digest}-{occurrences[digest]}"
             fix = next((s for s in placeable if s.reviewer == verdict.reviewer and _covers(s, finding)), None)
             if fix is not None:
                 used.add(fix)
-                inline.append(_finding_comment(verdict.reviewer, finding, fix, fix.start_line, fix.end_line))
+                inline.append(_finding_comment(verdict.reviewer, finding, fix, fingerprint))
             elif hunks.contains(finding.path, finding.line, finding.last_line, finding.side):
-                inline.append(_finding_comment(verdict.reviewer, finding, None, finding.line, finding.last_line))
+                inline.append(_finding_comment(verdict.reviewer, finding, None, fingerprint))
             else:
                 outside.append(finding)
     inline += [_fix_comment(s) for s in placeable if s not in used]
@@ -106,8 +113,8 @@ def _covers(suggestion: Suggestion, finding: Finding) -> bool:
     )
 
 
-def _finding_comment(reviewer: str, finding: Finding, fix: Suggestion | None, start: int, end: int) -> InlineComment:
-    fingerprint = line_hash(finding)[:20]
+def _finding_comment(reviewer: str, finding: Finding, fix: Suggestion | None, fingerprint: str) -> InlineComment:
+    start, end = (fix.start_line, fix.end_line) if fix else (finding.line, finding.last_line)
     lines = [
         FINDING_MARKER.format(fingerprint),
         f"**{finding.severity.value}** {code_span(finding.rule)} · {escape(reviewer)}"

@@ -28,6 +28,7 @@ from reviewkit.reporters.markdown import (
 
 SUMMARY_MARKER = "<!-- reviewkit:summary -->"
 REVIEW_MARKER = "<!-- reviewkit:review:{} -->"
+MAX_INLINE_COMMENTS = 50
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
 
 
@@ -39,6 +40,7 @@ class Posted:
     inline: int = 0
     already_posted: int = 0
     rejected: list[InlineComment] = field(default_factory=list)
+    overflow: list[InlineComment] = field(default_factory=list)
     summary_url: str = ""
     summary_updated: bool = False
     notes: list[str] = field(default_factory=list)
@@ -58,6 +60,8 @@ class Poster:
         seen = fingerprints_in(self._bot_bodies(f"/pulls/{self.pr.number}/comments"))
         fresh = [c for c in plan.inline if c.fingerprint not in seen]
         posted.already_posted = len(plan.inline) - len(fresh)
+        # A review of hundreds of comments buries the ones that matter (blocking come first): cap it.
+        fresh, posted.overflow = fresh[:MAX_INLINE_COMMENTS], fresh[MAX_INLINE_COMMENTS:]
         event = "REQUEST_CHANGES" if self.request_changes and report.exit_code != 0 else "COMMENT"
         if self._reviewed_already():
             posted.notes.append(f"a review of {self.pr.head_sha[:10]} exists already; not posting another")
@@ -168,7 +172,7 @@ class Poster:
 
 def summary_body(report: Report, plan: Plan, posted: Posted, *, head: str) -> str:
     blocks = [SUMMARY_MARKER, *report_blocks(report)]
-    not_inline = [*plan.outside, *(c.finding for c in posted.rejected if c.finding is not None)]
+    not_inline = [*plan.outside, *(c.finding for c in [*posted.rejected, *posted.overflow] if c.finding)]
     if not_inline:
         blocks.append(
             f"### Not shown as inline comments ({len(not_inline)})\n\n"
