@@ -1,6 +1,7 @@
 """A pull request as GitHub Actions sees it: an origin (a real bare repository), a shallow checkout of
 the head, an event payload on disk, the fake GitHub API, and test reviewers installed as a real
-entry-point plugin (a ``*.dist-info`` folder on sys.path). Import the ``pull_request`` fixture.
+entry-point plugin (a ``*.dist-info`` folder on sys.path). Import ``pull_request_fixture``: it
+provides the ``pr`` fixture.
 """
 
 from __future__ import annotations
@@ -198,8 +199,8 @@ def _path() -> str:
     return os.environ.get("PATH", "/usr/bin:/bin")
 
 
-@pytest.fixture
-def pull_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> Iterator[PullRequestFixture]:
+@pytest.fixture(name="pr")
+def pull_request_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> Iterator[PullRequestFixture]:
     plugin_dir = tmp_path / "site"
     plugin_dir.mkdir()
     install_plugin(plugin_dir)

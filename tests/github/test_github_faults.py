@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from github_fake_api import Fault
-from github_pr_setup import APP_BASE, TOKEN, PullRequestFixture, pull_request  # noqa: F401
+from github_pr_setup import APP_BASE, TOKEN, PullRequestFixture, pull_request_fixture  # noqa: F401
 
 EVAL_APP = APP_BASE.replace("line_5 = 5\n", "value = eval(user_input)\n")
 
@@ -16,8 +16,7 @@ def _reviews_posted(pr: PullRequestFixture) -> list[str]:
     return [r.path for r in pr.fake.requests if r.method == "POST" and r.path.endswith("/reviews")]
 
 
-def test_a_comment_github_refuses_is_dropped_and_the_rest_posted(pull_request: PullRequestFixture):
-    pr = pull_request
+def test_a_comment_github_refuses_is_dropped_and_the_rest_posted(pr: PullRequestFixture):
     head = pr.push("eval twice", **{"app.py": EVAL_APP, "big.py": "x = eval(data)\n"})
     # GitHub shows no patch for some files (too large): a comment there is refused with a 422.
     for entry in pr.fake.files:
@@ -34,8 +33,7 @@ def test_a_comment_github_refuses_is_dropped_and_the_rest_posted(pull_request: P
     assert "GitHub refused the review" in pr.summary.read_text()
 
 
-def test_a_review_refused_twice_leaves_the_summary_alone_with_every_finding(pull_request: PullRequestFixture):
-    pr = pull_request
+def test_a_review_refused_twice_leaves_the_summary_alone_with_every_finding(pr: PullRequestFixture):
     head = pr.push("eval", **{"app.py": EVAL_APP})
     pr.fake.faults.append(Fault("POST", r"/reviews$", 422, body={"message": "Unprocessable Entity"}, times=2))
 
@@ -47,8 +45,7 @@ def test_a_review_refused_twice_leaves_the_summary_alone_with_every_finding(pull
     assert "app.py:5" in summary["body"].split("Not shown as inline comments")[1]
 
 
-def test_fork_with_read_only_token_still_annotates_summarises_and_fails(pull_request: PullRequestFixture):
-    pr = pull_request
+def test_fork_with_read_only_token_still_annotates_summarises_and_fails(pr: PullRequestFixture):
     pr.fork = True
     pr.fake.read_only = True
     head = pr.push("eval", **{"app.py": EVAL_APP})
@@ -59,15 +56,15 @@ def test_fork_with_read_only_token_still_annotates_summarises_and_fails(pull_req
     assert len(_reviews_posted(pr)) == 1  # a permission error is not retried
     assert pr.fake.reviews == [] and pr.fake.issue_comments == []
     assert "::error file=app.py,line=5" in result.stdout
-    assert "::warning title=reviewkit::could not post to the pull request (a fork's token is read-only)" in result.stdout
+    warning = "::warning title=reviewkit::could not post to the pull request (a fork's token is read-only)"
+    assert warning in result.stdout
     summary = pr.summary.read_text()
     assert "CONTINUE_DEVELOPMENT" in summary and "Not posted" in summary
     assert Path(pr.output_values()["report"]).is_file()
     assert TOKEN not in result.stdout + result.stderr + summary
 
 
-def test_rate_limits_wait_as_told_but_capped(pull_request: PullRequestFixture):
-    pr = pull_request
+def test_rate_limits_wait_as_told_but_capped(pr: PullRequestFixture):
     head = pr.push("eval", **{"app.py": EVAL_APP})
     pr.fake.faults += [
         Fault("POST", r"/reviews$", 429, headers={"Retry-After": "3600"}),
@@ -87,8 +84,7 @@ def test_rate_limits_wait_as_told_but_capped(pull_request: PullRequestFixture):
     assert pr.fake.violations == []
 
 
-def test_server_errors_are_retried_and_a_review_is_never_posted_twice(pull_request: PullRequestFixture):
-    pr = pull_request
+def test_server_errors_are_retried_and_a_review_is_never_posted_twice(pr: PullRequestFixture):
     head = pr.push("eval", **{"app.py": EVAL_APP})
     pr.fake.faults += [Fault("GET", r"/pulls/7/comments$", 502, times=2), Fault("POST", r"/reviews$", 503)]
 
@@ -98,8 +94,7 @@ def test_server_errors_are_retried_and_a_review_is_never_posted_twice(pull_reque
     assert len(pr.fake.reviews) == 1 and len(pr.fake.summary_comments()) == 1
 
 
-def test_github_down_costs_only_the_posting(pull_request: PullRequestFixture):
-    pr = pull_request
+def test_github_down_costs_only_the_posting(pr: PullRequestFixture):
     head = pr.push("eval", **{"app.py": EVAL_APP})
     pr.fake.faults.append(Fault("GET", r".", 500, times=100))
 
@@ -110,8 +105,7 @@ def test_github_down_costs_only_the_posting(pull_request: PullRequestFixture):
     assert json.loads(Path(pr.output_values()["sarif"]).read_text())["version"] == "2.1.0"
 
 
-def test_writes_are_spaced(pull_request: PullRequestFixture):
-    pr = pull_request
+def test_writes_are_spaced(pr: PullRequestFixture):
     head = pr.push("eval", **{"app.py": EVAL_APP})
 
     assert pr.run(head, "--write-interval", "0.3").exit_code == 1
@@ -120,8 +114,7 @@ def test_writes_are_spaced(pull_request: PullRequestFixture):
     assert len(times) == 2 and times[1] - times[0] >= 0.29
 
 
-def test_without_a_token_nothing_is_posted_and_the_run_still_decides(pull_request: PullRequestFixture):
-    pr = pull_request
+def test_without_a_token_nothing_is_posted_and_the_run_still_decides(pr: PullRequestFixture):
     head = pr.push("eval", **{"app.py": EVAL_APP})
 
     result = pr.run(head, token=None)
@@ -131,8 +124,7 @@ def test_without_a_token_nothing_is_posted_and_the_run_still_decides(pull_reques
     assert "no GITHUB_TOKEN" in result.stderr
 
 
-def test_fail_on_error_lets_blocking_findings_pass_the_step(pull_request: PullRequestFixture):
-    pr = pull_request
+def test_fail_on_error_lets_blocking_findings_pass_the_step(pr: PullRequestFixture):
     head = pr.push("eval", **{"app.py": EVAL_APP})
 
     result = pr.run(head, "--fail-on", "error", "--post-review", "false")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from conftest import assert_valid
-from github_pr_setup import APP_BASE, TOKEN, PullRequestFixture, pull_request  # noqa: F401
+from github_pr_setup import APP_BASE, TOKEN, PullRequestFixture, pull_request_fixture  # noqa: F401
 
 EVAL_LINE = "value = eval(user_input)"
 
@@ -16,8 +17,7 @@ def _feature(pr: PullRequestFixture) -> str:
     return pr.push("use eval", **{"app.py": app, ".agents__config.toml": "[code_review]\nenabled = false\n"})
 
 
-def test_new_pull_request_gets_one_review_with_a_suggestion_and_one_summary(pull_request: PullRequestFixture):
-    pr = pull_request
+def test_new_pull_request_gets_one_review_with_a_suggestion_and_one_summary(pr: PullRequestFixture):
     head = _feature(pr)
 
     result = pr.run(head)
@@ -41,18 +41,17 @@ def test_new_pull_request_gets_one_review_with_a_suggestion_and_one_summary(pull
     assert "CONTINUE_DEVELOPMENT" in pr.summary.read_text()
     outputs = pr.output_values()
     assert outputs["decision"] == "CONTINUE_DEVELOPMENT"
-    report = json.loads(open(outputs["report"]).read())
+    report = json.loads(Path(outputs["report"]).read_text())
     assert_valid("report", report)
     assert report["head"] == head
-    assert json.loads(open(outputs["sarif"]).read())["runs"][0]["results"]
+    assert json.loads(Path(outputs["sarif"]).read_text())["runs"][0]["results"]
     # Annotations on stdout; the token never appears anywhere a user can see.
     assert "::error file=app.py,line=5,endLine=5,title=evals/eval (high)::eval() runs" in result.stdout
     for text in (result.stdout, result.stderr, pr.summary.read_text(), json.dumps(pr.fake.issue_comments)):
         assert TOKEN not in text
 
 
-def test_second_push_updates_the_summary_and_posts_only_new_findings(pull_request: PullRequestFixture):
-    pr = pull_request
+def test_second_push_updates_the_summary_and_posts_only_new_findings(pr: PullRequestFixture):
     first = _feature(pr)
     assert pr.run(first).exit_code == 1
     app = APP_BASE.replace("line_5 = 5\n", f"{EVAL_LINE}\n").replace("line_12 = 12\n", "other = eval(text)\n")
@@ -73,8 +72,7 @@ def test_second_push_updates_the_summary_and_posts_only_new_findings(pull_reques
     assert len(pr.fake.reviews) == 2 and len(pr.fake.summary_comments()) == 1
 
 
-def test_summary_is_found_across_pages_and_a_human_marker_is_ignored(pull_request: PullRequestFixture):
-    pr = pull_request
+def test_summary_is_found_across_pages_and_a_human_marker_is_ignored(pr: PullRequestFixture):
     head = _feature(pr)
     pr.fake.page_size_cap = 2
     pr.fake.add_issue_comment("<!-- reviewkit:summary --> I pasted the marker", {"login": "eve", "type": "User"})
