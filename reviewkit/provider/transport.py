@@ -37,15 +37,21 @@ _STOP_ERRORS = {
 
 def make_client(timeout_s: float) -> anthropic.Anthropic:
     """A client with credentials and base URL from the environment only (never from the repository).
-    ``ANTHROPIC_API_KEY`` is sent as ``x-api-key``; ``ANTHROPIC_AUTH_TOKEN`` as a Bearer token."""
+
+    ``ANTHROPIC_API_KEY`` goes out as ``x-api-key``, the header the API documents for keys and the one
+    gateways in front of it expect (this SDK would send it as a Bearer token);
+    ``ANTHROPIC_AUTH_TOKEN`` goes out as ``Authorization: Bearer``.
+    """
     api_key = os.environ.get("ANTHROPIC_API_KEY") or None
     token = None if api_key else (os.environ.get("ANTHROPIC_AUTH_TOKEN") or None)
     if api_key is None and token is None:
         raise ProviderError("no credentials: set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN")
+    headers: dict[str, Any] = {"x-api-key": api_key, "Authorization": anthropic.Omit()} if api_key else {}
     return anthropic.Anthropic(
         api_key=api_key,
         auth_token=token,
         base_url=os.environ.get("ANTHROPIC_BASE_URL") or None,
+        default_headers=headers,
         max_retries=0,
         timeout=httpx2.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
     )
