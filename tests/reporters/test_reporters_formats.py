@@ -1,0 +1,107 @@
+"""Every output format over one real review: valid against its published schema and readable."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+from conftest import GitRepo
+from reporters_sample import sample_report
+
+from reviewkit.reporters.github import GithubReporter, escape_data, escape_property
+from reviewkit.reporters.markdown import MarkdownReporter
+from reviewkit.reporters.rdjson import RdjsonReporter
+from reviewkit.reporters.sarif import SarifReporter
+
+
+def test_sarif_is_valid_with_rules_levels_and_security_severity(repo: GitRepo, spec_schema):
+    report = sample_report(repo)
+
+    log = json.loads(SarifReporter().render(report))
+
+    jsonschema.Draft4Validator(spec_schema("sarif-schema-2.1.0.json")).validate(log)
+    run = log["runs"][0]
+    rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+    assert set(rules) == {"injections/eval", "style/long-name"}
+    assert rules["injections/eval"]["properties"]["security-severity"] == "9.5"
+    assert "security" in rules["injections/eval"]["properties"]["tags"]
+    assert "security-severity" not in rules["style/long-name"]["properties"]
+    assert all(rule["help"]["text"] for rule in rules.values())
+    levels = {r["ruleId"]: r["level"] for r in run["results"]}
+    assert levels == {"injections/eval": "error", "style/long-name": "note"}
+    [evaluated] = [r for r in run["results"] if r["ruleId"] == "injections/eval"]
+    assert evaluated["locations"][0]["physicalLocation"]["region"]["startLine"] == 3
+    assert run["tool"]["driver"]["rules"][evaluated["ruleIndex"]]["id"] == "injections/eval"
+    [fix] = evaluated["fixes"]
+    replacement = fix["artifactChanges"][0]["replacements"][0]
+    assert replacement["deletedRegion"] == {"startLine": 3, "endLine": 3}
+    assert replacement["insertedContent"]["text"] == "value = ast.literal_eval(data)\n"
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert any("broken" in n["message"]["text"] and "boom" in n["message"]["text"] for n in notes)
+    assert any("idle: skipped: nothing to do" in n["message"]["text"] for n in notes)
+
+
+def test_sarif_fingerprints_survive_lines_moving(tmp_path):
+    before = json.loads(SarifReporter().render(sample_report(GitRepo(tmp_path / "a"))))
+    after = json.loads(SarifReporter().render(sample_report(GitRepo(tmp_path / "b"), extra_lines=7)))
+
+    def prints(log):
+        return {(r["ruleId"], r["partialFingerprints"]["primaryLocationLineHash"],
+                 r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in log["runs"][0]["results"]}
+
+    assert {(rule, fp) for rule, fp, _ in prints(before)} == {(rule, fp) for rule, fp, _ in prints(after)}
+    assert {line for *_, line in prints(before)} != {line for *_, line in prints(after)}
+
+
+def test_rdjson_is_valid_and_carries_suggestions(repo: GitRepo, spec_schema):
+    result = json.loads(RdjsonReporter().render(sample_report(repo)))
+
+    jsonschema.Draft4Validator(spec_schema("rdjson/DiagnosticResult.json")).validate(result)
+    by_code = {d["code"]["value"]: d for d in result["diagnostics"]}
+    assert by_code["injections/eval"]["severity"] == "ERROR"
+    assert by_code["injections/eval"]["suggestions"] == [{
+        "range": {"start": {"line": 3, "column": 1}, "end": {"line": 4, "column": 1}},
+        "text": "value = ast.literal_eval(data)\n",
+    }]
+    assert by_code["style/long-name"]["location"] == {"path": "app.py", "range": {"start": {"line": 4},
+                                                                                  "end": {"line": 4}}}
+
+
+def test_markdown_puts_the_decision_first_then_blocking_warnings_skipped_and_usage(repo: GitRepo):
+    text = MarkdownReporter().render(sample_report(repo))
+
+    assert text.startswith("## ❌ reviewkit: CONTINUE_DEVELOPMENT\n\n**unfixed blocking findings from injections**")
+    order = [text.index(heading) for heading in (
+        "### Blocking (1)", "### Reviewers that did not complete (1)", "### Warnings (1)",
+        "### Skipped reviewers (1)", "### Usage")]
+    assert order == sorted(order)
+    assert "**idle**: nothing to do for this change" in text
+    assert "boom at 50%" in text
+    assert "&lt;it&gt;" in text and "<it>" not in text  # reviewer text cannot inject HTML
+    assert "  ```\n  value = eval(data)\n  ```" in text  # the quoted code, inside its list item
+
+
+def test_github_annotations_are_escaped(repo: GitRepo):
+    out = GithubReporter().render(sample_report(repo))
+
+    assert ("::error file=app.py,line=3,endLine=3,title=injections/eval (critical)::"
+            "eval() on input, 100%25 unsafe: use ast.literal_eval") in out
+    assert "::warning file=app.py,line=4,endLine=4,title=style/long-name (low)::Name is long,%0Asplit: <it>" in out
+    assert "title=reviewkit%3A broken did not complete::RuntimeError: boom at 50%25" in out
+    assert escape_property("a:b,c%\r\n") == "a%3Ab%2Cc%25%0D%0A"
+    assert escape_data("a:b,c") == "a:b,c"
+
+
+def test_github_shows_ten_annotations_per_type_and_lists_the_rest(repo: GitRepo):
+    repo.commit("base", **{"names.py": "x = 1\n"})
+    repo.branch("feature")
+    repo.commit("names", **{"names.py": "".join(f"very_long_name_{i} = {i}\n" for i in range(25))})
+    from conftest import review_with
+    from reporters_sample import Style
+
+    out = GithubReporter().render(review_with([Style()], repo))
+
+    lines = out.splitlines()
+    assert sum(line.startswith("::warning file=") for line in lines) == 10
+    assert sum(line.startswith("warning: names.py:") for line in lines) == 15
+    assert "::notice title=reviewkit::15 more finding(s)" in out
