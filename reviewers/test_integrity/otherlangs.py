@@ -43,6 +43,7 @@ class Block:
     modifiers: frozenset[str]
     checks: tuple[int, ...]  # strength of each check, in order
     skips: int
+    body: str  # the block without its declaration line: equal bodies mean a rename
 
 
 def js_blocks(text: str | None) -> dict[str, Block]:
@@ -67,7 +68,8 @@ def js_blocks(text: str | None) -> dict[str, Block]:
             name = " > ".join([*stack, name])
         blocks.setdefault(name, Block(
             name=name, line=number, end=end, modifiers=frozenset(mods),
-            checks=tuple(_js_strength(line) for line in body if _JS_CHECK.search(line)), skips=0))
+            checks=tuple(_js_strength(line) for line in body if _JS_CHECK.search(line)), skips=0,
+            body=_body(body)))
     return blocks
 
 
@@ -89,8 +91,12 @@ def go_blocks(text: str | None) -> dict[str, Block]:
         body = lines[number - 1:end]
         blocks[match[1]] = Block(name=match[1], line=number, end=end, modifiers=frozenset(),
                                  checks=tuple(3 for b in body if _GO_CHECK.search(b)),
-                                 skips=sum(1 for b in body if _GO_SKIP.search(b)))
+                                 skips=sum(1 for b in body if _GO_SKIP.search(b)), body=_body(body))
     return blocks
+
+
+def _body(lines: list[str]) -> str:
+    return "\n".join(line.strip() for line in lines[1:] if line.strip())
 
 
 def compare_blocks(pairs: Sequence[FilePair], *, go: bool) -> Analysis:
@@ -98,11 +104,12 @@ def compare_blocks(pairs: Sequence[FilePair], *, go: bool) -> Analysis:
     result = Analysis()
     heads = {p.path: parse(p.head) for p in pairs if p.head is not None}
     everywhere = Counter(name for blocks in heads.values() for name in blocks)
+    bodies = Counter(b.body for blocks in heads.values() for b in blocks.values() if b.body)
     for pair in pairs:
         base = parse(pair.base)
         head = heads.get(pair.path, {})
         gone = [b for name, b in base.items() if name not in head and everywhere[name] == 0
-                and not name.startswith("describe ")]
+                and not name.startswith("describe ") and bodies[b.body] == 0]
         if pair.head is None and gone:
             _file_gone(pair, gone, result)
             continue

@@ -58,35 +58,36 @@ def _literal_special_cases(pair: FilePair, added: set[int], search: LiteralSearc
         if not (isinstance(node, ast.If) and node.lineno in added):
             continue
         inputs = _compared_literals(node.test)
-        output = _returned_literal(node.body)
-        if not inputs or output is None:
+        outputs = _returned_literals(node.body)
+        if not inputs or not outputs:
             continue
-        found = search([*inputs, output])
+        found = search([*inputs, *outputs])
         hit = [value for value in inputs if value in found]
-        if hit and output in found:
+        if hit and all(value in found for value in outputs):
             result.findings.append(finding(
                 "test-special-case", "high", pair.path, node.lineno, lines[node.lineno - 1],
-                f"production code returns {output} for the input {hit[0]}, both literals from the tests: "
-                "the tests pass on this input alone, the general case is untested", confidence=0.7))
+                f"production code returns {', '.join(outputs)} for the input {hit[0]}, literals from the "
+                "tests: the tests pass on this input alone, the general case is untested", confidence=0.7))
     return result
 
 
 def _compared_literals(test: ast.expr) -> list[str]:
-    values: list[ast.expr] = []
+    values: list[str] = []
     for node in ast.walk(test):
-        if isinstance(node, ast.Compare) and len(node.ops) == 1:
-            if isinstance(node.ops[0], ast.Eq | ast.Is):
-                values += [node.left, node.comparators[0]]
-            elif isinstance(node.ops[0], ast.In) and isinstance(node.comparators[0], ast.Tuple | ast.List | ast.Set):
-                values += node.comparators[0].elts
-    return [text for text in (_literal(v) for v in values) if text]
+        if isinstance(node, ast.Compare) and all(isinstance(op, ast.Eq | ast.Is | ast.In) for op in node.ops):
+            values += _literals(node)
+    return values
 
 
-def _returned_literal(body: list[ast.stmt]) -> str | None:
+def _returned_literals(body: list[ast.stmt]) -> list[str]:
     for stmt in body:
         if isinstance(stmt, ast.Return) and stmt.value is not None:
-            return _literal(stmt.value)
-    return None
+            return _literals(stmt.value)
+    return []
+
+
+def _literals(node: ast.AST) -> list[str]:
+    return [text for text in (_literal(n) for n in ast.walk(node) if isinstance(n, ast.expr)) if text]
 
 
 def _literal(node: ast.expr) -> str | None:

@@ -314,11 +314,22 @@ def _is_literal(node: ast.expr) -> bool:
     return not _is_none(node)
 
 
+def _is_value(node: ast.expr) -> bool:
+    """A literal, or a constructor of literals (``Decimal("4.00")``, ``date(2024, 1, 31)``)."""
+    if isinstance(node, ast.Call):
+        return bool(node.args or node.keywords) and all(
+            _is_literal(a) for a in [*node.args, *(k.value for k in node.keywords)])
+    return _is_literal(node)
+
+
 def _subject_expected(left: ast.expr, right: ast.expr) -> tuple[str | None, str | None]:
+    """What is checked and the value it must equal; by convention ``actual == expected``."""
     if _is_literal(right) and not _is_literal(left):
         return ast.dump(left), ast.unparse(right)
     if _is_literal(left) and not _is_literal(right):
         return ast.dump(right), ast.unparse(left)
+    if _is_value(right):
+        return ast.dump(left), ast.unparse(right)
     return None, None
 
 
@@ -459,7 +470,8 @@ def _number(node: ast.expr) -> float | None:
 
 
 def _cases(decorators: list[ast.expr]) -> list[Mark]:
-    """parametrize cases; ``key`` is the case's first value (its input), ``text`` the whole case."""
+    """parametrize cases; ``key`` is the case's inputs (all values but the last, the expected one, when
+    there are several), ``text`` the whole case."""
     marks = []
     for decorator in decorators:
         if not (isinstance(decorator, ast.Call) and _call_name(decorator) == "parametrize"):
@@ -469,8 +481,9 @@ def _cases(decorators: list[ast.expr]) -> list[Mark]:
         for case in decorator.args[1].elts:
             values = case.args if isinstance(case, ast.Call) and _call_name(case) == "param" else (
                 case.elts if isinstance(case, ast.Tuple) else [case])
-            first = ast.unparse(values[0]) if values else ""
-            marks.append(Mark(line=case.lineno, text=ast.unparse(case), key=first))
+            inputs = values[:-1] if len(values) > 1 else values
+            key = ", ".join(ast.unparse(v) for v in inputs)
+            marks.append(Mark(line=case.lineno, text=ast.unparse(case), key=key))
     return marks
 
 
