@@ -24,7 +24,7 @@ from reviewkit.github.post import Posted, Poster
 from reviewkit.pipeline import ReviewRequest, review
 from reviewkit.policy import ExitCode
 from reviewkit.report import Report
-from reviewkit.reporters.github import ANNOTATIONS_PER_TYPE, GithubReporter, annotations, split_annotations
+from reviewkit.reporters.github import ANNOTATIONS_PER_TYPE, GithubReporter, annotations_for, split_annotations
 from reviewkit.reporters.json import JsonReporter
 from reviewkit.reporters.markdown import MarkdownReporter
 from reviewkit.reporters.sarif import SarifReporter
@@ -93,7 +93,7 @@ def _write_files(report: Report, options: ActionOptions, env: Mapping[str, str])
 
 def _step_summary(report: Report) -> str:
     text = MarkdownReporter().render(report)
-    _, rest = split_annotations(annotations(report))
+    _, rest = split_annotations(annotations_for(report))
     if rest:
         text += (
             f"\n_GitHub shows {ANNOTATIONS_PER_TYPE} annotations of each type per step; "

@@ -36,6 +36,12 @@ def register_reporters(register: Callable[[Reporter], None]) -> None:
     from reviewkit.reporters.sarif import SarifReporter
     from reviewkit.reporters.text import TextReporter
 
-    for reporter in (TextReporter(), JsonReporter(), SarifReporter(), MarkdownReporter(), GithubReporter(),
-                     RdjsonReporter()):
+    for reporter in (
+        TextReporter(),
+        JsonReporter(),
+        SarifReporter(),
+        MarkdownReporter(),
+        GithubReporter(),
+        RdjsonReporter(),
+    ):
         register(reporter)

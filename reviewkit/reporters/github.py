@@ -30,11 +30,9 @@ class GithubReporter(Reporter):
     description = "GitHub Actions workflow-command annotations (10 per type shown; the rest as log lines)"
 
     def render(self, report: Report, *, color: bool = False) -> str:
-        shown, rest = split_annotations(annotations(report))
+        shown, rest = split_annotations(annotations_for(report))
         lines = [command(a) for a in shown]
-        lines += [
-            f"{a.kind}: {location(a.finding)}: {a.finding.rule}: {one_line(a.finding.message)}" for a in rest
-        ]
+        lines += [f"{a.kind}: {location(a.finding)}: {a.finding.rule}: {one_line(a.finding.message)}" for a in rest]
         for verdict in report.verdicts:
             if verdict.status is Status.ERROR:
                 kind = "error" if verdict.blocking else "warning"
@@ -51,21 +49,18 @@ class GithubReporter(Reporter):
         return "\n".join(lines) + "\n"
 
 
-def annotations(report: Report) -> list[Annotation]:
+def annotations_for(report: Report) -> list[Annotation]:
     """One annotation per finding, worst first: blocking ones as errors, other unfixed ones as warnings,
     fixed ones as notices."""
-    found = [
-        Annotation(kind=_kind(v, f), finding=f, reviewer=v.reviewer)
-        for v in report.verdicts
-        for f in v.findings
-    ]
+    found = [Annotation(kind=_kind(v, f), finding=f, reviewer=v.reviewer) for v in report.verdicts for f in v.findings]
     order = {"error": 0, "warning": 1, "notice": 2}
     return sorted(found, key=lambda a: (order[a.kind], -a.finding.severity.rank))
 
 
 def split_annotations(found: list[Annotation]) -> tuple[list[Annotation], list[Annotation]]:
     counts: dict[str, int] = {}
-    shown, rest = [], []
+    shown: list[Annotation] = []
+    rest: list[Annotation] = []
     for annotation in found:
         counts[annotation.kind] = counts.get(annotation.kind, 0) + 1
         (shown if counts[annotation.kind] <= ANNOTATIONS_PER_TYPE else rest).append(annotation)

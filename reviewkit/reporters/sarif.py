@@ -57,9 +57,7 @@ def sarif_log(report: Report) -> dict[str, Any]:
     for verdict, finding in findings:
         digest = line_hash(finding)
         occurrences[digest] += 1
-        results.append(
-            _result(verdict, finding, index[finding.rule], f"{digest}:{occurrences[digest]}", suggestions)
-        )
+        results.append(_result(verdict, finding, index[finding.rule], f"{digest}:{occurrences[digest]}", suggestions))
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -220,9 +218,7 @@ def _invocation(report: Report) -> dict[str, Any]:
                     "message": {"text": f"{verdict.reviewer}: {verdict.error or verdict.summary}"},
                 }
             )
-    notes += [
-        {"level": "note", "message": {"text": f"{s.reviewer}: skipped: {s.reason}"}} for s in report.skipped
-    ]
+    notes += [{"level": "note", "message": {"text": f"{s.reviewer}: skipped: {s.reason}"}} for s in report.skipped]
     completed = not any(v.status is Status.ERROR and v.blocking for v in report.verdicts)
     invocation: dict[str, Any] = {"executionSuccessful": completed, "exitCode": report.exit_code}
     if notes:

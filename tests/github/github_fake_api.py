@@ -79,15 +79,24 @@ class FakeGitHub:
     # --- what tests look at ---------------------------------------------------------------------------
 
     def writes(self, method: str | None = None, contains: str = "") -> list[Recorded]:
-        return [r for r in self.requests if r.method != "GET" and (method is None or r.method == method)
-                and contains in r.path]
+        return [
+            r
+            for r in self.requests
+            if r.method != "GET" and (method is None or r.method == method) and contains in r.path
+        ]
 
     def summary_comments(self) -> list[dict[str, Any]]:
         return [c for c in self.issue_comments if c["body"].startswith("<!-- reviewkit:summary -->")]
 
     def add_issue_comment(self, body: str, user: dict[str, Any]) -> None:
-        self.issue_comments.append({"id": next(self._ids), "body": body, "user": user,
-                                    "html_url": f"https://github.invalid/c/{len(self.issue_comments)}"})
+        self.issue_comments.append(
+            {
+                "id": next(self._ids),
+                "body": body,
+                "user": user,
+                "html_url": f"https://github.invalid/c/{len(self.issue_comments)}",
+            }
+        )
 
     # --- serving ----------------------------------------------------------------------------------------
 
@@ -131,7 +140,7 @@ class FakeGitHub:
     def _page(self, items: list[dict[str, Any]], path: str, query: dict[str, list[str]]):
         per_page = min(int(query.get("per_page", ["30"])[0]), self.page_size_cap)
         page = int(query.get("page", ["1"])[0])
-        chunk = items[(page - 1) * per_page: page * per_page]
+        chunk = items[(page - 1) * per_page : page * per_page]
         headers = {}
         if page * per_page < len(items):
             headers["Link"] = f'<{self.url}{path}?per_page={per_page}&page={page + 1}>; rel="next"'
@@ -155,12 +164,24 @@ class FakeGitHub:
         for comment in body.get("comments", []):
             if not self._on_diff(comment):
                 return 422, {}, {"message": "Unprocessable Entity", "errors": ["Line could not be resolved"]}
-        review = {"id": next(self._ids), "user": BOT, "body": body.get("body", ""), "state": body["event"],
-                  "commit_id": body.get("commit_id")}
+        review = {
+            "id": next(self._ids),
+            "user": BOT,
+            "body": body.get("body", ""),
+            "state": body["event"],
+            "commit_id": body.get("commit_id"),
+        }
         self.reviews.append(review)
         for comment in body.get("comments", []):
-            self.review_comments.append({"id": next(self._ids), "user": BOT, "pull_request_review_id": review["id"],
-                                         "commit_id": body.get("commit_id"), **comment})
+            self.review_comments.append(
+                {
+                    "id": next(self._ids),
+                    "user": BOT,
+                    "pull_request_review_id": review["id"],
+                    "commit_id": body.get("commit_id"),
+                    **comment,
+                }
+            )
         return 200, {}, review
 
     def _on_diff(self, comment: dict[str, Any]) -> bool:
@@ -216,8 +237,7 @@ def serve(fake: FakeGitHub) -> tuple[ThreadingHTTPServer, threading.Thread]:
             except ValueError:
                 fake.violations.append(f"{self.command} {self.path}: body is not JSON")
                 body = None
-            status, headers, data = fake.handle(self.command, self.path, body,
-                                                self.headers.get("Authorization", ""))
+            status, headers, data = fake.handle(self.command, self.path, body, self.headers.get("Authorization", ""))
             payload = json.dumps(data).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -25,7 +25,7 @@ NUMBER = 7
 # Obviously fake, and assembled at run time so that no scanner mistakes it for a real token.
 TOKEN = "ghs_" + "FAKE" + "0" * 32
 
-PLUGIN = '''
+PLUGIN = """
 import difflib
 
 from reviewkit import Finding, Reviewer, hookimpl
@@ -79,10 +79,10 @@ class Prints(Reviewer):
 def register_reviewers(register):
     for reviewer in (Evals(), Todos(), Prints()):
         register(reviewer)
-'''
+"""
 
 APP_BASE = "".join(f"line_{i} = {i}\n" for i in range(1, 41)).replace("line_30 = 30", "line_30 = 30  # TODO tidy")
-BASE_CONFIG = '[code_review]\nreviewers = []\n'
+BASE_CONFIG = "[code_review]\nreviewers = []\n"
 
 
 def install_plugin(folder: Path) -> None:
@@ -122,9 +122,13 @@ class PullRequestFixture:
         self.dev.git("push", "-q", "--force", "origin", "main", "feature")
         if self.checkout.exists():
             subprocess.run(["rm", "-rf", str(self.checkout)], check=True)
-        subprocess.run(["git", "clone", "-q", "--depth=1", "--branch=feature", f"file://{self.origin}",
-                        str(self.checkout)], check=True, capture_output=True, env={**GIT_ENV, "PATH": _path()},
-                       cwd=self.tmp)
+        subprocess.run(
+            ["git", "clone", "-q", "--depth=1", "--branch=feature", f"file://{self.origin}", str(self.checkout)],
+            check=True,
+            capture_output=True,
+            env={**GIT_ENV, "PATH": _path()},
+            cwd=self.tmp,
+        )
         self.fake.files = self._github_files(head)
         return head
 
@@ -133,7 +137,7 @@ class PullRequestFixture:
         files = []
         for name in names:
             diff = self.dev.git("diff", self.base_sha, head, "--", name)
-            files.append({"filename": name, "status": "modified", "patch": diff[diff.index("@@"):]})
+            files.append({"filename": name, "status": "modified", "patch": diff[diff.index("@@") :]})
         return files
 
     def event(self, head: str) -> Path:
@@ -188,7 +192,7 @@ class PullRequestFixture:
         while i < len(lines):
             name, _, delimiter = lines[i].partition("<<")
             end = lines.index(delimiter, i + 1)
-            values[name] = "\n".join(lines[i + 1:end])
+            values[name] = "\n".join(lines[i + 1 : end])
             i = end + 1
         return values
 

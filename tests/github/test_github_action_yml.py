@@ -15,8 +15,16 @@ from github_pr_setup import APP_BASE, REPOSITORY, TOKEN, PullRequestFixture, pul
 
 ACTION = yaml.safe_load((PROJECT_ROOT / "action.yml").read_text(encoding="utf-8"))
 STEPS = ACTION["runs"]["steps"]
-INPUTS = {"anthropic-api-key", "github-token", "config", "reviewers", "fail-on", "post-review", "sarif-file",
-          "python-version"}
+INPUTS = {
+    "anthropic-api-key",
+    "github-token",
+    "config",
+    "reviewers",
+    "fail-on",
+    "post-review",
+    "sarif-file",
+    "python-version",
+}
 
 
 def test_inputs_outputs_and_branding():
@@ -24,7 +32,8 @@ def test_inputs_outputs_and_branding():
     assert set(ACTION["inputs"]) == INPUTS
     assert all(spec.get("description") for spec in ACTION["inputs"].values())
     assert {name: spec["value"] for name, spec in ACTION["outputs"].items()} == {
-        name: f"${{{{ steps.review.outputs.{name} }}}}" for name in ("decision", "report", "sarif")}
+        name: f"${{{{ steps.review.outputs.{name} }}}}" for name in ("decision", "report", "sarif")
+    }
     assert ACTION["branding"]["icon"] and ACTION["branding"]["color"]
 
 
@@ -42,8 +51,12 @@ def test_run_scripts_take_inputs_only_through_env():
     for step in scripts:
         assert "${{" not in step["run"], step["name"]
         assert step["shell"] == "bash"
-    referenced = {m for step in scripts for value in step.get("env", {}).values()
-                  for m in re.findall(r"inputs\.([\w-]+)", str(value))}
+    referenced = {
+        m
+        for step in scripts
+        for value in step.get("env", {}).values()
+        for m in re.findall(r"inputs\.([\w-]+)", str(value))
+    }
     assert referenced | {"python-version"} == INPUTS
     [install] = [step for step in scripts if "pip install" in step["run"]]
     assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
@@ -59,17 +72,31 @@ def test_the_review_step_script_runs_reviewkit_github(pr: PullRequestFixture, tm
     launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m reviewkit "$@"\n')
     launcher.chmod(0o755)
     [step] = [step for step in STEPS if step.get("id") == "review"]
-    inputs = {"github-token": TOKEN, "anthropic-api-key": "", "config": "", "reviewers": "evals,todos",
-              "fail-on": "error", "post-review": "true", "sarif-file": str(tmp_path / "out.sarif")}
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(pr.tmp / "site"), *sys.path]),
-           "GITHUB_EVENT_PATH": str(pr.event(head)), "GITHUB_API_URL": pr.fake.url,
-           "GITHUB_REPOSITORY": REPOSITORY, "GITHUB_OUTPUT": str(pr.outputs),
-           "GITHUB_STEP_SUMMARY": str(pr.summary), "RUNNER_TEMP": str(pr.runner_temp)}
+    inputs = {
+        "github-token": TOKEN,
+        "anthropic-api-key": "",
+        "config": "",
+        "reviewers": "evals,todos",
+        "fail-on": "error",
+        "post-review": "true",
+        "sarif-file": str(tmp_path / "out.sarif"),
+    }
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(pr.tmp / "site"), *sys.path]),
+        "GITHUB_EVENT_PATH": str(pr.event(head)),
+        "GITHUB_API_URL": pr.fake.url,
+        "GITHUB_REPOSITORY": REPOSITORY,
+        "GITHUB_OUTPUT": str(pr.outputs),
+        "GITHUB_STEP_SUMMARY": str(pr.summary),
+        "RUNNER_TEMP": str(pr.runner_temp),
+    }
     for name, value in step["env"].items():
         env[name] = _expand(value, inputs, venv_root=tmp_path)
 
-    proc = subprocess.run(["bash", "-c", step["run"]], cwd=pr.checkout, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc = subprocess.run(
+        ["bash", "-c", step["run"]], cwd=pr.checkout, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
     assert proc.returncode == 0, proc.stderr  # fail-on: error lets blocking findings pass the step
     assert pr.output_values()["sarif"] == str(tmp_path / "out.sarif")

@@ -69,9 +69,13 @@ def test_rate_limits_wait_as_told_but_capped(pr: PullRequestFixture):
     pr.fake.faults += [
         Fault("POST", r"/reviews$", 429, headers={"Retry-After": "3600"}),
         Fault("GET", r"/issues/7/comments$", 403, body={"message": "You have exceeded a secondary rate limit."}),
-        Fault("POST", r"/issues/7/comments$", 403, headers={"X-RateLimit-Remaining": "0",
-                                                              "X-RateLimit-Reset": str(int(time.time()) + 3600)},
-              body={"message": "API rate limit exceeded"}),
+        Fault(
+            "POST",
+            r"/issues/7/comments$",
+            403,
+            headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) + 3600)},
+            body={"message": "API rate limit exceeded"},
+        ),
     ]
     started = time.monotonic()
 

@@ -21,9 +21,16 @@ class Injections(Reviewer):
         for file in context.files:
             hits = [line for line in file.added_lines() if "eval(" in line.text]
             for line in hits:
-                yield Finding(rule="injections/eval", severity="critical", path=file.path, line=line.number,
-                              message="eval() on input, 100% unsafe: use ast.literal_eval", evidence=line.text,
-                              cwe="CWE-95", confidence=0.95)
+                yield Finding(
+                    rule="injections/eval",
+                    severity="critical",
+                    path=file.path,
+                    line=line.number,
+                    message="eval() on input, 100% unsafe: use ast.literal_eval",
+                    evidence=line.text,
+                    cwe="CWE-95",
+                    confidence=0.95,
+                )
             if hits:
                 old = context.read(file.path).splitlines(keepends=True)
                 new = [text.replace("eval(", "ast.literal_eval(") for text in old]
@@ -42,8 +49,14 @@ class Style(Reviewer):
         for line in context.change.added_lines():
             if "very_long_name" in line.text and found < self.limit:
                 found += 1
-                yield Finding(rule="style/long-name", severity="low", path=line.path, line=line.number,
-                              message="Name is long,\nsplit: <it>", evidence=line.text)
+                yield Finding(
+                    rule="style/long-name",
+                    severity="low",
+                    path=line.path,
+                    line=line.number,
+                    message="Name is long,\nsplit: <it>",
+                    evidence=line.text,
+                )
 
 
 class Broken(Reviewer):

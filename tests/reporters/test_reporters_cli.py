@@ -33,8 +33,13 @@ def _on_a_terminal(repo: GitRepo, **env: str) -> str:
     """Run ``reviewkit review`` with stdout on a pseudo-terminal, as a person at a shell would."""
     leader, follower = pty.openpty()
     full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | env
-    proc = subprocess.Popen([sys.executable, "-m", "reviewkit", "review", "--base", "main"], cwd=repo.root,
-                            stdout=follower, stderr=subprocess.DEVNULL, env=full_env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reviewkit", "review", "--base", "main"],
+        cwd=repo.root,
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+        env=full_env,
+    )
     os.close(follower)
     chunks = []
     while True:

@@ -46,8 +46,14 @@ def test_sarif_fingerprints_survive_lines_moving(tmp_path):
     after = json.loads(SarifReporter().render(sample_report(GitRepo(tmp_path / "b"), extra_lines=7)))
 
     def prints(log):
-        return {(r["ruleId"], r["partialFingerprints"]["primaryLocationLineHash"],
-                 r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in log["runs"][0]["results"]}
+        return {
+            (
+                r["ruleId"],
+                r["partialFingerprints"]["primaryLocationLineHash"],
+                r["locations"][0]["physicalLocation"]["region"]["startLine"],
+            )
+            for r in log["runs"][0]["results"]
+        }
 
     assert {(rule, fp) for rule, fp, _ in prints(before)} == {(rule, fp) for rule, fp, _ in prints(after)}
     assert {line for *_, line in prints(before)} != {line for *_, line in prints(after)}
@@ -59,21 +65,32 @@ def test_rdjson_is_valid_and_carries_suggestions(repo: GitRepo, spec_schema):
     jsonschema.Draft4Validator(spec_schema("rdjson/DiagnosticResult.json")).validate(result)
     by_code = {d["code"]["value"]: d for d in result["diagnostics"]}
     assert by_code["injections/eval"]["severity"] == "ERROR"
-    assert by_code["injections/eval"]["suggestions"] == [{
-        "range": {"start": {"line": 3, "column": 1}, "end": {"line": 4, "column": 1}},
-        "text": "value = ast.literal_eval(data)\n",
-    }]
-    assert by_code["style/long-name"]["location"] == {"path": "app.py", "range": {"start": {"line": 4},
-                                                                                  "end": {"line": 4}}}
+    assert by_code["injections/eval"]["suggestions"] == [
+        {
+            "range": {"start": {"line": 3, "column": 1}, "end": {"line": 4, "column": 1}},
+            "text": "value = ast.literal_eval(data)\n",
+        }
+    ]
+    assert by_code["style/long-name"]["location"] == {
+        "path": "app.py",
+        "range": {"start": {"line": 4}, "end": {"line": 4}},
+    }
 
 
 def test_markdown_puts_the_decision_first_then_blocking_warnings_skipped_and_usage(repo: GitRepo):
     text = MarkdownReporter().render(sample_report(repo))
 
     assert text.startswith("## ❌ reviewkit: CONTINUE_DEVELOPMENT\n\n**unfixed blocking findings from injections**")
-    order = [text.index(heading) for heading in (
-        "### Blocking (1)", "### Reviewers that did not complete (1)", "### Warnings (1)",
-        "### Skipped reviewers (1)", "### Usage")]
+    order = [
+        text.index(heading)
+        for heading in (
+            "### Blocking (1)",
+            "### Reviewers that did not complete (1)",
+            "### Warnings (1)",
+            "### Skipped reviewers (1)",
+            "### Usage",
+        )
+    ]
     assert order == sorted(order)
     assert "**idle**: nothing to do for this change" in text
     assert "boom at 50%" in text
@@ -84,8 +101,10 @@ def test_markdown_puts_the_decision_first_then_blocking_warnings_skipped_and_usa
 def test_github_annotations_are_escaped(repo: GitRepo):
     out = GithubReporter().render(sample_report(repo))
 
-    assert ("::error file=app.py,line=3,endLine=3,title=injections/eval (critical)::"
-            "eval() on input, 100%25 unsafe: use ast.literal_eval") in out
+    assert (
+        "::error file=app.py,line=3,endLine=3,title=injections/eval (critical)::"
+        "eval() on input, 100%25 unsafe: use ast.literal_eval"
+    ) in out
     assert "::warning file=app.py,line=4,endLine=4,title=style/long-name (low)::Name is long,%0Asplit: <it>" in out
     assert "title=reviewkit%3A broken did not complete::RuntimeError: boom at 50%25" in out
     assert escape_property("a:b,c%\r\n") == "a%3Ab%2Cc%25%0D%0A"

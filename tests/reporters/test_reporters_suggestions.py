@@ -21,8 +21,10 @@ PATCH = """\
 
 
 def _cut(patch: str):
-    return [(s.start_line, s.end_line, s.original, s.replacement)
-            for s in suggestions_for_patch(patch, reviewer="r", merged=False)]
+    return [
+        (s.start_line, s.end_line, s.original, s.replacement)
+        for s in suggestions_for_patch(patch, reviewer="r", merged=False)
+    ]
 
 
 def test_replacement_insertion_and_deletion_each_cover_exactly_their_lines():
@@ -46,6 +48,7 @@ def test_new_files_and_unreadable_patches_give_no_suggestions():
 def test_the_fence_is_longer_than_any_backtick_run_in_the_code():
     assert fence_for("no ticks") == "```"
     assert fence_for("a ```` b") == "`````"
-    [suggestion] = suggestions_for_patch("--- a/r.md\n+++ b/r.md\n@@ -1 +1 @@\n-x\n+````py\n",
-                                         reviewer="r", merged=True)
+    [suggestion] = suggestions_for_patch(
+        "--- a/r.md\n+++ b/r.md\n@@ -1 +1 @@\n-x\n+````py\n", reviewer="r", merged=True
+    )
     assert suggestion_block(suggestion) == "`````suggestion\n````py\n`````"
