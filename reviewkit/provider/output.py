@@ -36,7 +36,8 @@ class Answer:
 @functools.cache
 def request_schema() -> dict[str, Any]:
     """The output schema as sent to the API (``output_config.format``)."""
-    return _without_local_keywords(copy.deepcopy(load_schema(SCHEMA)))
+    schema: dict[str, Any] = _without_local_keywords(copy.deepcopy(load_schema(SCHEMA)))
+    return schema
 
 
 def _without_local_keywords(node: Any) -> Any:

@@ -296,8 +296,8 @@ def _content_events(content: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         yield {"type": "content_block_stop", "index": index}
 
 
-@pytest.fixture
-def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
+@pytest.fixture(name="fake_api")
+def fake_api_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
     """The fake API, running, with the environment pointing reviewkit at it and short transport limits
     (so a test of retries or stalls takes a fraction of a second)."""
     fake = FakeAnthropic().start()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import GitRepo, assert_valid
-from fake_anthropic import FakeAnthropic, Fault, Raw, Reply, Stall, answer, fake_api  # noqa: F401 - fixture
+from fake_anthropic import FakeAnthropic, Fault, Raw, Reply, Stall, answer, fake_api_fixture  # noqa: F401 - fixture
 
 from reviewkit.pipeline import ReviewRequest, review
 from reviewkit.report import Report

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import GitRepo, assert_valid
-from fake_anthropic import FakeAnthropic, Recorded, answer, fake_api, finding  # noqa: F401 - fixture
+from fake_anthropic import FakeAnthropic, Recorded, answer, fake_api_fixture, finding  # noqa: F401 - fixture
 
 from reviewkit.pipeline import ReviewRequest, review
 from reviewkit.report import Report

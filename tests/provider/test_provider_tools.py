@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import GitRepo, review_with
-from fake_anthropic import FakeAnthropic, Reply, answer, fake_api, finding  # noqa: F401 - fixture
+from fake_anthropic import FakeAnthropic, Reply, answer, fake_api_fixture, finding  # noqa: F401 - fixture
 
 from reviewkit import Finding, ReviewContext, Reviewer
 from reviewkit.pipeline import ReviewRequest, review
