@@ -128,11 +128,12 @@ def _pairs(context: ReviewContext) -> Iterable[FilePair | None]:
         if file.binary or file.is_symlink:
             yield None
             continue
-        old = file.old_path or file.path
         status = file.status.value
+        # A copy's source is still there and reviewed on its own: the copy is a new file.
+        old = file.path if status == "copied" else (file.old_path or file.path)
         yield FilePair(
             path=file.path, old_path=old,
-            base=None if status == "added" else context.base.read_text(old),
+            base=None if status in ("added", "copied") else context.base.read_text(old),
             head=None if status == "deleted" else context.head.read_text(file.path),
         )
 

@@ -118,6 +118,9 @@ def compare_blocks(pairs: Sequence[FilePair], *, go: bool) -> Analysis:
                 "test-deleted", "high", pair.old_path, block.line, split(pair.base)[block.line - 1],
                 f"test '{block.name}' ({len(block.checks)} check(s)) is removed; no test in the change "
                 "replaces it", side=Side.BASE))
+            if go:  # gofmt ends a test at a column-0 brace, so the block is exact: put it back at the end
+                result.restores.append(Restore(path=pair.path, old_path=pair.old_path, base_start=block.line,
+                                               base_end=block.end, anchor=len(split(pair.head))))
         for name, now in head.items():
             if name in base:
                 _compare(pair, base[name], now, result, go=go)

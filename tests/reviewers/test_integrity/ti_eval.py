@@ -15,6 +15,10 @@ from reviewers.test_integrity.pairs import FilePair, is_test_file
 from reviewkit import Finding
 
 
+# review_with registers the reviewer itself; the installed entry point would register it a second time.
+BLOCK_ENTRY_POINT = ("test-integrity",)
+
+
 def pairs_for(case: Case) -> list[FilePair]:
     moved_to = case.renames
     moved_from = {new: old for old, new in moved_to.items()}
@@ -66,7 +70,7 @@ def run_git(case: Case, repo: GitRepo) -> list[Finding]:
         if case.base.get(path) != text:
             repo.write(path, text)
     repo.commit("head")
-    report = review_with([TestIntegrity()], repo)
+    report = review_with([TestIntegrity()], repo, blocked_plugins=BLOCK_ENTRY_POINT)
     return alarms(f for v in report.verdicts for f in v.findings)
 
 
