@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (a data table: one corpus case per line reads better than wrapped literals)
 """The labelled corpus: cheating changes and legitimate changes, each a base tree and a head tree.
 
 Most cases come from applying one edit (a cheat or a legitimate refactor) to each suite of

@@ -14,7 +14,6 @@ from reviewers.test_integrity import TestIntegrity, analyse
 from reviewers.test_integrity.pairs import FilePair, is_test_file
 from reviewkit import Finding
 
-
 # review_with registers the reviewer itself; the installed entry point would register it a second time.
 BLOCK_ENTRY_POINT = ("test-integrity",)
 
@@ -40,7 +39,8 @@ def tree_search(case: Case):
     def search(literals: Iterable[str]) -> set[str]:
         found = set()
         for literal in literals:
-            pattern = rf"(?<![\w.]){re.escape(literal)}(?![\w.])" if re.fullmatch(r"-?[\d.]+", literal) else re.escape(literal)
+            number = re.fullmatch(r"-?[\d.]+", literal)
+            pattern = rf"(?<![\w.]){re.escape(literal)}(?![\w.])" if number else re.escape(literal)
             if any(re.search(pattern, text) for text in texts):
                 found.add(literal)
         return found
