@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from reviewkit.cli import blocked_plugins
+from reviewkit.errors import ReviewkitError
 
 
 def add_parser(commands: Any) -> None:
@@ -59,6 +60,7 @@ def add_parser(commands: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from reviewkit.github.action import ActionOptions, run
+    from reviewkit.reporters.github import escape_data
 
     names = tuple(name.strip() for value in args.reviewer for name in value.split(",") if name.strip())
     options = ActionOptions(
@@ -74,7 +76,12 @@ def handle(args: argparse.Namespace) -> int:
         write_interval_s=args.write_interval,
         max_wait_s=args.max_retry_wait,
     )
-    return run(options)
+    try:
+        return run(options)
+    except ReviewkitError as exc:
+        # Also as an annotation: on a pull request's checks page, the log's last line is easy to miss.
+        print(f"::error title=reviewkit::{escape_data(str(exc))}", flush=True)
+        raise
 
 
 def _path(value: str) -> Any:

@@ -26,11 +26,12 @@ from reviewkit.policy import ExitCode
 from reviewkit.report import Report
 from reviewkit.reporters.github import ANNOTATIONS_PER_TYPE, GithubReporter, annotations_for, split_annotations
 from reviewkit.reporters.json import JsonReporter
-from reviewkit.reporters.markdown import MarkdownReporter
+from reviewkit.reporters.markdown import join_within, report_blocks
 from reviewkit.reporters.sarif import SarifReporter
 
 POST_MODES = ("true", "false", "request-changes")
 FAIL_ON = ("blocking", "error")
+STEP_SUMMARY_LIMIT = 1_000_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,7 +93,10 @@ def _write_files(report: Report, options: ActionOptions, env: Mapping[str, str])
 
 
 def _step_summary(report: Report) -> str:
-    text = MarkdownReporter().render(report)
+    # GitHub refuses a step summary over 1 MiB; leave room for the posting note appended later.
+    text = join_within(
+        report_blocks(report), STEP_SUMMARY_LIMIT, overflow="The JSON report (output 'report') has everything."
+    )
     _, rest = split_annotations(annotations_for(report))
     if rest:
         text += (

@@ -81,6 +81,7 @@ def test_a_broken_base_configuration_is_one_line_and_exit_2(pr: PullRequestFixtu
     assert result.exit_code == 2
     [line] = result.stderr.strip().splitlines()
     assert "reviewerz" in line and "base revision" in line
+    assert result.stdout.startswith("::error title=reviewkit::") and "reviewerz" in result.stdout
     assert pr.fake.requests == [] and not pr.outputs.exists()
 
 
