@@ -59,6 +59,13 @@ def run_pure(case: Case) -> list[Finding]:
 
 
 def run_git(case: Case, repo: GitRepo) -> list[Finding]:
+    commit_case(case, repo)
+    report = review_with([TestIntegrity()], repo, blocked_plugins=BLOCK_ENTRY_POINT)
+    return alarms(f for v in report.verdicts for f in v.findings)
+
+
+def commit_case(case: Case, repo: GitRepo) -> None:
+    """The case's base on main, its head on branch feature (checked out)."""
     for path, text in case.base.items():
         repo.write(path, text)
     repo.commit("base")
@@ -70,8 +77,6 @@ def run_git(case: Case, repo: GitRepo) -> list[Finding]:
         if case.base.get(path) != text:
             repo.write(path, text)
     repo.commit("head")
-    report = review_with([TestIntegrity()], repo, blocked_plugins=BLOCK_ENTRY_POINT)
-    return alarms(f for v in report.verdicts for f in v.findings)
 
 
 @dataclass(frozen=True, slots=True)
