@@ -115,7 +115,7 @@ class SecurityReviewer(Reviewer):
             findings.extend(rules.scan(source, tree))
         if settings.bandit and python:
             options = bandit_scan.BanditOptions(enabled=settings.enable_bandit)
-            findings.extend(bandit_scan.scan([source for source, _ in python], options))
+            findings.extend(bandit_scan.scan(python, options))
         findings = _deduplicate(f for f in findings if settings.wants(f))
         if context.model is not None:
             findings = model_pass(context, findings, sources, triage=settings.model_triage)
@@ -181,13 +181,16 @@ def _parse(context: ReviewContext, source: Source, settings: Settings) -> ast.Mo
 def _deduplicate(findings: Iterable[Finding]) -> list[Finding]:
     """One finding per weakness per line: bandit and reviewkit's rules often see the same call; the more
     severe (then the more specific, reviewkit's) reading wins."""
-    best: dict[tuple[str, int, str], Finding] = {}
-    for finding in findings:
-        key = (finding.path, finding.line, finding.cwe or finding.rule)
-        current = best.get(key)
-        if current is None or finding.severity.rank > current.severity.rank:
-            best[key] = finding
-    return list(best.values())
+    result = list(findings)
+    for key in (lambda f: f.rule, lambda f: f.cwe or f.rule):
+        best: dict[tuple[str, int, str], Finding] = {}
+        for finding in result:
+            slot = (finding.path, finding.line, key(finding))
+            current = best.get(slot)
+            if current is None or finding.severity.rank > current.severity.rank:
+                best[slot] = finding
+        result = list(best.values())
+    return result
 
 
 def model_pass(

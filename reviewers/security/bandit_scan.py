@@ -8,6 +8,7 @@ be turned back on with the ``enable`` option.
 
 from __future__ import annotations
 
+import ast
 import logging
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,12 +26,16 @@ DEFAULT_OFF = frozenset({
     "B104",  # binding 0.0.0.0 is what servers in containers must do
     "B110", "B112",  # try/except/pass: error handling style, not a vulnerability
     "B113",  # requests without timeout: availability, and most calls pass one through a session
+    "B308",  # mark_safe on anything, literals too: B703 and security/xss judge the argument
+    "B303", "B324",  # MD5/SHA1 anywhere, cache keys too: security/weak-hash judges where a secret is made
     "B311",  # random: flagged by security/insecure-random only where a token or secret is made
     "B403", "B404", "B405", "B406", "B407", "B408", "B409", "B410", "B411", "B412",  # imports; calls are checked
+    "B704",  # Markup() on anything: security/xss flags it where request data flows in
     "B603", "B606", "B607",  # subprocess with an argument list: the safe way to run a program
     "B608",  # SQL-looking strings: security/sql-injection checks where the SQL is executed
 })
 
+_CODE_EXECUTION = frozenset({"B102", "B307"})
 _SEVERITY = {"HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW}
 _CONFIDENCE = {"HIGH": 0.9, "MEDIUM": 0.6, "LOW": 0.3}
 
@@ -42,6 +47,7 @@ class Mapping:
     rule: str
     fix: str
     severity: Severity | None = None
+    cwe: str | None = None  # when bandit's is vaguer than the weakness (it files yaml.load under CWE-20)
 
 
 _MAP: dict[str, Mapping] = {
@@ -76,7 +82,7 @@ _MAP: dict[str, Mapping] = {
     "B502": Mapping(rule="weak-tls-version", fix="Use ssl.PROTOCOL_TLS_CLIENT with a minimum of TLS 1.2."),
     "B503": Mapping(rule="weak-tls-version", fix="Use ssl.PROTOCOL_TLS_CLIENT with a minimum of TLS 1.2."),
     "B504": Mapping(rule="weak-tls-version", fix="Use ssl.create_default_context() instead of wrap_socket."),
-    "B506": Mapping(rule="yaml-load", severity=Severity.HIGH,
+    "B506": Mapping(rule="yaml-load", severity=Severity.HIGH, cwe="CWE-502",
                     fix="yaml.load can build arbitrary objects: use yaml.safe_load."),
     "B507": Mapping(rule="ssh-host-key", severity=Severity.HIGH,
                     fix="Do not auto-add unknown host keys: load known_hosts and use RejectPolicy."),
@@ -103,18 +109,64 @@ class BanditOptions:
     min_confidence: str = "MEDIUM"
 
 
-def scan(sources: Sequence[Source], options: BanditOptions | None = None) -> list[Finding]:
-    """bandit's findings on the lines the change added to ``sources``."""
-    if not sources:
+def scan(files: Sequence[tuple[Source, ast.Module]], options: BanditOptions | None = None) -> list[Finding]:
+    """bandit's findings on the lines the change added to each ``(source, tree)``."""
+    if not files:
         return []
     options = options or BanditOptions()
-    results = _run_bandit(sources)
+    results = _run_bandit([source for source, _ in files])
+    generated: dict[int, set[int]] = {}
     findings = []
     for index, result in results:
-        finding = _to_finding(sources[index], result, options)
+        source, tree = files[index]
+        if str(result.test_id) in _CODE_EXECUTION:
+            if index not in generated:
+                generated[index] = _compiled_code_runs(tree)
+            if int(result.lineno) in generated[index]:
+                continue
+        finding = _to_finding(source, result, options)
         if finding is not None:
             findings.append(finding)
     return findings
+
+
+def _compiled_code_runs(tree: ast.Module) -> set[int]:
+    """Lines where eval/exec run a code object the program compiled itself (code generation, as in attrs,
+    jinja2 and werkzeug), not a string from outside. Request data reaching eval/exec is reported by
+    security/code-injection whatever its form."""
+    lines = set()
+    for func in ast.walk(tree):
+        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        compiled = _code_object_names(func)
+        for node in ast.walk(func):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("eval", "exec"):
+                first = node.args[0] if node.args else None
+                if _is_compile_call(first) or (isinstance(first, ast.Name) and first.id in compiled):
+                    lines.add(node.lineno)
+    return lines
+
+
+def _code_object_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    names = {a.arg for a in [*func.args.args, *func.args.kwonlyargs] if _is_code_type(a.annotation)}
+    for node in ast.walk(func):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and _is_code_type(node.annotation):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Assign) and _is_compile_call(node.value):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def _is_compile_call(node: ast.AST | None) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    return name.endswith("compile") or name == "CodeType"
+
+
+def _is_code_type(annotation: ast.AST | None) -> bool:
+    return annotation is not None and ast.unparse(annotation).split(".")[-1].strip("'\"") == "CodeType"
 
 
 def run_default(paths: Iterable[Path]) -> list[Any]:
@@ -162,7 +214,7 @@ def _to_finding(source: Source, result: Any, options: BanditOptions) -> Finding 
         start=min(lines),
         end=max(lines),
         message=f"{result.text.rstrip('.')}. {mapping.fix} (bandit {test_id})",
-        cwe=f"CWE-{cwe}" if cwe else None,
+        cwe=mapping.cwe or (f"CWE-{cwe}" if cwe else None),
         confidence=_CONFIDENCE.get(result.confidence, 0.5),
         bandit_id=test_id,
     )

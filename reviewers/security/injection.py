@@ -125,12 +125,27 @@ def _sql_text(scope: Scope, node: ast.AST | None) -> tuple[bool, bool]:
     if node is None:
         return False, False
     values = _assigned(scope, node.id) if isinstance(node, ast.Name) else [node]
-    if not any(_built(value) for value in values):
+    if not any(_built(value) for value in values) or _only_placeholders(scope, values):
         return False, False
     literal = " ".join(
         c.value for v in values for c in ast.walk(v) if isinstance(c, ast.Constant) and isinstance(c.value, str)
     )
     return len(_SQL_WORDS.findall(literal)) >= 2, any(scope.taint.tainted(v) for v in values)
+
+
+def _only_placeholders(scope: Scope, values: list[ast.AST]) -> bool:
+    """Whether every variable part is a name holding only placeholders (``", ".join("?" for ...)``)."""
+    parts = [n for v in values for n in ast.walk(v) if isinstance(n, ast.Name | ast.FormattedValue)]
+    names = [n.id for n in parts if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    if not names or any(isinstance(n, ast.FormattedValue) and not isinstance(n.value, ast.Name) for n in parts):
+        return False
+    for name in names:
+        assigned = _assigned(scope, name)
+        literals = [c.value for v in assigned for c in ast.walk(v) if isinstance(c, ast.Constant)
+                    and isinstance(c.value, str)]
+        if not assigned or not literals or not all(str(x).strip(" ,") in ("?", "%s", "") for x in literals):
+            return False
+    return True
 
 
 def _built(node: ast.AST) -> bool:
@@ -139,8 +154,11 @@ def _built(node: ast.AST) -> bool:
         return any(isinstance(v, ast.FormattedValue) for v in node.values)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod | ast.Add):
         return not all(isinstance(n, ast.Constant | ast.BinOp | ast.operator) for n in ast.walk(node))
-    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
-            and bool(node.args or node.keywords))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        # psycopg's sql.SQL(...).format(sql.Identifier(...)) composes SQL safely
+        composed = isinstance(node.func.value, ast.Call) and (dotted(node.func.value.func) or "").endswith("SQL")
+        return bool(node.args or node.keywords) and not composed
+    return False
 
 
 def _assigned(scope: Scope, name: str) -> list[ast.AST]:
@@ -237,14 +255,20 @@ def _template(scope: Scope, call: ast.Call) -> Iterator[Hit]:
 
 
 def _html_with_taint(scope: Scope, node: ast.AST | None) -> bool:
-    if node is None or not scope.taint.tainted(node) or isinstance(node, ast.Name | ast.Attribute | ast.Subscript):
+    """HTML put together by string building (f-string, +, %, str.format) from request data."""
+    string_building = isinstance(node, ast.JoinedStr) or (
+        isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod)
+    ) or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+          and isinstance(node.func.value, ast.Constant))
+    if node is None or not string_building or not scope.taint.tainted(node):
         return False
     literal = "".join(c.value for c in ast.walk(node) if isinstance(c, ast.Constant) and isinstance(c.value, str))
     return bool(re.search(r"<[a-zA-Z/!]", literal))
 
 
 def html_return(scope: Scope, node: ast.Return) -> Iterator[Hit]:
-    if scope.func is not None and is_view(scope.func) and _html_with_taint(scope, node.value):
+    in_view = scope.func is not None and (is_view(scope.func) or bool(scope.taint.request_names))
+    if in_view and _html_with_taint(scope, node.value):
         yield Hit(rule="xss", severity=HIGH, node=node, cwe="CWE-79",
                   message="The view returns HTML built from request data without escaping: cross-site "
                           "scripting. Render a template with autoescaping, or escape() each value.")

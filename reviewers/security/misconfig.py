@@ -16,12 +16,12 @@ from reviewkit import Finding, Severity
 HIGH, MEDIUM = Severity.HIGH, Severity.MEDIUM
 
 _HASHES = frozenset({"hashlib.md5", "hashlib.sha1", "hashlib.sha224", "hashlib.sha256", "hashlib.sha384",
-                     "hashlib.sha512", "hashlib.new", "hashlib.blake2b", "hashlib.sha3_256"})
+                     "hashlib.sha512", "hashlib.new", "hashlib.blake2b", "hashlib.sha3_256", "md5.new", "sha.new"})
 _PASSWORDISH = re.compile(r"passw|passwd|pwd|passphrase", re.IGNORECASE)
 _RANDOM = frozenset({"random.random", "random.randint", "random.randrange", "random.choice", "random.choices",
                      "random.sample", "random.getrandbits", "random.uniform", "random.shuffle", "random.randbytes"})
 _TOKENISH = re.compile(r"token|secret|passw|nonce|salt|otp|csrf|session_?id|api_?key|reset_?code|verif|invite|"
-                       r"activation|magic|auth_?code|one_?time|pin_?code|_key$", re.IGNORECASE)
+                       r"activation|magic|auth_?code|one_?time|pin_?code|signature", re.IGNORECASE)
 _ARCHIVE_LISTS = frozenset({"infolist", "namelist", "getmembers", "getnames"})
 _CONTAINMENT = re.compile(r"commonpath|realpath|abspath|is_relative_to|\.resolve\(|startswith|basename|"
                           r"secure_filename|safe_join")
@@ -93,14 +93,22 @@ def _xml(scope: Scope, call: ast.Call) -> Iterator[Hit]:
                           "or reach internal URLs. Use defusedxml, or resolve_entities=False.")
 
 
-def _password_hash(scope: Scope, call: ast.Call) -> Iterator[Hit]:
-    if scope.name(call) not in _HASHES or not call.args:
+def _weak_hash(scope: Scope, call: ast.Call) -> Iterator[Hit]:
+    name = scope.name(call)
+    if name not in _HASHES or not call.args:
         return
     mentioned = [dotted(n) or "" for n in ast.walk(call.args[-1]) if isinstance(n, ast.Name | ast.Attribute)]
-    if any(_PASSWORDISH.search(name.rsplit(".", 1)[-1]) for name in mentioned):
+    if any(_PASSWORDISH.search(part.rsplit(".", 1)[-1]) for part in mentioned):
         yield Hit(rule="weak-password-hash", severity=HIGH, node=call, cwe="CWE-916",
                   message="A password is hashed with a fast hash: leaked hashes are cracked in hours. Use a "
                           "password hash (argon2, bcrypt, scrypt or hashlib.pbkdf2_hmac with a salt).")
+        return
+    algorithm = name.rsplit(".", 1)[-1] if name != "hashlib.new" else str(getattr(call.args[0], "value", ""))
+    security_use = scope.func is not None and _TOKENISH.search(scope.func.name)
+    if algorithm.lower() in ("md5", "sha1") and security_use and _kw(call, "usedforsecurity") is None:
+        yield Hit(rule="weak-hash", severity=MEDIUM, node=call, cwe="CWE-327",
+                  message=f"{algorithm.upper()} is broken for security use, and this makes a token or "
+                          "secret. Use hashlib.sha256 (HMAC for signatures), or secrets for random tokens.")
 
 
 def _chmod(scope: Scope, call: ast.Call) -> Iterator[Hit]:
@@ -295,4 +303,4 @@ def scan_template(source: Source) -> Iterator[Finding]:
                 yield finding
 
 
-CALL_CHECKS = (_tls, _jwt, _xml, _password_hash, _chmod, _cors, _zip_slip, _archive, _debug_call)
+CALL_CHECKS = (_tls, _jwt, _xml, _weak_hash, _chmod, _cors, _zip_slip, _archive, _debug_call)

@@ -50,14 +50,16 @@ KEY_FORMATS = (
 
 # A name that says its value is secret, assigned in Python, JS, YAML, JSON, .env, shell or a Dockerfile.
 _SECRET_NAME = (
-    r"(?:secret|passw(?:or)?d|passwd|pwd|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
+    r"(?:secret[_-]?key|master[_-]?key|secret|passw(?:or)?d|passwd|pwd|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
     r"|auth[_-]?key|credentials?|client[_-]?secret|signing[_-]?key|encryption[_-]?key)"
 )
 _ASSIGNMENT = re.compile(
-    r"(?P<name>[\"']?[A-Za-z_][A-Za-z0-9_.\-]*" + _SECRET_NAME + r"[A-Za-z0-9_\-]*[\"']?)"
-    r"\s*(?::=|=>|==|=|:)\s*(?P<quote>[\"'`]?)(?P<value>[^\"'`\s,;#)]+)(?P=quote)",
+    r"(?P<name>[\"']?\b[A-Za-z0-9_.\-]*" + _SECRET_NAME + r"[A-Za-z0-9_\-]*[\"']?)\s*(?::=|=>|=|:)\s*"
+    r"(?:(?P<quote>[\"'`])(?P<quoted>[^\"'`]{1,512}?)(?P=quote)|(?P<bare>[^\"'`\s,;#)]+))",
     re.IGNORECASE,
 )
+# The secret word ends the name (allowing an encoding suffix): the name says what the value *is*.
+_SECRET_LAST = re.compile(_SECRET_NAME + r"(?:[_-]?(?:value|str|b64|hex|base|raw|plain|s))?[\"']?$", re.I)
 # Names that merely talk about a secret: where it lives, what it is called, how long it is.
 _NOT_A_VALUE_NAME = re.compile(
     r"(?:_|-)(?:id|ids|name|names|url|uri|path|file|dir|field|type|header|env|var|length|len|prefix"
@@ -148,7 +150,8 @@ def _url_credentials(source: Source, number: int, text: str) -> Iterator[Finding
 def _named_secrets(source: Source, number: int, text: str, *, code: bool) -> Iterator[Finding]:
     assignments = _DOCKER_ENV.sub(r"\1=", text) if "dockerfile" in source.path.lower() else text
     for match in _ASSIGNMENT.finditer(assignments):
-        name, value, quote = match.group("name"), match.group("value"), match.group("quote")
+        name, quote = match.group("name"), match.group("quote")
+        value = match.group("quoted") if quote else match.group("bare")
         if code and not quote:
             continue  # in code an unquoted value is an expression (a call, a variable), not a literal
         if not _looks_secret(name, value):
@@ -165,8 +168,10 @@ def _named_secrets(source: Source, number: int, text: str, *, code: bool) -> Ite
 
 
 def _looks_secret(name: str, value: str) -> bool:
-    if _NOT_A_VALUE_NAME.search(name) or _PLACEHOLDER.search(value):
-        return False
+    if _NOT_A_VALUE_NAME.search(name) or not _SECRET_LAST.search(name) or _PLACEHOLDER.search(value):
+        return False  # TOKEN_COMMENT_BEGIN names a kind of token; DB_PASSWORD holds one
+    if any(c.isspace() for c in value):
+        return False  # prose and messages, not credentials
     if len(value) < 8 or len(value) > 512 or ("/" in value and "://" in value):
         return False
     if re.fullmatch(r"[A-Z0-9_]+|[a-z_][a-z0-9_.]*|[\d.]+|[A-Za-z]+(?:[-.][A-Za-z]+)*", value):

@@ -143,6 +143,8 @@ class Taint:
             return node.id in self.variables
         if isinstance(node, ast.Attribute):
             return self._request_attribute(node) or self.tainted(node.value)
+        if _constant_lookup(node):
+            return False  # TABLE[key] / TABLE.get(key): the value comes from our own constant table
         if isinstance(node, ast.Call):
             return self._call_tainted(node)
         if isinstance(node, ast.Compare):
@@ -168,6 +170,16 @@ class Taint:
         if isinstance(node.func, ast.Attribute) and self.tainted(node.func.value):
             return True
         return any(self.tainted(arg) for arg in [*node.args, *(k.value for k in node.keywords)])
+
+
+def _constant_lookup(node: ast.AST) -> bool:
+    if isinstance(node, ast.Subscript):
+        table = node.value
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+        table = node.func.value
+    else:
+        return False
+    return isinstance(table, ast.Name) and table.id.isupper() and len(table.id) > 1
 
 
 def _bindings(nodes: list[ast.AST]) -> Iterator[tuple[ast.AST, ast.AST]]:

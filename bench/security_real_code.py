@@ -1,0 +1,75 @@
+"""Run the security reviewer over real code nobody on the project wrote: the sources of widely used
+pure-Python packages from PyPI, reviewed as one change that adds every file.
+
+    /tmp/venv/bin/pip install -q --no-deps --target /tmp/secreal/site \
+        flask requests click jinja2 rich werkzeug itsdangerous attrs urllib3 idna packaging
+    /tmp/venv/bin/python bench/security_real_code.py /tmp/secreal/site
+
+Prints added lines, findings per 10,000 added lines (goal: at most 5) and every finding.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from reviewkit.pipeline import ReviewRequest, review
+
+PACKAGES = ("flask", "requests", "click", "jinja2", "rich", "werkzeug", "itsdangerous", "attr", "attrs",
+            "urllib3", "idna", "packaging")
+
+
+def main(argv: list[str]) -> int:
+    site = Path(argv[0] if argv else "/tmp/secreal/site")
+    missing = [p for p in PACKAGES if not (site / p).is_dir()]
+    if missing:
+        print(f"not installed under {site}: {', '.join(missing)} (see this file's docstring)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "repo"
+        lines = _commit_packages(site, repo)
+        started = time.perf_counter()
+        report = review(ReviewRequest(repo=repo, base="HEAD~1", head="HEAD", reviewers=("security",), offline=True))
+        elapsed = time.perf_counter() - started
+    verdict = report.verdicts[0]
+    findings = sorted(verdict.findings, key=lambda f: (f.path, f.line))
+    print(f"packages: {', '.join(PACKAGES)}")
+    print(f"added Python lines: {lines}; findings: {len(findings)}; "
+          f"per 10,000 added lines: {len(findings) * 10_000 / lines:.2f}; review {elapsed:.1f}s")
+    print(f"verdict: {verdict.status.value}; {verdict.summary}")
+    for f in findings:
+        print(f"  {f.path}:{f.line} {f.severity.value} {f.rule} {f.cwe}: {f.evidence}")
+    return 0
+
+
+def _commit_packages(site: Path, repo: Path) -> int:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+
+    repo.mkdir(parents=True)
+    git("init", "-q", "-b", "main")
+    (repo / "README.md").write_text("bench\n", encoding="utf-8")
+    git("add", "-A")
+    git("commit", "-q", "-m", "base")
+    total = 0
+    for package in PACKAGES:
+        for source in sorted((site / package).rglob("*.py")):
+            target = repo / "pkgs" / source.relative_to(site)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            total += source.read_text(encoding="utf-8", errors="replace").count("\n")
+    git("add", "-A")
+    git("commit", "-q", "-m", "add package sources")
+    return total
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
