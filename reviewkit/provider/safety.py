@@ -20,7 +20,8 @@ REDACTED = "****"
 # Zero-width and joiner characters, bidi embeddings/overrides/isolates (Trojan Source), soft hyphen,
 # word joiners, the BOM, and the Unicode tag block (invisible ASCII look-alikes used to hide prompts).
 _INVISIBLE = re.compile(
-    "[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\U000e0000-\U000e007f]"
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000e0000-\U000e007f]"
 )
 _MARKER = re.compile(r"\[U\+([0-9A-F]{4,6})\]")
 
@@ -39,6 +40,7 @@ _TOKEN_PATTERNS = (
 )
 _TOKENS = re.compile("|".join(f"(?:{p})" for p in _TOKEN_PATTERNS))
 _SECRET_WORD = r"(?:passw(?:or)?d|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|credential)"
+_SECRET_WORD_RE = re.compile(_SECRET_WORD + "|key|pass|auth|cred|cookie|session", re.I)
 _SECRET_NAME = rf"[A-Za-z0-9_.\-]*{_SECRET_WORD}[A-Za-z0-9_.\-]*"
 # name = "value" in code and config; NAME=value in .env files.
 _QUOTED_ASSIGNMENT = re.compile(rf"(?i)(\b{_SECRET_NAME}[\"']?\s*(?::|=|=>)\s*)([\"'])([^\"'\s]{{6,}})\2")
@@ -47,7 +49,8 @@ _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/:@]+:[^\s/@]+@
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S)
 
 # Environment variables whose values are ordinary words, paths or settings, not secrets; any other
-# value long enough to be one is kept out of prompts.
+# value long enough to be one is kept out of prompts. CI metadata (GITHUB_REPOSITORY, RUNNER_OS...)
+# is not secret and would otherwise blank out the repository's own name wherever the diff mentions it.
 _HARMLESS_ENV = frozenset({
     "PATH", "HOME", "PWD", "OLDPWD", "SHELL", "USER", "LOGNAME", "LANG", "LANGUAGE", "TERM", "TMPDIR",
     "TEMP", "TMP", "HOSTNAME", "SHLVL", "PYTHONPATH", "VIRTUAL_ENV", "EDITOR", "PAGER", "COLUMNS",
@@ -65,6 +68,7 @@ def env_secrets(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
         if len(value) >= _MIN_ENV_SECRET
         and name not in _HARMLESS_ENV
         and not name.startswith(("LC_", "XDG_", "GIT_AUTHOR_", "GIT_COMMITTER_"))
+        and not (name.startswith(("GITHUB_", "RUNNER_")) and not _SECRET_WORD_RE.search(name))
         and not _is_path_list(value)
     }
     return tuple(sorted(values, key=len, reverse=True))

@@ -57,6 +57,10 @@ def make_client(timeout_s: float) -> anthropic.Anthropic:
     )
 
 
+class _Interrupted(Exception):
+    """A response that stopped before it was complete; retried like a dropped connection."""
+
+
 class Transport:
     """Sends one request at a time per caller; shared by all reviewers of a run (thread-safe)."""
 
@@ -92,7 +96,10 @@ class Transport:
                         on_start()
                     if time.monotonic() > stop_at:  # a server that trickles pings forever
                         raise ProviderError(f"the response did not finish within {timeout:.0f}s")
-                return stream.get_final_message()
+                message = stream.get_final_message()
+            if message.stop_reason is None:  # the stream ended before message_delta: a cut connection
+                raise _Interrupted("the response stream ended early")
+            return message
 
         message = self._retrying(context, attempt)
         self._record(context, params["model"], message)
@@ -115,11 +122,12 @@ class Transport:
             except anthropic.APIStatusError as exc:
                 wait = self._status_wait(exc, attempt)
                 last = f" (last: {_describe(exc)})"
-            except anthropic.APIConnectionError as exc:
+            except (anthropic.APIConnectionError, httpx2.TransportError, _Interrupted) as exc:
+                # Mid-stream faults reach us as httpx2's own errors: the SDK wraps only the request.
                 wait = self._backoff(attempt)
-                kind = "timed out" if isinstance(exc, anthropic.APITimeoutError) else "connection failed"
-                last = f" (last: {kind})"
-            except (ValueError, RuntimeError, KeyError, TypeError, httpx2.HTTPError) as exc:
+                timed_out = isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException)
+                last = f" (last: {'timed out' if timed_out else 'connection failed'})"
+            except (ValueError, RuntimeError, KeyError, TypeError, AssertionError, httpx2.HTTPError) as exc:
                 raise ProviderError(f"malformed response from the Messages API: {type(exc).__name__}") from exc
             if attempt + 1 >= self.settings.max_attempts:
                 break

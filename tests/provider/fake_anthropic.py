@@ -57,9 +57,11 @@ class Raw:
 
 @dataclass
 class Stall:
-    """Wait this long before answering anything (then close the connection)."""
+    """Wait this long before answering anything (then close the connection); with ``midway``, send
+    the start of a streamed response first."""
 
     seconds: float
+    midway: bool = False
 
 
 Item = Reply | Fault | Raw | Stall
@@ -212,6 +214,13 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self, item: Item, body: dict[str, Any]) -> None:
             if isinstance(item, Stall):
+                if item.midway:
+                    self.send_response(200)
+                    self.send_header("content-type", "text/event-stream")
+                    self.end_headers()
+                    start = dict(_message(Reply(), body, fake.usage(body)), content=[], stop_reason=None)
+                    self._event("message_start", {"type": "message_start", "message": start})
+                    self.wfile.flush()
                 time.sleep(item.seconds)
                 return
             if isinstance(item, Fault):

@@ -95,6 +95,19 @@ def test_a_stalled_response_times_out_and_is_retried(
     assert len(fake_api.messages()) == 2 and time.monotonic() - started < 2.5
 
 
+def test_a_stream_that_stalls_or_breaks_midway_is_retried(
+    change: GitRepo, fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REVIEWKIT_MODEL_TIMEOUT", "0.5")
+    cut = b'event: message_start\ndata: {"type": "message_start", "message": {"id": "m", "type": "message", ' \
+          b'"role": "assistant", "model": "x", "content": [], "stop_reason": null, "stop_sequence": null, ' \
+          b'"usage": {"input_tokens": 5, "output_tokens": 1}}}\n\n'
+    fake_api.queue(Stall(3, midway=True), Raw(cut, content_type="text/event-stream"), answer())
+    report = run(change)
+    assert report.verdicts[0].status.value == "pass"
+    assert len(fake_api.messages()) == 3
+
+
 def test_a_stall_past_the_reviewer_deadline_is_an_error(
     change: GitRepo, fake_api: FakeAnthropic
 ) -> None:

@@ -124,14 +124,19 @@ def test_no_secret_from_the_environment_or_the_repository_reaches_a_prompt(
 ) -> None:
     canary = "canary-" + uuid.uuid4().hex
     monkeypatch.setenv("DEPLOY_HOOK", canary)
+    github_token = "canary-token-" + uuid.uuid4().hex
+    monkeypatch.setenv("GITHUB_TOKEN", github_token)
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/widgets-service")  # CI metadata, not a secret
     # Built at run time so that no scanner mistakes the test for a leaked key.
     stripe_like = "sk_" + "live_" + "FAKEfakeFAKEfake0000"
-    feature_repo.commit("add", settings_py=f'API_KEY = "{stripe_like}"\nDEBUG = "{canary}"\nTIMEOUT = 30\n')
+    feature_repo.commit("add", settings_py=f'API_KEY = "{stripe_like}"\nDEBUG = "{canary}"\nTIMEOUT = 30\n'
+                                           f'REPO = "acme/widgets-service"\nAUTH = "{github_token}"\n')
     fake_api.queue(answer(finding("settings_py", 1, 'API_KEY = "****"', rule="hardcoded-secret")))
     report = run(feature_repo, goal="Add settings", reviewers=("goal-adherence",))
     (request,) = fake_api.messages()
     sent = request.everything()
-    assert canary not in sent and stripe_like not in sent
+    assert canary not in sent and stripe_like not in sent and github_token not in sent
+    assert "acme/widgets-service" in sent
     assert "test-key-not-a-secret" not in sent  # the API key itself
     assert 'API_KEY = \\"****\\"' in sent and "TIMEOUT = 30" in sent
     # A finding that quotes the redacted line still matches the code it cites.
