@@ -67,8 +67,29 @@ class Poster:
             posted.notes.append(f"a review of {self.pr.head_sha[:10]} exists already; not posting another")
         elif fresh or event == "REQUEST_CHANGES":
             self._review(report, fresh, event, posted)
+        if self.request_changes and report.exit_code == 0:
+            self._dismiss_requested_changes(posted)
         self._summary(report, plan, posted)
         return posted
+
+    def _dismiss_requested_changes(self, posted: Posted) -> None:
+        """Once nothing blocks, our earlier REQUEST_CHANGES reviews must stop blocking the merge."""
+        path = f"{self._base}/pulls/{self.pr.number}/reviews"
+        for review in self.client.paginate(path):
+            body = str(review.get("body") or "")
+            if not (
+                _by_bot(review) and review.get("state") == "CHANGES_REQUESTED" and "<!-- reviewkit:review:" in body
+            ):
+                continue
+            message = f"reviewkit: nothing blocks any more as of {self.pr.head_sha[:10]}."
+            try:
+                self.client.request(
+                    "PUT", f"{path}/{review['id']}/dismissals", {"message": message, "event": "DISMISS"}
+                )
+            except GitHubError as exc:  # dismissing may need more rights than commenting: say so, go on
+                posted.notes.append(f"could not dismiss the earlier request for changes: {exc.message}")
+                return
+            posted.notes.append(f"dismissed reviewkit's earlier request for changes (review {review['id']})")
 
     # --- the review -------------------------------------------------------------------------------------
 
@@ -114,7 +135,7 @@ class Poster:
             try:
                 response = self.client.request("POST", path, payload)
             except GitHubError as exc:
-                if exc.status == 422 and payload["event"] == "REQUEST_CHANGES":
+                if exc.status == 422 and payload["event"] == "REQUEST_CHANGES" and "own pull request" in str(exc):
                     # e.g. the token belongs to the pull request's author, who cannot request changes
                     posted.notes.append(f"REQUEST_CHANGES refused ({exc.message}); posted as COMMENT")
                     payload["event"] = "COMMENT"

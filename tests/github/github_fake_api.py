@@ -30,6 +30,13 @@ _ISSUE_COMMENT_SCHEMA = {
     "required": ["body"],
     "additionalProperties": False,
 }
+_STATES = {"COMMENT": "COMMENTED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "APPROVE": "APPROVED"}
+_DISMISSAL_SCHEMA = {
+    "type": "object",
+    "properties": {"message": {"type": "string", "minLength": 1}, "event": {"enum": ["DISMISS"]}},
+    "required": ["message"],
+    "additionalProperties": False,
+}
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
 
 
@@ -131,6 +138,9 @@ class FakeGitHub:
         }
         if (method, path) in routes:
             return routes[(method, path)]()
+        dismissal = re.fullmatch(rf"{re.escape(prefix)}/pulls/{n}/reviews/(\d+)/dismissals", path)
+        if method == "PUT" and dismissal:
+            return self._dismiss(int(dismissal.group(1)), body)
         match = re.fullmatch(rf"{re.escape(prefix)}/issues/comments/(\d+)", path)
         if method == "PATCH" and match:
             return self._update_comment(int(match.group(1)), body)
@@ -168,7 +178,7 @@ class FakeGitHub:
             "id": next(self._ids),
             "user": BOT,
             "body": body.get("body", ""),
-            "state": body["event"],
+            "state": _STATES[body["event"]],
             "commit_id": body.get("commit_id"),
         }
         self.reviews.append(review)
@@ -196,6 +206,16 @@ class FakeGitHub:
             if low <= start and end <= low + count - 1:
                 return True
         return False
+
+    def _dismiss(self, review_id: int, body: Any) -> tuple[int, dict[str, str], Any]:
+        problem = self._check(_DISMISSAL_SCHEMA, body, "dismiss review")
+        if problem:
+            return 422, {}, {"message": "Validation Failed", "errors": [problem]}
+        review = next((r for r in self.reviews if r["id"] == review_id), None)
+        if review is None or review["state"] != "CHANGES_REQUESTED":
+            return 422, {}, {"message": "Can not dismiss a review that is not changes requested"}
+        review["state"] = "DISMISSED"
+        return 200, {}, review
 
     def _create_comment(self, body: Any) -> tuple[int, dict[str, str], Any]:
         problem = self._check(_ISSUE_COMMENT_SCHEMA, body, "create issue comment")
@@ -247,7 +267,7 @@ def serve(fake: FakeGitHub) -> tuple[ThreadingHTTPServer, threading.Thread]:
             self.end_headers()
             self.wfile.write(payload)
 
-        do_GET = do_POST = do_PATCH = _answer
+        do_GET = do_POST = do_PATCH = do_PUT = _answer
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -29,7 +29,7 @@ def test_a_label_fires_a_label_triggered_reviewer(pr: PullRequestFixture):
 def test_request_changes_when_blocked_and_comment_when_github_refuses_it(pr: PullRequestFixture):
     head = pr.push("eval", **{"app.py": EVAL_APP})
     assert pr.run(head, "--post-review", "request-changes").exit_code == 1
-    assert [r["state"] for r in pr.fake.reviews] == ["REQUEST_CHANGES"]
+    assert [r["state"] for r in pr.fake.reviews] == ["CHANGES_REQUESTED"]
 
     second = pr.push("eval again", **{"app.py": EVAL_APP.replace("line_9 = 9\n", "y = eval(z)\n")})
     pr.fake.faults.append(
@@ -41,7 +41,12 @@ def test_request_changes_when_blocked_and_comment_when_github_refuses_it(pr: Pul
         )
     )
     assert pr.run(second, "--post-review", "request-changes").exit_code == 1
-    assert [r["state"] for r in pr.fake.reviews] == ["REQUEST_CHANGES", "COMMENT"]
+    assert [r["state"] for r in pr.fake.reviews] == ["CHANGES_REQUESTED", "COMMENTED"]
+
+    fixed = pr.push("no eval", **{"app.py": APP_BASE})
+    assert pr.run(fixed, "--post-review", "request-changes").exit_code == 0
+    assert [r["state"] for r in pr.fake.reviews] == ["DISMISSED", "COMMENTED"]
+    assert pr.fake.violations == []
 
 
 def test_prompt_files_and_configuration_come_from_the_base_revision(pr: PullRequestFixture):

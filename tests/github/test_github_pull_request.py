@@ -25,7 +25,7 @@ def test_new_pull_request_gets_one_review_with_a_suggestion_and_one_summary(pr: 
     assert result.exit_code == 1, result.stderr  # evals is blocking: CONTINUE_DEVELOPMENT
     assert pr.fake.violations == []
     [review] = pr.fake.reviews
-    assert review["commit_id"] == head and review["state"] == "COMMENT"
+    assert review["commit_id"] == head and review["state"] == "COMMENTED"
     [comment] = pr.fake.review_comments
     assert (comment["path"], comment["line"], comment["side"]) == ("app.py", 5, "RIGHT")
     assert "```suggestion\nvalue = ast.literal_eval(user_input)\n```" in comment["body"]
