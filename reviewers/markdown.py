@@ -26,6 +26,8 @@ class PromptReviewer(Reviewer):
         self.trigger = list(spec.trigger.specs)  # type: ignore[misc]
 
     def review(self, context: ReviewContext) -> Iterable[Finding]:
+        if not self.spec.prompt.strip():
+            raise Skip(f"the prompt file {self.spec.prompt_file} is empty")
         if context.model is None:
             raise Skip("needs a model")
         return context.model.review_with_prompt(context, instructions=self.spec.prompt, model=self.spec.model)

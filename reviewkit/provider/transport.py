@@ -98,6 +98,7 @@ class Transport:
                         raise ProviderError(f"the response did not finish within {timeout:.0f}s")
                 message = stream.get_final_message()
             if message.stop_reason is None:  # the stream ended before message_delta: a cut connection
+                self._record(context, params["model"], message)  # what was started is billed
                 raise _Interrupted("the response stream ended early")
             return message
 

@@ -108,10 +108,12 @@ def test_a_stream_that_stalls_or_breaks_midway_is_retried(
     assert len(fake_api.messages()) == 3
 
 
-def test_a_stall_past_the_reviewer_deadline_is_an_error(
-    change: GitRepo, fake_api: FakeAnthropic
+@pytest.mark.parametrize("limit", ['[delegation]\nreviewer_timeout = "1s"\n',
+                                   '[supervisor]\nmax_session_duration = "1s"\n'], ids=["reviewer", "run"])
+def test_a_stall_past_the_reviewer_or_run_deadline_is_an_error(
+    change: GitRepo, fake_api: FakeAnthropic, limit: str
 ) -> None:
-    change.config('[delegation]\nreviewer_timeout = "1s"\n')
+    change.config(limit)
     change.commit("config")
     fake_api.queue(Stall(4), Stall(4), Stall(4))
     started = time.monotonic()

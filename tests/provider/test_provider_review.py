@@ -234,3 +234,14 @@ def test_no_key_means_skipped_and_no_request(feature_repo: GitRepo, fake_api: Fa
     report = run(feature_repo, goal="Add x", reviewers=("goal-adherence",))
     assert report.skipped[0].reason == "needs a model; ANTHROPIC_API_KEY is not set"
     assert fake_api.requests == []
+
+
+def test_an_empty_prompt_file_is_skipped_with_the_reason(feature_repo: GitRepo, fake_api: FakeAnthropic) -> None:
+    feature_repo.write(".agents/reviewers/blank.md", "\n")
+    feature_repo.config('[code_review]\nreviewers = []\n[[review_agents]]\nname = "blank"\n'
+                        'prompt_file = ".agents/reviewers/blank.md"\nblocking = true\n')
+    feature_repo.commit("add", app_py="x = 1\n")
+    report = run(feature_repo)
+    assert [(s.reviewer, s.reason) for s in report.skipped] == [
+        ("blank", "the prompt file .agents/reviewers/blank.md is empty")]
+    assert fake_api.requests == []
