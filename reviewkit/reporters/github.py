@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reviewkit.findings import Finding
+from reviewkit.findings import Finding, Side
 from reviewkit.report import Report
 from reviewkit.reporters import Reporter
+from reviewkit.reporters.sarif import describe
 from reviewkit.verdict import Status, Verdict
 
 ANNOTATIONS_PER_TYPE = 10
@@ -75,14 +76,12 @@ def _kind(verdict: Verdict, finding: Finding) -> str:
 
 def command(annotation: Annotation) -> str:
     finding = annotation.finding
-    properties = {
-        "file": finding.path,
-        "line": str(finding.line),
-        "endLine": str(finding.last_line),
-        "title": f"{finding.rule} ({finding.severity.value})",
-    }
+    properties = {"file": finding.path}
+    if finding.side is Side.HEAD:  # deleted code has no line in the checked-out head
+        properties.update(line=str(finding.line), endLine=str(finding.last_line))
+    properties["title"] = f"{finding.rule} ({finding.severity.value})"
     rendered = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
-    message = finding.message + ("" if not finding.fixed else " (a tested fix is available)")
+    message = describe(finding) + ("" if not finding.fixed else " (a tested fix is available)")
     return f"::{annotation.kind} {rendered}::{escape_data(message)}"
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reviewkit.findings import Finding, Severity
+from reviewkit.findings import Finding, Severity, Side
 from reviewkit.github.suggestions import Suggestion, suggestions_from
 from reviewkit.report import Report
 from reviewkit.reporters import Reporter
-from reviewkit.reporters.sarif import INFORMATION_URI
+from reviewkit.reporters.sarif import INFORMATION_URI, describe
 from reviewkit.verdict import Verdict
 
 SEVERITIES = {
@@ -40,12 +40,12 @@ def diagnostic_result(report: Report) -> dict[str, Any]:
 
 
 def _diagnostic(verdict: Verdict, finding: Finding, suggestions: list[Suggestion]) -> dict[str, Any]:
+    location: dict[str, Any] = {"path": finding.path}
+    if finding.side is Side.HEAD:  # a base line would point reviewdog at the wrong code
+        location["range"] = {"start": {"line": finding.line}, "end": {"line": finding.last_line}}
     diagnostic: dict[str, Any] = {
-        "message": finding.message,
-        "location": {
-            "path": finding.path,
-            "range": {"start": {"line": finding.line}, "end": {"line": finding.last_line}},
-        },
+        "message": describe(finding),
+        "location": location,
         "severity": SEVERITIES[finding.severity],
         "source": {"name": f"reviewkit/{verdict.reviewer}"},
         "code": {"value": finding.rule},

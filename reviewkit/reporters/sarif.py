@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any
 
 from reviewkit import __version__
-from reviewkit.findings import Finding, Severity
+from reviewkit.findings import Finding, Severity, Side
 from reviewkit.github.suggestions import Suggestion, suggestions_from
 from reviewkit.report import Report
 from reviewkit.reporters import Reporter
@@ -84,6 +84,13 @@ def sarif_log(report: Report) -> dict[str, Any]:
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
+def describe(finding: Finding) -> str:
+    """The finding's message, saying where it is when that is not a line of the reviewed head."""
+    if finding.side is Side.HEAD:
+        return finding.message
+    return f"{finding.message} (line {finding.line} of the base revision: code this change removes)"
+
+
 def line_hash(finding: Finding) -> str:
     quote = " ".join(finding.evidence.split())
     return hashlib.sha256(f"{finding.rule}\0{finding.path}\0{quote}".encode()).hexdigest()[:32]
@@ -141,22 +148,18 @@ def _pascal(text: str) -> str:
 def _result(
     verdict: Verdict, finding: Finding, rule_index: int, fingerprint: str, suggestions: list[Suggestion]
 ) -> dict[str, Any]:
-    region: dict[str, Any] = {"startLine": finding.line, "endLine": finding.last_line}
-    if finding.evidence.strip():
-        region["snippet"] = {"text": finding.evidence}
+    physical: dict[str, Any] = {"artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"}}
+    # Code the change deleted has no line in the reviewed head: the alert is on the file, the line in the text.
+    if finding.side is Side.HEAD:
+        physical["region"] = {"startLine": finding.line, "endLine": finding.last_line}
+        if finding.evidence.strip():
+            physical["region"]["snippet"] = {"text": finding.evidence}
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": "note" if finding.fixed else LEVELS[finding.severity],
-        "message": {"text": finding.message},
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"},
-                    "region": region,
-                }
-            }
-        ],
+        "message": {"text": describe(finding)},
+        "locations": [{"physicalLocation": physical}],
         "partialFingerprints": {"primaryLocationLineHash": fingerprint},
         "properties": _result_properties(verdict, finding),
     }

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import jsonschema
-from conftest import GitRepo
+from conftest import GitRepo, review_with
 from reporters_sample import sample_report
 
+from reviewkit import Finding, Reviewer
 from reviewkit.reporters.github import GithubReporter, escape_data, escape_property
 from reviewkit.reporters.markdown import MarkdownReporter
 from reviewkit.reporters.rdjson import RdjsonReporter
@@ -115,7 +116,6 @@ def test_github_shows_ten_annotations_per_type_and_lists_the_rest(repo: GitRepo)
     repo.commit("base", **{"names.py": "x = 1\n"})
     repo.branch("feature")
     repo.commit("names", **{"names.py": "".join(f"very_long_name_{i} = {i}\n" for i in range(25))})
-    from conftest import review_with
     from reporters_sample import Style
 
     out = GithubReporter().render(review_with([Style()], repo))
@@ -124,3 +124,41 @@ def test_github_shows_ten_annotations_per_type_and_lists_the_rest(repo: GitRepo)
     assert sum(line.startswith("::warning file=") for line in lines) == 10
     assert sum(line.startswith("warning: names.py:") for line in lines) == 15
     assert "::notice title=reviewkit::15 more finding(s)" in out
+
+
+class _DeletedAsserts(Reviewer):
+    name = "deleted-asserts"
+    description = "flags removed assert lines, citing the base"
+
+    def review(self, context):
+        for file in context.change.files:
+            for hunk in file.hunks:
+                for line in hunk.lines:
+                    if line.kind == "-" and "assert" in line.text:
+                        yield Finding(
+                            rule="deleted-asserts/removed",
+                            severity="high",
+                            path=file.old_path or file.path,
+                            line=line.old_number,
+                            message="An assertion was removed.",
+                            evidence=line.text,
+                            side="base",
+                        )
+
+
+def test_findings_on_deleted_code_point_at_the_file_not_a_wrong_head_line(repo: GitRepo, spec_schema):
+    repo.commit("base", **{"test_x.py": "def test_x():\n    assert compute() == 4\n    assert True\n"})
+    repo.branch("feature")
+    repo.commit("weaken", **{"test_x.py": "def test_x():\n    assert True\n"})
+    report = review_with([_DeletedAsserts()], repo)
+
+    sarif = json.loads(SarifReporter().render(report))
+    jsonschema.Draft4Validator(spec_schema("sarif-schema-2.1.0.json")).validate(sarif)
+    [result] = sarif["runs"][0]["results"]
+    assert "region" not in result["locations"][0]["physicalLocation"]
+    assert "line 2 of the base revision" in result["message"]["text"]
+    [diagnostic] = json.loads(RdjsonReporter().render(report))["diagnostics"]
+    assert diagnostic["location"] == {"path": "test_x.py"}
+    assert "::warning file=test_x.py,title=deleted-asserts/removed (high)::An assertion was removed. (line 2 of" in (
+        GithubReporter().render(report)
+    )
