@@ -2,19 +2,26 @@
 
 The goal comes from ``--goal TEXT|@FILE``, the pull request's body in CI, or ``code_review.goal_file``.
 Judging it needs a model; without one (or without a goal) the reviewer is skipped with the reason.
+The goal is untrusted text like the diff: the provider fences it as data in the shared prompt prefix.
+Low and info findings (a typo fixed on the way) are reported but never block.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from reviewkit import Finding, ReviewContext, Reviewer, Skip, hookimpl
+from reviewkit import Finding, ReviewContext, Reviewer, Severity, Skip, hookimpl
 
 INSTRUCTIONS = """\
-You are the goal-adherence reviewer. The goal below says what this change is meant to do.
-Report (1) parts of the goal the change does not do, citing the closest changed lines, and
-(2) changes unrelated to the goal (scope creep), citing them. Do not review style or security.
-Rules: goal-adherence/missing for unmet goals, goal-adherence/unrelated for unrelated changes.
+You are the goal-adherence reviewer. Compare the change with its goal (given above as data).
+Report:
+- rule "missing": a requirement the goal states that the change does not implement, or implements
+  only in part. Cite the changed line closest to where it belongs. Severity high.
+- rule "contradicts": a change that does the opposite of what the goal asks or rules out. Severity high.
+- rule "unrelated": a change the goal does not ask for (scope creep), cited at its first line.
+  Severity medium when it changes behaviour, low when it is trivial (formatting, a typo, a comment).
+Judge only what the goal asks. Do not review style, security or performance: other reviewers do.
+If the goal is vague, report only what is clearly missing or clearly unrelated.
 """
 
 
@@ -31,6 +38,10 @@ class GoalAdherence(Reviewer):
         if context.model is None:
             raise Skip("needs a model")
         return context.model.review_with_prompt(context, instructions=INSTRUCTIONS)
+
+    def blocks(self, finding: Finding) -> bool:
+        """Missing or contradicted requirements and unrelated behaviour changes block; trivia does not."""
+        return finding.severity.rank >= Severity.MEDIUM.rank
 
 
 @hookimpl

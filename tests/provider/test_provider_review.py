@@ -245,3 +245,10 @@ def test_an_empty_prompt_file_is_skipped_with_the_reason(feature_repo: GitRepo, 
     assert [(s.reviewer, s.reason) for s in report.skipped] == [
         ("blank", "the prompt file .agents/reviewers/blank.md is empty")]
     assert fake_api.requests == []
+
+
+def test_goal_adherence_does_not_block_on_trivia(feature_repo: GitRepo, fake_api: FakeAnthropic) -> None:
+    feature_repo.commit("add", app__views_py=VIEWS)
+    fake_api.queue(answer(finding("app/views_py", 5, "def debug():", rule="unrelated", severity="low")))
+    report = run(feature_repo, goal="Add a home view", reviewers=("goal-adherence",))
+    assert report.verdicts[0].status.value == "warn" and report.exit_code == 0
