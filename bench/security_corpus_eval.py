@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "reviewers" / "security"))
 
-import security_corpus  # noqa: E402
+import security_corpus
 
-from reviewers.security import bandit_scan  # noqa: E402
+from reviewers.security import bandit_scan
 
 
 def main(argv: list[str]) -> int:

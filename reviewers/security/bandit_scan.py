@@ -180,10 +180,13 @@ def run_default(paths: Iterable[Path]) -> list[Any]:
 
 
 def _run_bandit(sources: Sequence[Source]) -> Iterator[tuple[int, Any]]:
+    # bandit logs per-file trouble (which the reviewer notes itself), and stevedore logs an ERROR when one
+    # of bandit's optional report formatters (sarif) lacks its extra: neither is the user's concern.
+    for name in ("bandit", "stevedore.extension"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     # Imported here: bandit loads its plugins at import, which a run without Python files need not pay.
     from bandit.core import config, manager
 
-    logging.getLogger("bandit").setLevel(logging.CRITICAL)  # it logs per-file trouble we note ourselves
     with tempfile.TemporaryDirectory(prefix="reviewkit-bandit-") as tmp:
         names = {}
         for index, source in enumerate(sources):

@@ -55,7 +55,7 @@ _SECRET_NAME = (
 )
 _ASSIGNMENT = re.compile(
     r"(?P<name>[\"']?\b[A-Za-z0-9_.\-]*" + _SECRET_NAME + r"[A-Za-z0-9_\-]*[\"']?)\s*(?::=|=>|=|:)\s*"
-    r"(?:(?P<quote>[\"'`])(?P<quoted>[^\"'`]{1,512}?)(?P=quote)|(?P<bare>[^\"'`\s,;#)]+))",
+    r"(?:(?P<quote>[\"'`])(?P<quoted>[^\"'`]{1,512}?)(?P=quote)|(?P<bare>[^\"'`\s,;)]+))",
     re.IGNORECASE,
 )
 # The secret word ends the name (allowing an encoding suffix): the name says what the value *is*.
