@@ -140,7 +140,14 @@ def fence(text: str, *, boundary: str, kind: str) -> str:
 # --- model output that will be posted -------------------------------------------------------------
 
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)|!\[([^\]]*)\]\[[^\]]*\]")
-_HTML = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9\-]*(?:\s[^<>]*)?/?>", re.S)
+# HTML elements by name, so that generics in a message (List<String>, Map<K, V>) survive.
+_HTML_ELEMENTS = (
+    "a|abbr|audio|b|base|blockquote|body|br|button|canvas|code|dd|del|details|dialog|div|dl|dt|em|embed|"
+    "font|form|frame|frameset|h[1-6]|head|hr|html|i|iframe|img|input|ins|kbd|label|li|link|marquee|math|meta|"
+    "noscript|object|ol|p|picture|pre|q|s|samp|script|select|small|source|span|strike|strong|style|sub|"
+    "summary|sup|svg|table|tbody|td|template|textarea|tfoot|th|thead|title|tr|tt|u|ul|var|video|wbr"
+)
+_HTML = re.compile(rf"<!--.*?(?:-->|\Z)|</?(?:{_HTML_ELEMENTS})(?:[\s/][^<>]*)?>", re.S | re.I)
 _MD_LINK = re.compile(r"\[([^\]]*)\]\(\s*([^)\s]+)[^)]*\)")
 _REF_LINK_DEF = re.compile(r"(?m)^\s*\[[^\]]+\]:\s*\S+.*$")
 _BARE_URL = re.compile(r"(?i)\b(?:https?|ftp|file|data|javascript):[^\s<>()\]]+")

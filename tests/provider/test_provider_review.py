@@ -181,13 +181,14 @@ def test_model_text_is_sanitized_before_it_is_posted(feature_repo: GitRepo, fake
     token = "gh" + "p_" + "FAKE0fake0FAKE0fake0FAKE0fake0"
     message = (f"See ![x](https://evil.example/p.png) <img src=x onerror=alert(1)> "
                f"[the docs](https://evil.example/phish) and [guide](docs/guide.md) https://evil.example/raw "
-               f"token {token}")
+               f"token {token}; return Optional<String>")
     fake_api.queue(answer(finding("app/views_py", 5, "def debug():", message=message),
                           summary="<script>alert(1)</script>done"))
     report = run(feature_repo, goal="Add a home view", reviewers=("goal-adherence",))
     (f,) = report.verdicts[0].findings
     assert "evil.example" not in f.message and "<img" not in f.message and token not in f.message
     assert "the docs" in f.message and "[guide](docs/guide.md)" in f.message and "****" in f.message
+    assert "Optional<String>" in f.message
     assert "<script>" not in report.verdicts[0].summary
 
 
