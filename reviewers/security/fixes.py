@@ -32,7 +32,7 @@ def patch_for(findings: Iterable[Finding], sources: dict[str, Source]) -> str:
         if source is None or fixer is None:
             continue
         lines = edited.setdefault(finding.path, {})
-        current = lines.get(finding.line, source.line(finding.line))
+        current = lines.get(finding.line, source.line(finding.line).rstrip("\r"))  # _diff restores the ending
         new = fixer(current, source)
         if new is not None and new != current:
             lines[finding.line] = new
