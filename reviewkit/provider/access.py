@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from reviewkit.config import Config
@@ -21,7 +21,7 @@ from reviewkit.errors import ProviderError
 from reviewkit.findings import Finding
 from reviewkit.provider import prompt
 from reviewkit.provider.output import Answer, parse_answer, request_schema
-from reviewkit.provider.pricing import model_info
+from reviewkit.provider.pricing import CACHE_READ_FACTOR, CACHE_WRITE_FACTOR, model_info
 from reviewkit.provider.safety import env_secrets, new_boundary
 from reviewkit.provider.settings import Settings
 from reviewkit.reviewer import ReviewContext
@@ -35,6 +35,7 @@ _PART_RESERVE_TOKENS = 6_000
 _CHARS_PER_TOKEN_GUESS = 4.0
 # How long a reviewer waits for the leader's response to begin before it sends its own request anyway.
 _MAX_GATE_WAIT_S = 120.0
+_PRIVATE = -1  # the index of a reviewer's own prefix: never shared, never waited for
 
 
 @dataclass(kw_only=True)
@@ -43,11 +44,25 @@ class Plan:
 
     change: Change
     boundary: str
+    material: prompt.Material
     prefixes: list[prompt.Prefix]
-    invisible: int
     tokens_per_char: float | None = None
     _gates: dict[int, threading.Event] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def prefixes_for(self, scope: Collection[str]) -> list[prompt.Prefix]:
+        """The prefixes a reviewer of ``scope`` sends: the shared ones that hold its files, or one of
+        its own when its files are so small a part of the diff that sending them alone, even with a
+        cache write (1.25x), costs less than reading the shared prefix from the cache (0.1x)."""
+        shared = [p for p in self.prefixes if p.covers(scope)]
+        own = tuple(f for f in self.material.files if f.path in scope)
+        if not own or len(self.prefixes) > 1:
+            return shared
+        subset = prompt.Material(files=own, goal=self.material.goal, invisible=0)
+        private = replace(prompt.build_prefixes(subset, boundary=self.boundary, limit_chars=None)[0], index=_PRIVATE)
+        if private.chars * CACHE_WRITE_FACTOR < sum(p.chars for p in shared) * CACHE_READ_FACTOR:
+            return [private]
+        return shared
 
     def gate(self, index: int) -> tuple[threading.Event, bool]:
         """The event that opens when prefix ``index`` is cached, and whether the caller leads."""
@@ -78,12 +93,9 @@ class AnthropicAccess:
     ) -> list[Finding]:
         model = self._model(context, model)
         plan = self._plan(context, model)
-        scope = [f.path for f in context.files]
         findings: list[Finding] = []
         outside = 0
-        for prefix in plan.prefixes:
-            if not prefix.covers(scope):
-                continue
+        for prefix in plan.prefixes_for({f.path for f in context.files}):
             answer = self._ask(context, model, plan, prefix, self._part(context, plan, instructions, prefix))
             findings += answer.findings
             outside += answer.out_of_scope
@@ -100,7 +112,7 @@ class AnthropicAccess:
         model = self._model(context, None)
         plan = self._plan(context, model)
         reasons: dict[int, str] = {}
-        for prefix in plan.prefixes:
+        for prefix in plan.prefixes_for({f.path for f in context.files} | {f.path for f in findings}):
             batch = [i for i, f in enumerate(findings) if f.path in prefix.paths]
             if not batch:
                 continue
@@ -131,8 +143,7 @@ class AnthropicAccess:
 
         model = self._model(context, model)
         plan = self._plan(context, model)
-        scope = [f.path for f in context.files]
-        prefix = next((p for p in plan.prefixes if p.covers(scope)), plan.prefixes[0])
+        prefix = (plan.prefixes_for({f.path for f in context.files}) or plan.prefixes)[0]
         loop = ToolLoop(transport=self._get_transport(), env_values=self._env_values, repo_url=self._repo_url)
         first = self._part(context, plan, instructions, prefix)
         return loop.run(context, model=model, system=list(prefix.system), first=first, tools=tools,
@@ -178,8 +189,8 @@ class AnthropicAccess:
         estimate: int,
     ) -> Any:
         transport = self._get_transport()
-        if prefix.chars / _CHARS_PER_TOKEN_GUESS < model_info(model).min_cacheable_tokens:
-            return transport.create(context, params, input_estimate=estimate)  # too small to be cached
+        if prefix.index == _PRIVATE or prefix.chars / _CHARS_PER_TOKEN_GUESS < model_info(model).min_cacheable_tokens:
+            return transport.create(context, params, input_estimate=estimate)  # nobody to share a cache with
         gate, leader = plan.gate(prefix.index)
         if not leader:
             gate.wait(timeout=min(max(context.remaining_s() - 1.0, 0.0), _MAX_GATE_WAIT_S))
@@ -201,7 +212,7 @@ class AnthropicAccess:
         material = prompt.prepare_material(context.change, context.goal, self._env_values)
         boundary = new_boundary(*(f.text for f in material.files), material.goal or "")
         prefixes = prompt.build_prefixes(material, boundary=boundary, limit_chars=None)
-        plan = Plan(change=context.change, boundary=boundary, prefixes=prefixes, invisible=material.invisible)
+        plan = Plan(change=context.change, boundary=boundary, material=material, prefixes=prefixes)
         window = self.settings.context_window or model_info(model).context_window
         room = window - self.settings.max_output_tokens - _PART_RESERVE_TOKENS
         if room <= 0:
@@ -218,12 +229,13 @@ class AnthropicAccess:
             return plan
         limit = int(room / plan.tokens_per_char * 0.9)
         material = prompt.prepare_material(context.change, context.goal, self._env_values, limit_chars=limit)
+        plan.material = material
         plan.prefixes = prompt.build_prefixes(material, boundary=boundary, limit_chars=limit)
         return plan
 
     def _notes(self, context: ReviewContext, plan: Plan, outside: int) -> None:
-        if plan.invisible:
-            context.note(f"{plan.invisible} invisible or bidi control character(s) in the change were shown "
+        if plan.material.invisible:
+            context.note(f"{plan.material.invisible} invisible or bidi control character(s) in the change were shown "
                          "to the model as [U+XXXX] markers")
         if len(plan.prefixes) > 1:
             context.note(f"the diff exceeded the model's context window: reviewed in {len(plan.prefixes)} chunks")

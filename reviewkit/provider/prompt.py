@@ -178,7 +178,7 @@ def reviewer_part(
     """The user turn of one reviewer: who it is, its scope, and its instructions (fenced: a prompt
     file from the repository is as untrusted as the diff)."""
     safe, _count = reveal_invisible(redact(instructions.strip(), env_values))
-    where = "all files in the change" if all_files else ", ".join(scope)
+    where = "every file shown above" if all_files else ", ".join(scope)
     return (
         f"Reviewer: {reviewer}\n"
         f"Files in your scope: {where}\n\n"

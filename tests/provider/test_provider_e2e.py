@@ -79,7 +79,7 @@ def test_cli_reviews_with_three_markdown_reviewers_and_goal_adherence(
     scope = {re.search(r"Reviewer: ([\w-]+)", r.user_text).group(1):
              re.search(r"Files in your scope: (.*)", r.user_text).group(1) for r in requests}
     assert scope["migrations"] == "migrations/0002_drop_email_sql"
-    assert scope["naming"] == "all files in the change"
+    assert scope["naming"] == "every file shown above"
 
 
 def test_a_blocking_reviewer_whose_model_fails_is_not_approved(

@@ -101,6 +101,24 @@ def test_shared_prefix_is_cached_once_and_byte_identical_across_reviewers(
     assert all(r.at >= first + 0.15 for r in requests if r.at != first)
 
 
+def test_a_reviewer_of_a_small_part_of_a_big_diff_sends_only_its_files(
+    feature_repo: GitRepo, fake_api: FakeAnthropic
+) -> None:
+    # Reading 60k characters from the cache (0.1x) costs more than writing 3k of its own (1.25x).
+    prompt_reviewers(feature_repo, ["migrations"], trigger="path:migrations/**")
+    config = (feature_repo.root / ".agents/config.toml").read_text()
+    feature_repo.config(config.replace("reviewers = []", 'reviewers = ["goal-adherence"]'))
+    feature_repo.commit("add", migrations__m1_sql="CREATE TABLE t (id int);\n",
+                        **{f"app__h{i}_py": BIG for i in range(8)})
+    run(feature_repo, goal="Add handlers and a table")
+    requests = {re.search(r"Reviewer: ([\w-]+)", r.user_text).group(1): r for r in fake_api.messages()}
+    own, shared = requests["migrations"].system_text, requests["goal-adherence"].system_text
+    assert "=== migrations/m1_sql (added) ===" in own and "app/h0_py" not in own
+    assert "Add handlers and a table" in own and "Files in your scope: every file shown above" in (
+        requests["migrations"].user_text)
+    assert "app/h7_py" in shared and len(own) * 12.5 < len(shared)
+
+
 def test_untrusted_text_is_fenced_with_a_boundary_it_cannot_forge(
     feature_repo: GitRepo, fake_api: FakeAnthropic
 ) -> None:
