@@ -5,6 +5,9 @@ Why the whole diff sits in the shared prefix even for a reviewer whose trigger m
 the prompt cache only hits on a byte-identical prefix, so a per-reviewer file subset there would give
 every reviewer its own cache entry (a write at 1.25x each) instead of one write and reads at 0.1x.
 A reviewer's own part therefore names the files in its scope, and findings outside them are dropped.
+The one exception is priced, not guessed: when a reviewer's files are so small a part of a big diff
+that a prefix of its own costs less even as a cache write than reading the shared one (1.25 x own <
+0.1 x shared), it gets that private prefix (see ``Plan.prefixes_for`` in access.py).
 """
 
 from __future__ import annotations
