@@ -233,10 +233,14 @@ def test_review_a_patch_without_a_repository(change_repo: GitRepo, tmp_path: Pat
     outside = tmp_path / "nowhere"
     outside.mkdir()
     result = run_reviewkit("review", "--diff", "-", "--format", "json", "--offline", cwd=outside, stdin=patch.encode())
-    assert result.exit_code == 0, result.stderr
     report = result.json()
+    assert_valid("report", report)
     assert report["base"] is None and report["files"][0]["path"] == "app.py"
-    assert {s["reviewer"] for s in report["skipped"]} >= {"goal-adherence"}
+    # The default reviewers work on the patch alone: security quotes the eval() the patch adds.
+    security = next(v for v in report["verdicts"] if v["reviewer"] == "security")
+    assert [(f["path"], f["line"]) for f in security["findings"] if "eval" in f["evidence"]] == [("app.py", 1)]
+    assert "goal-adherence" in {s["reviewer"] for s in report["skipped"]}
+    assert (report["decision"], result.exit_code) == ("CONTINUE_DEVELOPMENT", 1)
 
 
 def test_usage_errors_are_one_line_exit_2(change_repo: GitRepo, cli, tmp_path: Path) -> None:
