@@ -39,6 +39,11 @@ def main(argv: list[str]) -> int:
     print(f"corpus: {vuln} vulnerable and {len(snippets) - vuln} safe snippets; review took {elapsed:.2f}s")
     for result in (ours, alone):
         print(json.dumps(result.row()))
+    for category in sorted({s.category for s in snippets}):
+        part = [s for s in snippets if s.category == category]
+        mine = security_corpus.score("reviewkit", part, security_corpus.reviewkit_hits(findings))
+        print(f"  {category:10} reviewkit recall {mine.recall:.3f} ({mine.caught_lines}/{mine.vulnerable_lines}), "
+              f"findings on safe snippets {mine.findings_on_safe}")
     if "--details" in argv:
         for result in (ours, alone):
             print(f"\n{result.tool}: missed {len(result.missed)}: {result.missed}")
