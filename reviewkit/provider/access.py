@@ -100,7 +100,7 @@ class AnthropicAccess:
             findings += answer.findings
             outside += answer.out_of_scope
             if answer.summary:
-                context.note(f"model: {answer.summary[:300]}")
+                context.note(f"model: {' '.join(answer.summary.split())[:300]}")
         self._notes(context, plan, outside)
         return findings
 
@@ -218,12 +218,11 @@ class AnthropicAccess:
         if room <= 0:
             raise ProviderError(f"context window {window} leaves no room for a prompt (REVIEWKIT_MODEL_*)")
         whole = prefixes[0]
+        size = sum(len(block["text"].encode()) for block in whole.system)
         # A token is at least one byte, so a prefix of fewer bytes than the room surely fits: no count.
-        if sum(len(b["text"].encode()) for b in whole.system) <= room:
+        if size <= room:
             return plan
-        counted = self._get_transport().count_tokens(
-            context, {"model": model, "system": list(whole.system), "messages": [{"role": "user", "content": "."}]}
-        )
+        counted = self._count(context, model, whole, size)
         plan.tokens_per_char = counted / max(whole.chars, 1)
         if counted <= room:
             return plan
@@ -232,6 +231,16 @@ class AnthropicAccess:
         plan.material = material
         plan.prefixes = prompt.build_prefixes(material, boundary=boundary, limit_chars=limit)
         return plan
+
+    def _count(self, context: ReviewContext, model: str, whole: prompt.Prefix, size: int) -> int:
+        try:
+            return self._get_transport().count_tokens(
+                context, {"model": model, "system": list(whole.system), "messages": [{"role": "user", "content": "."}]}
+            )
+        except ProviderError as exc:
+            # A gateway without count_tokens: the byte count is an upper bound, so chunks cut by it still fit.
+            context.note(f"token count unavailable ({exc}); the diff was cut by its size in bytes")
+            return size
 
     def _notes(self, context: ReviewContext, plan: Plan, outside: int) -> None:
         if plan.material.invisible:

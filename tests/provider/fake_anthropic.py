@@ -110,6 +110,7 @@ class FakeAnthropic:
         self.latency_s = 0.0  # time to the end of each model response
         self.prefill_s = 0.0  # time to the start of a streamed response (the cache is written then)
         self.tokens_per_char: float | None = None  # count_tokens override, for chunking tests
+        self.count_fault: Fault | None = None  # a gateway without count_tokens
         self._cache: set[str] = set()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -203,7 +204,9 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             with fake._lock:
                 fake.requests.append(recorded)
             try:
-                if path == "/v1/messages/count_tokens":
+                if path == "/v1/messages/count_tokens" and fake.count_fault is not None:
+                    self._json(fake.count_fault.status, _error_body(fake.count_fault.error_type))
+                elif path == "/v1/messages/count_tokens":
                     self._json(200, {"input_tokens": fake.count(body)})
                 elif path == "/v1/messages":
                     self._serve(fake.next_item(recorded), body)

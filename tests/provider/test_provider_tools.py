@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import GitRepo, review_with
-from fake_anthropic import FakeAnthropic, Reply, answer, fake_api_fixture, finding  # noqa: F401 - fixture
+from fake_anthropic import FakeAnthropic, Fault, Reply, answer, fake_api_fixture, finding  # noqa: F401 - fixture
 
 from reviewkit import Finding, ReviewContext, Reviewer
 from reviewkit.pipeline import ReviewRequest, review
@@ -130,12 +130,15 @@ def test_triage_is_off_without_a_model(feature_repo: GitRepo) -> None:
     assert len(report.verdicts[0].findings) == 1
 
 
+@pytest.mark.parametrize("counting", ["count_tokens", "gateway-without-count_tokens"])
 def test_a_diff_beyond_the_context_window_is_counted_and_chunked(
-    repo: GitRepo, fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+    repo: GitRepo, fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, counting: str
 ) -> None:
     monkeypatch.setenv("REVIEWKIT_MODEL_CONTEXT_WINDOW", "20000")
     monkeypatch.setenv("REVIEWKIT_MODEL_MAX_OUTPUT", "1000")
     fake_api.tokens_per_char = 1.0  # a tokenizer for which this diff is too big for one request
+    if counting != "count_tokens":
+        fake_api.count_fault = Fault(404, "not_found_error")
     repo.write(".agents/reviewers/p.md", "Review.\n")
     repo.config('[code_review]\nreviewers = []\n[[review_agents]]\nname = "p"\n'
                 'prompt_file = ".agents/reviewers/p.md"\n')
@@ -160,3 +163,4 @@ def test_a_diff_beyond_the_context_window_is_counted_and_chunked(
     verdict = report.verdicts[0]
     assert sorted(f.path for f in verdict.findings) == ["a_py", "b_py"]
     assert "reviewed in 2 chunks" in verdict.summary
+    assert ("token count unavailable" in verdict.summary) == (counting != "count_tokens")
