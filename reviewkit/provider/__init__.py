@@ -43,9 +43,11 @@ def run_tool_loop(
     Raises ProviderError without a model, when ``max_turns`` pass, when the token budget or the
     reviewer's deadline runs out, or on a refusal or truncated answer.
     """
-    if not isinstance(context.model, AnthropicAccess):
+    loop = getattr(context.model, "run_tool_loop", None)  # any model access that offers one
+    if loop is None:
         raise ProviderError("a tool loop needs a model: set ANTHROPIC_API_KEY and drop --offline")
-    return context.model.run_tool_loop(
+    result: ToolLoopResult = loop(
         context, instructions=instructions, tools=tools, execute=execute, max_turns=max_turns,
         max_tokens=max_tokens, model=model,
     )
+    return result

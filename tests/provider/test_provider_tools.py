@@ -84,6 +84,15 @@ def test_tool_loop_stops_after_max_turns(change: GitRepo, fake_api: FakeAnthropi
     assert len(fake_api.messages()) == 3
 
 
+def test_tool_loop_stops_at_the_token_budget(change: GitRepo, fake_api: FakeAnthropic) -> None:
+    change.config("[reviewer.fixer.options]\ntoken_budget = 1500\n")
+    change.commit("config")
+    fake_api.responder = lambda _request: Reply(tool_uses=[view("app.py")], stop_reason="tool_use")
+    report = review_with([Fixer(max_tokens=1000)], change)
+    assert "token budget exceeded" in (report.verdicts[0].error or "")
+    assert len(fake_api.messages()) == 1 and report.verdicts[0].usage.input_tokens > 0
+
+
 def test_tool_loop_without_a_model_is_an_error(change: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     class Eager(Fixer):
         needs_model = False  # runs offline, so the loop itself must refuse
