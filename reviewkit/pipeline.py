@@ -17,11 +17,20 @@ from reviewkit import diff as diffs
 from reviewkit.config import Config, load_config
 from reviewkit.errors import ConfigError, InputError
 from reviewkit.findings import Finding, Side
+from reviewkit.fixes import FixStage, apply_to_checkout
 from reviewkit.git import find_repo_root
 from reviewkit.plugins import Plugins, RegisteredReviewer, load_plugins
-from reviewkit.policy import Decision, decide
-from reviewkit.report import Report, Skipped
+from reviewkit.policy import Decision
+from reviewkit.report import Report, Round, Skipped
 from reviewkit.reviewer import ReviewContext
+from reviewkit.rounds import (
+    RoundResult,
+    decide_rounds,
+    final_fixes,
+    proposed_only,
+    wants_another_round,
+    with_fixes,
+)
 from reviewkit.scheduler import Job, Outcome, run_jobs
 from reviewkit.sources import GitSnapshot, PatchSnapshot, Snapshot, WorkTreeSnapshot
 from reviewkit.triggers import Firing, TriggerSet, parse_triggers
@@ -228,9 +237,32 @@ def review(request: ReviewRequest, progress: Progress | None = None) -> Report:
 
 
 def review_prepared(run: RunContext, progress: Progress | None = None) -> Report:
+    """Review, merge fixes, gate them; with ``--rounds N`` re-review the merged result until done."""
     say = progress or (lambda _message: None)
     if not run.config.enabled:
-        return _report(run, verdicts=[], skipped=[Skipped(reviewer="*", reason="code_review.enabled is false")])
+        return _report(run, [RoundResult(skipped=(Skipped(reviewer="*", reason="code_review.enabled is false"),))])
+    history: list[RoundResult] = []
+    current = run
+    try:
+        for number in range(1, run.request.rounds + 1):
+            if number > 1:
+                say(f"round {number}: reviewing the merged fixes")
+            history.append(_review_round(current, say))
+            if number == run.request.rounds or not wants_another_round(history[-1]):
+                break
+            current = _next_round(run, current, history[-1].fixes.commit)
+    finally:
+        if current is not run:
+            _close_snapshots(current)
+    report = _report(run, history)
+    if run.request.apply and run.repo is not None and report.fixes.merged and report.fixes.patch:
+        apply_to_checkout(run.repo, report.fixes.patch)
+        say("fixes: written to the working tree (--apply)")
+    _notify_finished(current, report)
+    return report
+
+
+def _review_round(run: RunContext, say: Progress) -> RoundResult:
     selected = select_reviewers(run)
     skipped = [
         Skipped(reviewer=s.name, reason=f"not triggered: {s.firing.reason}") for s in selected if not s.firing.fired
@@ -243,22 +275,66 @@ def review_prepared(run: RunContext, progress: Progress | None = None) -> Report
             skipped.append(Skipped(reviewer=s.name, reason=run.model_unavailable))
         else:
             runnable.append(s)
-    verdicts, dropped = _run_reviewers(run, runnable, say)
+    stage = _fix_stage(run) if runnable else None
+    try:
+        verdicts, dropped = _run_reviewers(run, runnable, say, stage)
+        fixes = stage.finish(say) if stage is not None else proposed_only(verdicts)
+        infos = {s.name: stage.info(s.name) for s in runnable} if stage is not None else {}
+    finally:
+        if stage is not None:
+            stage.close()
+    verdicts = [
+        with_fixes(v, fixes, repo=run.repo, blocks=s.registered.reviewer.blocks, workspace=infos.get(s.name))
+        for s, v in zip(runnable, verdicts, strict=True)
+    ]
     skipped += [Skipped(reviewer=v.reviewer, reason=v.summary) for v in verdicts if v.status is Status.SKIPPED]
-    report = _report(run, verdicts=verdicts, skipped=skipped, dropped=dropped)
-    _notify_finished(run, report)
-    return report
+    return RoundResult(verdicts=tuple(verdicts), skipped=tuple(skipped), dropped=dropped, fixes=fixes)
 
 
-def _run_reviewers(run: RunContext, runnable: Sequence[Selected], say: Progress) -> tuple[list[Verdict], int]:
+def _fix_stage(run: RunContext) -> FixStage | None:
+    """Fixes need a commit to start from: a ``--diff`` run only proposes them."""
+    if run.repo is None or run.change.head is None:
+        return None
+    config = run.config
+    return FixStage(run.repo, run.change.head, test_command=config.test_command,
+                    test_timeout_s=config.test_timeout_s, auto_merge=config.auto_merge_fixes,
+                    sequential=not config.parallel)
+
+
+def _next_round(first: RunContext, current: RunContext, commit: str | None) -> RunContext:
+    """The next round reviews base..(merged fixes), or the same head again when the gate failed."""
+    if current is not first:
+        _close_snapshots(current)
+    assert first.repo is not None and first.change.base is not None
+    head = commit or current.change.head
+    assert head is not None
+    change = diffs.from_git(first.repo, first.change.base, head)
+    return replace(current, change=change, head=GitSnapshot(first.repo, head),
+                   base=GitSnapshot(first.repo, first.change.base))
+
+
+def _close_snapshots(run: RunContext) -> None:
+    for snapshot in (run.head, run.base):
+        close = getattr(snapshot, "close", None)
+        if close is not None:
+            close()
+
+
+def _run_reviewers(
+    run: RunContext, runnable: Sequence[Selected], say: Progress, stage: FixStage | None = None
+) -> tuple[list[Verdict], int]:
     contexts: dict[str, ReviewContext] = {}
-    jobs = [Job(name=s.name, run=_job(run, s, contexts)) for s in runnable]
+    jobs = [Job(name=s.name, run=_job(run, s, contexts, stage)) for s in runnable]
     deadline = run.started + run.config.max_session_duration_s
     concurrency = run.config.max_concurrent if run.config.parallel else 1
+    sequential = concurrency == 1
 
     def done(outcome: Outcome) -> None:
         state = "error" if outcome.error else ("skipped" if outcome.skipped else "done")
         say(f"{outcome.name}: {state} ({outcome.duration_s:.1f}s)")
+        # One at a time, the next reviewer starts only after this: it sees these fixes.
+        if sequential and stage is not None and _completed(outcome):
+            stage.collect(outcome.name, contexts[outcome.name].patches)
 
     for s in runnable:
         say(f"{s.name}: started ({s.firing.trigger})")
@@ -269,6 +345,10 @@ def _run_reviewers(run: RunContext, runnable: Sequence[Selected], say: Progress)
         job_timeout_s=run.config.reviewer_timeout_s,
         on_done=done,
     )
+    if not sequential and stage is not None:
+        for s in runnable:  # every reviewer has finished: merge in the stable (configured) order
+            if _completed(outcomes[s.name]):
+                stage.collect(s.name, contexts[s.name].patches)
     verdicts, dropped = [], 0
     for s in runnable:
         verdict, lost = _verdict(run, s, outcomes[s.name], contexts.get(s.name))
@@ -277,7 +357,13 @@ def _run_reviewers(run: RunContext, runnable: Sequence[Selected], say: Progress)
     return verdicts, dropped
 
 
-def _job(run: RunContext, selected: Selected, contexts: dict[str, ReviewContext]) -> Callable[[float], Any]:
+def _completed(outcome: Outcome) -> bool:
+    return outcome.error is None and outcome.skipped is None
+
+
+def _job(
+    run: RunContext, selected: Selected, contexts: dict[str, ReviewContext], stage: FixStage | None = None
+) -> Callable[[float], Any]:
     def work(deadline: float) -> list[Finding]:
         context = ReviewContext(
             reviewer=selected.name,
@@ -292,6 +378,7 @@ def _job(run: RunContext, selected: Selected, contexts: dict[str, ReviewContext]
             goal=run.goal,
             repo=run.repo,
             model=run.model,
+            workspace=stage.workspace_for(selected.name, run.change.paths) if stage is not None else None,
             deadline=deadline,
         )
         contexts[selected.name] = context
@@ -378,20 +465,25 @@ def _summary(findings: Sequence[Finding], notes: Sequence[str], dropped: int) ->
     return "; ".join(parts)
 
 
-def _report(
-    run: RunContext, *, verdicts: Sequence[Verdict], skipped: Sequence[Skipped], dropped: int = 0
-) -> Report:
-    outcome = decide(verdicts)
+def _report(run: RunContext, history: Sequence[RoundResult]) -> Report:
+    """The report: the last round's verdicts, the final decision and fixes, and every round when asked."""
+    decisions = [decide_rounds(history[: i + 1]) for i in range(len(history))]
+    outcome, last = decisions[-1], history[-1]
+    rounds = None
+    if run.request.rounds > 1:
+        rounds = tuple(Round(decision=d.decision, verdicts=r.verdicts) for d, r in zip(decisions, history, strict=True))
     return Report(
         decision=outcome.decision,
         exit_code=int(outcome.exit_code),
-        reason=outcome.reason if verdicts or run.change.files else "nothing to review: the change is empty",
+        reason=outcome.reason if last.verdicts or run.change.files else "nothing to review: the change is empty",
         base=run.change.base,
         head=run.change.head,
         files=run.change.files,
-        verdicts=tuple(verdicts),
-        skipped=tuple(skipped),
-        dropped_findings=dropped,
+        verdicts=last.verdicts,
+        skipped=last.skipped,
+        fixes=final_fixes(history, repo=run.repo, head=run.change.head),
+        dropped_findings=last.dropped,
+        rounds=rounds,
         source=run.change.source,
     )
 

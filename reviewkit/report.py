@@ -37,6 +37,7 @@ class Fixes:
     merged: bool = False
     tests: TestRun | None = None
     dropped: tuple[str, ...] = ()  # reviewers whose fixes conflicted or were refused
+    note: str = ""  # why fixes were not merged (no test_command, gate failed, a --diff run, ...)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,4 +98,5 @@ def _fixes_dict(fixes: Fixes) -> dict[str, Any]:
             "output_tail": fixes.tests.output_tail,
             "duration_s": round(fixes.tests.duration_s, 3),
         }
-    return {"patch": fixes.patch, "merged": fixes.merged, "tests": tests, "dropped": list(fixes.dropped)}
+    return {"patch": fixes.patch, "merged": fixes.merged, "tests": tests, "dropped": list(fixes.dropped),
+            "note": fixes.note}
