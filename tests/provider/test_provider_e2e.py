@@ -124,3 +124,15 @@ def test_offline_and_version_runs_do_not_import_the_sdk(repo: GitRepo) -> None:
     assert proc.stdout.split()[-2:] == ["0", "False"], proc.stderr
     skipped = json.loads((repo.root / "r.json").read_text())["skipped"]
     assert {s["reviewer"] for s in skipped} == {"goal-adherence", "migrations", "api-docs", "naming"}
+
+
+def test_the_goal_can_come_from_a_task_file_named_in_config(
+    feature_repo: GitRepo, fake_api: FakeAnthropic, cli: Any
+) -> None:
+    feature_repo.write("TASK.md", "Rename the users endpoint.\n")
+    feature_repo.config('[code_review]\nreviewers = ["goal-adherence"]\ngoal_file = "TASK.md"\n')
+    feature_repo.commit("feature", api__users_py=API)
+    result = cli("review", "--base", "main", "--format", "json", cwd=feature_repo.root)
+    assert result.exit_code == 0, result.stderr
+    (request,) = fake_api.messages()
+    assert "Rename the users endpoint." in request.system_text
