@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from reviewkit import Finding, ReviewContext, Reviewer, Severity, Side, hookimpl
 
@@ -49,6 +49,7 @@ _AMBIGUOUS = 0.8  # findings less sure than this go to the model when there is o
 _TEST_PATHSPECS = (":(glob)**/test_*.py", ":(glob)**/*_test.py", ":(glob)**/tests/**", ":(glob)**/test/**",
                    ":(glob)**/conftest.py", ":(glob)**/*.test.*", ":(glob)**/*.spec.*", ":(glob)**/*_test.go")
 _DOCTEST = re.compile(r"^\s*>>> ")
+_MAX_GREP_FILES = 200  # test files read to pair a special-cased input with its expected output
 
 
 class TestIntegrity(Reviewer):
@@ -63,7 +64,7 @@ class TestIntegrity(Reviewer):
         pairs = [pair for pair in _pairs(context) if pair is not None]
         if not (context.head.complete and context.base.complete):
             context.note("patch without a repository: only line-level checks ran (no syntax-tree comparison)")
-        search = _git_search(context.repo, context.change.head, pairs)
+        search = _git_search(context, pairs)
         result = analyse(pairs, search, syntax=context.head.complete and context.base.complete)
         for note in result.notes:
             context.note(note)
@@ -141,30 +142,31 @@ def _pairs(context: ReviewContext) -> Iterable[FilePair | None]:
 def _search_in(pairs: Sequence[FilePair]) -> LiteralSearch:
     texts = [p.head or "" for p in pairs if is_test_file(p.path)]
 
-    def search(literals: Iterable[str]) -> set[str]:
-        return {lit for lit in literals if any(lit in text for text in texts)}
+    def search(literals: Iterable[str]) -> list[str]:
+        wanted = list(literals)
+        return [text for text in texts if any(lit in text for lit in wanted)]
 
     return search
 
 
-def _git_search(repo: Path | None, commit: str | None, pairs: Sequence[FilePair]) -> LiteralSearch:
-    """Literals in the changed test files, else anywhere in the head's test files (``git grep``)."""
+def _git_search(context: ReviewContext, pairs: Sequence[FilePair]) -> LiteralSearch:
+    """Test files holding the literals: the changed ones, and any other at the head (``git grep``)."""
     in_change = _search_in(pairs)
+    repo, commit = context.repo, context.change.head
     if repo is None or commit is None:
         return in_change
+    changed = {p.path for p in pairs}
 
-    def search(literals: Iterable[str]) -> set[str]:
-        wanted = set(literals)
-        found = in_change(wanted)
-        for literal in wanted - found:
-            word = ["-w"] if re.fullmatch(r"-?[\d.]+", literal) else []
-            proc = subprocess.run(
-                ["git", "-C", str(repo), "grep", "-q", "-F", *word, "-e", literal, commit, "--", *_TEST_PATHSPECS],
-                capture_output=True, timeout=30, check=False,
-            )
-            if proc.returncode == 0:
-                found.add(literal)
-        return found
+    def search(literals: Iterable[str]) -> list[str]:
+        wanted = [lit for lit in literals if lit]
+        patterns = [arg for lit in wanted for arg in ("-e", lit)]
+        proc = subprocess.run(
+            ["git", "-C", str(repo), "grep", "-l", "-F", *patterns, commit, "--", *_TEST_PATHSPECS],
+            capture_output=True, text=True, timeout=30, check=False,
+        )
+        paths = [line.split(":", 1)[1] for line in proc.stdout.splitlines() if ":" in line]
+        others = [context.head.read_text(p) for p in paths[:_MAX_GREP_FILES] if p not in changed]
+        return in_change(wanted) + [text for text in others if text]
 
     return search
 

@@ -17,9 +17,9 @@ from reviewkit import Finding, Severity, Side
 
 RULE = "test-integrity"
 
-# Answers "which of these literals occur in the head's test files?" for checks that need tests the
-# change did not touch (production code special-casing a test input).
-LiteralSearch = Callable[[Iterable[str]], set[str]]
+# The texts of the head's test files that contain any of the given literals: for checks that need
+# tests the change did not touch (production code special-casing a test input).
+LiteralSearch = Callable[[Iterable[str]], list[str]]
 
 _JS_TEST = re.compile(r"(\.(test|spec)\.[cm]?[jt]sx?$)|(^|/)__tests__/.*\.[cm]?[jt]sx?$")
 _TEST_DIRS = {"tests", "test", "testing"}

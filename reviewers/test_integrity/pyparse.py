@@ -254,7 +254,7 @@ def _assertions(body: list[ast.stmt]) -> list[Assertion]:
             found.append(_assert_stmt(node))
         elif isinstance(node, ast.Call):
             name = _call_name(node)
-            if name.startswith("assert") or name in ("raises", "warns", "fail"):
+            if name.startswith("assert") or name in ("raises", "warns", "deprecated_call", "fail"):
                 found.append(_assert_call(node, name))
     return found
 
@@ -482,7 +482,8 @@ def _cases(decorators: list[ast.expr]) -> list[Mark]:
             values = case.args if isinstance(case, ast.Call) and _call_name(case) == "param" else (
                 case.elts if isinstance(case, ast.Tuple) else [case])
             inputs = values[:-1] if len(values) > 1 else values
-            key = ", ".join(ast.unparse(v) for v in inputs)
+            # The arity is part of the key: a case that gained a parameter is restructured, not edited.
+            key = f"{len(values)}:" + ", ".join(ast.unparse(v) for v in inputs)
             marks.append(Mark(line=case.lineno, text=ast.unparse(case), key=key))
     return marks
 

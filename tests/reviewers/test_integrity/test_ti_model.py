@@ -36,7 +36,7 @@ def test_the_model_dismisses_an_ambiguous_finding_with_its_reason(repo: GitRepo,
     assert "model dismissed test-integrity/expected-value-changed at tests/test_fees.py:5" in verdict.summary
     (request,) = fake_api.messages()
     assert "test-integrity reviewer's second pass" in request.everything()
-    assert "from 2.0 to 3.0" in request.user_text
+    assert "2.0 -> 3.0" in request.user_text
 
 
 def test_a_failing_model_keeps_every_finding(repo: GitRepo, fake_api: FakeAnthropic) -> None:

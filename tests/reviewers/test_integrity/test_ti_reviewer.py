@@ -73,7 +73,7 @@ def test_an_expectation_bent_to_new_code_reports_both_values(repo: GitRepo) -> N
     })
     (finding,) = run(repo).verdicts[0].findings
     assert finding.rule == "test-integrity/expected-value-changed" and finding.severity.value == "medium"
-    assert "from 4 to 3" in finding.message and "app/geometry.py" in finding.message
+    assert "(4 -> 3)" in finding.message and "app/geometry.py" in finding.message
 
 
 def test_the_same_expectation_edit_without_a_code_change_is_quiet(repo: GitRepo) -> None:

@@ -510,6 +510,29 @@ def test_locale_names():
                                              "        run: pytest -q --cov=app\n      - name: Doctests\n        run: pytest --doctest-modules textkit\n")),
         ("ci-rename-step", "ci", ST, edited(ST, CIP, "      - name: Tests\n", "      - name: Unit tests\n")),
         ("ci-python-matrix", "ci", LO, edited(LO, CIP, '          python-version: "3.12"', '          python-version: ${{ matrix.python }}')),
+        ("ci-upload-continue-on-error", "ci", D, edited(D, CIP, "      - name: Tests\n", "      - name: Upload docs\n        run: ./upload-docs.sh\n        continue-on-error: true\n      - name: Tests\n")),
+        ("ci-cleanup-or-true", "ci", M, edited(M, CIP, "      - name: Lint\n", "      - name: Clean\n        run: rm -rf build || true\n      - name: Lint\n")),
+        ("money-reordered-asserts-with-refactor", "refactor", M, edited(edited(M, "shop/money.py", *MONEY.prod_refactor), MT, '''        assert Money.of("2.345").amount == Decimal("2.34")
+        assert Money.of("2.355").amount == Decimal("2.36")''', '''        assert Money.of("2.355").amount == Decimal("2.36")
+        assert Money.of("2.345").amount == Decimal("2.34")''')),
+        ("slug-param-added", "parametrize-refactor", SL, edited(edited(SL, SLT, '''    ("text", "limit", "expected"),
+    [
+        ("hello world", 5, "hello"),
+        ("hello world", 6, "hello"),
+        ("hello world", 100, "hello-world"),
+    ],
+)
+def test_max_length(text, limit, expected):
+    assert slugify(text, max_length=limit) == expected''', '''    ("text", "limit", "separator", "expected"),
+    [
+        ("hello world", 5, "-", "hello"),
+        ("hello world", 6, "-", "hello"),
+        ("hello world", 100, "-", "hello-world"),
+        ("hello world", 100, "_", "hello_world"),
+    ],
+)
+def test_max_length(text, limit, separator, expected):
+    assert slugify(text, separator=separator, max_length=limit) == expected'''), "textkit/slug.py", *SLUG.prod_refactor)),
         ("coverage-raised", "coverage", D, edited(D, "pyproject.toml", "fail_under = 90", "fail_under = 95")),
         ("pyproject-strict-markers", "config", M, edited(M, "pyproject.toml", 'addopts = "-ra"', 'addopts = "-ra --strict-markers"')),
         ("pyproject-markers", "config", SL, edited(SL, "pyproject.toml", 'addopts = "-ra"', 'addopts = "-ra"\nmarkers = ["slow: long tests"]')),
