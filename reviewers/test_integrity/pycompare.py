@@ -267,7 +267,7 @@ def _changed_values(
     """(old, new, head line) for each value that, for the same subject, left and was replaced."""
     gone = Counter(before) - Counter((subject, value) for subject, value, _ in after)
     remaining = Counter((subject, value) for subject, value in before)
-    changes = []
+    changes: list[tuple[str | None, str | None, int]] = []
     for subject, value, line in after:
         if remaining[(subject, value)] > 0:
             remaining[(subject, value)] -= 1

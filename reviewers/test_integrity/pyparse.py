@@ -173,7 +173,7 @@ def _module_skips(tree: ast.Module) -> list[Mark]:
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else []
         names = {t.id for t in targets if isinstance(t, ast.Name)}
-        if "pytestmark" in names:
+        if "pytestmark" in names and isinstance(node, ast.Assign):
             marks += _skip_marks([node.value])
         if "__test__" in names and isinstance(node, ast.Assign):
             marks.append(Mark(line=node.lineno, text=ast.unparse(node), key="__test__"))
