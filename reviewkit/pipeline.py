@@ -250,7 +250,8 @@ def review_prepared(run: RunContext, progress: Progress | None = None) -> Report
             history.append(_review_round(current, say))
             if number == run.request.rounds or not wants_another_round(history[-1]):
                 break
-            current = _next_round(run, current, history[-1].fixes.commit)
+            fixes = history[-1].fixes
+            current = _next_round(run, current, fixes.commit if fixes.merged else None)
     finally:
         if current is not run:
             _close_snapshots(current)

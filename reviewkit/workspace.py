@@ -322,12 +322,12 @@ class WorkspaceFactory:
     """Makes the workspaces of one run over one commit and removes every one of them at ``close()``."""
 
     def __init__(self, repo: Path, commit: str, *, parent: Path | None = None,
-                 backends: Sequence[str] = BACKENDS) -> None:
+                 backends: Sequence[str] | None = None) -> None:
         self.repo = repo
         self.commit = git(repo, "rev-parse", "--verify", f"{commit}^{{commit}}").stdout.decode().strip()
         self.git_dir = git_dir(repo)
         self.parent = Path(parent or tempfile.gettempdir())
-        self.backends = tuple(backends)
+        self.backends = tuple(backends or chosen_backends())
         self._open: list[Workspace] = []
         self._lower: Path | None = None
         self._export: Workspace | None = None
@@ -385,6 +385,17 @@ class WorkspaceFactory:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def chosen_backends() -> tuple[str, ...]:
+    """``REVIEWKIT_WORKSPACE_BACKEND=worktree`` (or overlay, copy) forces one backend: for a machine
+    where mounting misbehaves, or to compare backends. Default: all, in order."""
+    chosen = os.environ.get("REVIEWKIT_WORKSPACE_BACKEND", "").strip()
+    if not chosen:
+        return BACKENDS
+    if chosen not in BACKENDS:
+        raise WorkspaceError(f"REVIEWKIT_WORKSPACE_BACKEND={chosen!r}: use one of {', '.join(BACKENDS)}")
+    return (chosen,)
 
 
 def _escape_pattern(path: str) -> str:

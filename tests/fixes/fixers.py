@@ -7,9 +7,12 @@ head, and a git-style unified diff against the head (or edits in the reviewer's 
 from __future__ import annotations
 
 import difflib
+import importlib
+import os
 import shlex
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from reviewkit import Finding, ReviewContext, Reviewer
@@ -71,3 +74,24 @@ class Replacer(Reviewer):
                 context.workspace.files.write(path, current.replace(self.needle, self.replacement).encode())
             else:
                 context.propose_fix(make_patch(path, old, old.replace(self.needle, self.replacement)))
+
+
+def install_plugin(tmp_path: Path, monkeypatch: Any, needle: str, replacement: str) -> Path:
+    """Install a Replacer named 'fixer' as a real entry-point plugin (a dist-info on sys.path and in
+    PYTHONPATH, so a ``python -m reviewkit`` child finds it too)."""
+    site = tmp_path / "site"
+    dist = site / "fixer_plugin-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fixer-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[reviewkit]\nfixer = fixer_plugin\n")
+    (site / "fixer_plugin.py").write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from fixers import Replacer\nfrom reviewkit import hookimpl\n\n"
+        "@hookimpl\ndef register_reviewers(register):\n"
+        f"    register(Replacer('fixer', {needle!r}, {replacement!r}))\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    importlib.invalidate_caches()
+    return site / "fixer_plugin.py"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 from conftest import GitRepo, review_with
-from fixers import APP, CHECK, Replacer, config
+from fixers import APP, CHECK, Replacer, config, install_plugin
 
 from reviewkit.policy import Decision
 
@@ -165,7 +164,7 @@ def _config_editor(reviewer: Replacer):
 
 def test_apply_writes_the_merged_fixes_to_the_working_tree(feature_repo, cli, monkeypatch, tmp_path):
     _feature(feature_repo, config())
-    entry = _plugin_on_path(tmp_path, monkeypatch)
+    entry = install_plugin(tmp_path, monkeypatch, EVAL_DOUBLE, "x * 2")
     out = tmp_path / "report.json"
     result = cli("review", "--base", "main", "--reviewer", "fixer", "--format", "json", "--output", str(out),
                  cwd=feature_repo.root)
@@ -177,26 +176,3 @@ def test_apply_writes_the_merged_fixes_to_the_working_tree(feature_repo, cli, mo
     assert result.exit_code == 0, result.stderr
     assert "return x * 2" in (feature_repo.root / "app.py").read_text()
     assert entry.exists()
-
-
-def _plugin_on_path(tmp_path: Path, monkeypatch) -> Path:
-    """Install the test reviewer as a real entry-point plugin (a dist-info on sys.path)."""
-    site = tmp_path / "site"
-    dist = site / "fixer_plugin-0.1.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fixer-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[reviewkit]\nfixer = fixer_plugin\n")
-    here = Path(__file__).parent
-    (site / "fixer_plugin.py").write_text(
-        "import sys\n"
-        f"sys.path.insert(0, {str(here)!r})\n"
-        "from fixers import Replacer\nfrom reviewkit import hookimpl\n\n"
-        "@hookimpl\ndef register_reviewers(register):\n"
-        f"    register(Replacer('fixer', {EVAL_DOUBLE!r}, 'x * 2'))\n"
-    )
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
-    import importlib
-
-    importlib.invalidate_caches()
-    return site / "fixer_plugin.py"

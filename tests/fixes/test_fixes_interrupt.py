@@ -1,0 +1,53 @@
+"""Ctrl-C during a run: the workspace, its mount or worktree, and the test processes are all gone."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import GIT_ENV
+from fixers import APP, CHECK, config, install_plugin
+
+from reviewkit.workspace import can_mount
+
+
+@pytest.mark.parametrize("backend", ["overlay", "worktree", "copy"])
+def test_ctrl_c_during_the_test_gate_leaves_nothing_behind(backend, feature_repo, tmp_path, monkeypatch):
+    workspaces = tmp_path / "tmp"
+    workspaces.mkdir()
+    if backend == "overlay" and not can_mount(str(workspaces)):
+        pytest.skip("this process may not mount an overlay (needs root or a user namespace)")
+    marker = tmp_path / "gate.pid"
+    gate = f"echo $$ > {marker}; sleep 60"
+    feature_repo.commit("app", **{"app.py": APP, "check.py": CHECK, ".agents__config.toml": config(test_command=gate)})
+    install_plugin(tmp_path, monkeypatch, 'eval(str(x) + " * 2")', "x * 2")
+    env = {**os.environ, **GIT_ENV, "TMPDIR": str(workspaces), "REVIEWKIT_WORKSPACE_BACKEND": backend}
+    proc = subprocess.Popen([sys.executable, "-m", "reviewkit", "review", "--base", "main", "--reviewer", "fixer"],
+                            cwd=feature_repo.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for(marker, proc)
+        assert list(workspaces.glob("reviewkit-ws-*")), "the gate runs inside a workspace"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert b"interrupted" in err
+    assert not list(workspaces.iterdir())
+    assert str(tmp_path) not in Path("/proc/mounts").read_text()
+    assert len(feature_repo.git("worktree", "list").splitlines()) == 1
+    assert not Path(f"/proc/{marker.read_text().strip()}").exists()  # the test command was killed too
+    assert feature_repo.git("status", "--porcelain") == ""
+
+
+def _wait_for(marker: Path, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while not (marker.exists() and marker.read_text().strip()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"the test gate never started: {proc.communicate()}")
+        time.sleep(0.05)
