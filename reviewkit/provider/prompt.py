@@ -49,6 +49,7 @@ kebab-case id, "message" what is wrong and how to fix it, in plain text without 
 """
 
 _CONTEXT_FILE_SEPARATOR = "\n\n"
+MAX_LINE_CHARS = 2_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,7 +92,7 @@ def prepare_material(
     for file in change.files:
         pieces = [render_file(file)] if limit_chars is None else split_file(file, limit_chars)
         for piece in pieces:
-            text, count = reveal_invisible(redact(piece, env_values))
+            text, count = reveal_invisible(cut_long_lines(redact(piece, env_values)))
             invisible += count
             files.append(Rendered(path=file.path, text=text))
     safe_goal = None
@@ -99,6 +100,18 @@ def prepare_material(
         safe_goal, count = reveal_invisible(redact(goal.strip(), env_values))
         invisible += count
     return Material(files=tuple(files), goal=safe_goal, invisible=invisible)
+
+
+def cut_long_lines(text: str) -> str:
+    """Lines past ``MAX_LINE_CHARS`` (minified bundles, data blobs) cut short: they cost tokens and
+    hold nothing a reviewer can cite usefully. Cut after redaction, so no secret is left half-shown."""
+    if len(text) <= MAX_LINE_CHARS or all(len(line) <= MAX_LINE_CHARS for line in text.split("\n")):
+        return text
+    return "\n".join(
+        line if len(line) <= MAX_LINE_CHARS
+        else f"{line[:MAX_LINE_CHARS]} [... {len(line) - MAX_LINE_CHARS} more characters not shown]"
+        for line in text.split("\n")
+    )
 
 
 def render_file(file: FileChange, hunks: Sequence[Hunk] | None = None) -> str:

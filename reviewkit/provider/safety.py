@@ -25,6 +25,8 @@ _INVISIBLE = re.compile(
 )
 _MARKER = re.compile(r"\[U\+([0-9A-F]{4,6})\]")
 
+# Every pattern here runs over untrusted text, so each repetition that could backtrack is bounded:
+# a crafted line must not turn redaction into minutes of regex work.
 # Formats of credentials that are secrets wherever they appear.
 _TOKEN_PATTERNS = (
     r"sk-ant-[A-Za-z0-9_\-]{8,}",
@@ -41,11 +43,13 @@ _TOKEN_PATTERNS = (
 _TOKENS = re.compile("|".join(f"(?:{p})" for p in _TOKEN_PATTERNS))
 _SECRET_WORD = r"(?:passw(?:or)?d|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|credential)"
 _SECRET_WORD_RE = re.compile(_SECRET_WORD + "|key|pass|auth|cred|cookie|session", re.I)
-_SECRET_NAME = rf"[A-Za-z0-9_.\-]*{_SECRET_WORD}[A-Za-z0-9_.\-]*"
+_SECRET_NAME = rf"[A-Za-z0-9_.\-]{{0,40}}{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}"
 # name = "value" in code and config; NAME=value in .env files.
-_QUOTED_ASSIGNMENT = re.compile(rf"(?i)(\b{_SECRET_NAME}[\"']?\s*(?::|=|=>)\s*)([\"'])([^\"'\s]{{6,}})\2")
-_ENV_ASSIGNMENT = re.compile(rf"(?im)^(\s*(?:export\s+)?{_SECRET_NAME}=)([^\s\"'#]{{6,}})")
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/:@]+:[^\s/@]+@")
+_QUOTED_ASSIGNMENT = re.compile(
+    rf"(?i)(\b{_SECRET_NAME}[\"']?[ \t]{{0,8}}(?::|=|=>)[ \t]{{0,8}})([\"'])([^\"'\s]{{6,}})\2"
+)
+_ENV_ASSIGNMENT = re.compile(rf"(?im)^([ \t]{{0,16}}(?:export[ \t]+)?{_SECRET_NAME}=)([^\s\"'#]{{6,}})")
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]{0,30}://)[^\s/:@]{1,200}:[^\s/@]{1,200}@")
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S)
 
 # Environment variables whose values are ordinary words, paths or settings, not secrets; any other
@@ -139,7 +143,7 @@ def fence(text: str, *, boundary: str, kind: str) -> str:
 
 # --- model output that will be posted -------------------------------------------------------------
 
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)|!\[([^\]]*)\]\[[^\]]*\]")
+_IMAGE = re.compile(r"!\[([^\]\n]{0,500})\]\([^)\n]{0,2000}\)|!\[([^\]\n]{0,500})\]\[[^\]\n]{0,500}\]")
 # HTML elements by name, so that generics in a message (List<String>, Map<K, V>) survive.
 _HTML_ELEMENTS = (
     "a|abbr|audio|b|base|blockquote|body|br|button|canvas|code|dd|del|details|dialog|div|dl|dt|em|embed|"
@@ -148,8 +152,8 @@ _HTML_ELEMENTS = (
     "summary|sup|svg|table|tbody|td|template|textarea|tfoot|th|thead|title|tr|tt|u|ul|var|video|wbr"
 )
 _HTML = re.compile(rf"<!--.*?(?:-->|\Z)|</?(?:{_HTML_ELEMENTS})(?:[\s/][^<>]*)?>", re.S | re.I)
-_MD_LINK = re.compile(r"\[([^\]]*)\]\(\s*([^)\s]+)[^)]*\)")
-_REF_LINK_DEF = re.compile(r"(?m)^\s*\[[^\]]+\]:\s*\S+.*$")
+_MD_LINK = re.compile(r"\[([^\]\n]{0,500})\]\(([^()\s]{1,2000})(?:[ \t]+\"[^\"\n]{0,200}\")?\)")
+_REF_LINK_DEF = re.compile(r"(?m)^[ \t]{0,3}\[[^\]\n]{1,500}\]:[ \t]*\S.*$")
 _BARE_URL = re.compile(r"(?i)\b(?:https?|ftp|file|data|javascript):[^\s<>()\]]+")
 _AUTOLINK = re.compile(r"<((?:https?|ftp|mailto):[^>\s]+)>")
 

@@ -4,6 +4,7 @@ and what the requests contained (cache breakpoints, fences, no secrets)."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import Any
 
@@ -271,3 +272,18 @@ def test_goal_adherence_does_not_block_on_trivia(feature_repo: GitRepo, fake_api
     fake_api.queue(answer(finding("app/views_py", 5, "def debug():", rule="unrelated", severity="low")))
     report = run(feature_repo, goal="Add a home view", reviewers=("goal-adherence",))
     assert report.verdicts[0].status.value == "warn" and report.exit_code == 0
+
+
+def test_a_crafted_long_line_neither_stalls_redaction_nor_fills_the_prompt(
+    feature_repo: GitRepo, fake_api: FakeAnthropic
+) -> None:
+    # Quadratic backtracking on this line took minutes before every repetition was bounded.
+    feature_repo.commit("add", bundle_js="a-" * 60_000 + "\n" + "ok = 1\n")
+    fake_api.queue(answer(finding("bundle_js", 2, "ok = 1", message="[x](" * 2000)))
+    started = time.monotonic()
+    report = run(feature_repo, goal="Add a bundle", reviewers=("goal-adherence",))
+    assert time.monotonic() - started < 15
+    (request,) = fake_api.messages()
+    assert "a-a-a [... 118009 more characters not shown]\n     2 + ok = 1" in request.system_text
+    assert len(request.system_text) < 10_000
+    assert len(report.verdicts[0].findings) == 1
