@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import PurePosixPath
 
 from reviewkit import Finding, ReviewContext, Reviewer, Severity, Side, hookimpl
@@ -91,7 +92,9 @@ def analyse(pairs: Sequence[FilePair], search: LiteralSearch | None = None, *, s
     """
     search = search or _search_in(pairs)
     result = Analysis()
-    python_tests = [p for p in pairs if is_python_test(p.path) or is_python_test(p.old_path)]
+    # A test file renamed to a name pytest does not collect (test_x.py.bak, x_tests.py) is gone.
+    python_tests = [p if is_python_test(p.path) else replace(p, head=None)
+                    for p in pairs if is_python_test(p.path) or is_python_test(p.old_path)]
     if syntax:
         result.extend(compare_python_tests(python_tests, _covered_by(pairs)))
     result.extend(compare_blocks([p for p in pairs if is_js_test(p.path) or is_js_test(p.old_path)], go=False))

@@ -47,8 +47,10 @@ def compare_python_tests(pairs: Sequence[FilePair], covered: Covered) -> Analysi
             else:
                 unmatched.append((side, test))
     gone = _find_moves(unmatched, head_pool, compared)
+    # Assertions of the tests that are new in the head: a test split in two keeps its checks there.
+    moved = Counter(a.text for _, t in head_pool.values() for a in t.asserts)
     for base_side, base_test, head_side, head_test in compared:
-        result.extend(_compare(base_side, base_test, head_side, head_test, covered, all_cases))
+        result.extend(_compare(base_side, base_test, head_side, head_test, covered, all_cases, moved))
     result.extend(_deleted(gone, heads, list(head_pool.values())))
     for side in bases:
         head = next((h for h in heads if h.pair.path == side.pair.path), None)
@@ -114,7 +116,7 @@ def _similar(test: TestFunc, pool: dict[tuple[str, str], tuple[_Side, TestFunc]]
 
 
 def _compare(base_side: _Side, base: TestFunc, head_side: _Side, head: TestFunc,
-             covered: Covered, all_cases: set[str]) -> Analysis:
+             covered: Covered, all_cases: set[str], moved: Counter[str]) -> Analysis:
     result = Analysis()
     path, text = head_side.pair.path, head_side.pair.head
 
@@ -123,7 +125,7 @@ def _compare(base_side: _Side, base: TestFunc, head_side: _Side, head: TestFunc,
                                        f"{head.qualname}: {message}", confidence=confidence))
 
     _check_skips(base, head, add)
-    _check_assertions(base, head, add)
+    _check_assertions(base, head, moved, add)
     _check_raises_and_tolerances(base, head, add)
     _check_swallows_and_mocks(base, head, add)
     _check_cases(base, head, all_cases, add, result)
@@ -147,7 +149,7 @@ def _check_skips(base: TestFunc, head: TestFunc, add: Add) -> None:
         if before[mark.text] > 0:
             before[mark.text] -= 1
             continue
-        conditional = mark.key in ("skipif", "skipIf", "skipUnless")
+        conditional = mark.key in ("skipif", "skipIf", "skipUnless", "importorskip")
         add("test-skipped", "medium" if conditional else "high", mark.line,
             f"the change makes this test skip or expect failure ({mark.text}); the base ran it",
             confidence=0.7 if conditional else 0.95)
@@ -156,17 +158,22 @@ def _check_skips(base: TestFunc, head: TestFunc, add: Add) -> None:
             "returns before its checks run; the base ran them all")
 
 
-def _check_assertions(base: TestFunc, head: TestFunc, add: Add) -> None:
+def _check_assertions(base: TestFunc, head: TestFunc, moved: Counter[str], add: Add) -> None:
     missing = [a.text for a in base.asserts if a.text not in {h.text for h in head.asserts}]
+    relocated = [text for text in missing if moved[text] > 0]
+    for text in relocated:  # each new test's assertion vouches for one vanished assertion only
+        moved[text] -= 1
+    missing = [text for text in missing if text not in relocated]
     shown = "; ".join(missing[:4]) or "(assertions in helpers)"
-    if base.total_asserts and not head.total_asserts:
+    if base.total_asserts and not head.total_asserts and not relocated:
         rule = "test-emptied" if head.trivial_body else "assertion-removed"
         add(rule, "high", head.def_line, f"checks nothing now; the base checked {base.total_asserts}: {shown}")
         return
     merged = head.total_asserts * max(len(head.cases), 1) >= base.total_asserts * max(len(base.cases), 1)
-    if head.total_asserts < base.total_asserts and not (head.cases and merged):  # merged into a table
+    kept = head.total_asserts + len(relocated)
+    if kept < base.total_asserts and not (head.cases and merged):  # merged into a table
         add("assertion-removed", "high", head.def_line,
-            f"{base.total_asserts} assertion(s) in the base, {head.total_asserts} now; removed: {shown}")
+            f"{base.total_asserts} assertion(s) in the base, {kept} now; removed: {shown}")
         return
     base_texts = {a.text for a in base.asserts}
     new = sorted((a for a in head.asserts if a.text not in base_texts), key=lambda a: a.strength)

@@ -30,7 +30,7 @@ _COMPARE_STRENGTH = {
     ast.Lt: 2, ast.LtE: 2, ast.Gt: 2, ast.GtE: 2, ast.IsNot: 1,
 }
 SKIP_NAMES = frozenset({"skip", "skipif", "xfail", "skipIf", "skipUnless", "expectedFailure"})
-_SKIP_CALLS = frozenset({"skip", "xfail", "skipTest", "fail_if_reached"})
+_SKIP_CALLS = frozenset({"skip", "xfail", "skipTest", "importorskip"})
 _RAISES = frozenset({"raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
 _PATCHERS = frozenset({"patch", "object", "setattr", "setitem"})
 # name -> (tolerance keywords that widen when larger, keywords that widen when smaller, defaults)
@@ -63,6 +63,7 @@ class Assertion:
     strength: int
     subject: str | None = None  # ast.dump of what is checked, when it is compared to a literal
     expected: str | None = None  # the literal it is compared to
+    weight: int = 1  # how many values it checks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,7 +89,7 @@ class TestFunc:
 
     @property
     def total_asserts(self) -> int:
-        return len(self.asserts) + self.helper_asserts
+        return sum(a.weight for a in self.asserts) + self.helper_asserts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,10 +124,11 @@ def parse_tests(source: str) -> TestModule:
                 qualname=node.name, line=_start(node), end=node.end_lineno or node.lineno,
                 skips=tuple(_skip_marks(node.decorator_list)),
             )
+            methods = {**helpers, **{f"self.{k}": v for k, v in _helper_counts(node).items()}}
             for item in node.body:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name.startswith("test"):
                     qualname = f"{node.name}::{item.name}"
-                    module.tests[qualname] = _test(item, qualname, module, helpers)
+                    module.tests[qualname] = _test(item, qualname, module, methods)
     return module
 
 
@@ -159,8 +161,9 @@ def _imports(tree: ast.Module) -> tuple[dict[str, str], frozenset[str]]:
     return names, frozenset(modules)
 
 
-def _helper_counts(tree: ast.Module) -> dict[str, int]:
-    """Assertions inside module-level helpers (``def check_result``): a test calling one keeps them."""
+def _helper_counts(tree: ast.Module | ast.ClassDef) -> dict[str, int]:
+    """Assertions inside helpers (``def check_result``, ``def assert_valid(self, ...)``): a test calling
+    one keeps them."""
     counts: dict[str, int] = {}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and not node.name.startswith("test"):
@@ -273,12 +276,24 @@ def _assert_stmt(node: ast.Assert) -> Assertion:
         strength = 2
     elif isinstance(test, ast.Call) and _call_name(test) in ("isinstance", "hasattr", "callable"):
         strength = 1
+    elif isinstance(test, ast.Call) and _call_name(test) == "all" and test.args and isinstance(
+            test.args[0], ast.GeneratorExp | ast.ListComp) and isinstance(test.args[0].elt, ast.Compare):
+        strength = _COMPARE_STRENGTH.get(type(test.args[0].elt.ops[0]), 2)
     elif isinstance(test, ast.Call | ast.BoolOp):
         strength = 2
     else:
         strength = 1
     return Assertion(line=node.lineno, text=ast.unparse(node), strength=strength,
-                     subject=subject, expected=expected)
+                     subject=subject, expected=expected, weight=_weight(test))
+
+
+def _weight(test: ast.expr) -> int:
+    """``assert (a, b) == (1, 2)`` checks two values, as two asserts would."""
+    if isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.Eq):
+        sides = [test.left, *test.comparators]
+        if all(isinstance(side, ast.Tuple | ast.List) for side in sides):
+            return max(min(len(side.elts) for side in sides if isinstance(side, ast.Tuple | ast.List)), 1)
+    return 1
 
 
 def _assert_call(node: ast.Call, name: str) -> Assertion:
@@ -501,7 +516,10 @@ def _calls(node: ast.FunctionDef | ast.AsyncFunctionDef, module: TestModule) -> 
 
 
 def _called_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
-    return [c.func.id for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)]
+    """Helper calls: ``check(...)`` and ``self.check(...)``."""
+    calls = [c.func for c in ast.walk(node) if isinstance(c, ast.Call)]
+    return [_dotted(f) for f in calls if isinstance(f, ast.Name) or (
+        isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self")]
 
 
 def _constants(node: ast.AST) -> set[str]:
