@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from .pyfacts import Mark, call_name, cases, dotted, patches, raises, tolerances
+
 # How strongly an assertion pins the result: 3 exact, 2 partial (membership, order, a predicate),
 # 1 truthiness or type only, 0 cannot fail.
 _UNITTEST_STRENGTH = {
@@ -31,29 +33,7 @@ _COMPARE_STRENGTH = {
 }
 SKIP_NAMES = frozenset({"skip", "skipif", "xfail", "skipIf", "skipUnless", "expectedFailure"})
 _SKIP_CALLS = frozenset({"skip", "xfail", "skipTest", "importorskip"})
-_RAISES = frozenset({"raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
-_PATCHERS = frozenset({"patch", "object", "setattr", "setitem"})
-# name -> (tolerance keywords that widen when larger, keywords that widen when smaller, defaults)
-TOLERANCE_CALLS: dict[str, tuple[dict[str, float], dict[str, float]]] = {
-    "approx": ({"rel": 1e-6, "abs": 1e-12}, {}),
-    "isclose": ({"rel_tol": 1e-9, "abs_tol": 0.0, "rtol": 1e-5, "atol": 1e-8}, {}),
-    "assertAlmostEqual": ({"delta": 0.0}, {"places": 7}),
-    "assert_allclose": ({"rtol": 1e-7, "atol": 0.0}, {}),
-    "allclose": ({"rtol": 1e-5, "atol": 1e-8}, {}),
-    "assert_almost_equal": ({}, {"decimal": 7}),
-    "assert_array_almost_equal": ({}, {"decimal": 6}),
-}
 _TRIVIAL = frozenset({"", "None", "True", "False", "0", "1", "-1", "2", "self", "result"})
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Mark:
-    """A fact at one line: ``text`` is its normalised source, ``key`` what to compare it by."""
-
-    line: int
-    text: str
-    key: str = ""
-    value: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,7 +113,7 @@ def parse_tests(source: str) -> TestModule:
 
 
 def _is_test_class(node: ast.ClassDef) -> bool:
-    bases = {_dotted(base).rsplit(".", 1)[-1] for base in node.bases}
+    bases = {dotted(base).rsplit(".", 1)[-1] for base in node.bases}
     if any(name.endswith("TestCase") or name == "IsolatedAsyncioTestCase" for name in bases):
         return True
     has_init = any(isinstance(i, ast.FunctionDef) and i.name == "__init__" for i in node.body)
@@ -181,7 +161,7 @@ def _module_skips(tree: ast.Module) -> list[Mark]:
         if "__test__" in names and isinstance(node, ast.Assign):
             marks.append(Mark(line=node.lineno, text=ast.unparse(node), key="__test__"))
         call = node.value if isinstance(node, ast.Expr) else None
-        if isinstance(call, ast.Call) and _call_name(call) in ("skip", "SkipTest"):
+        if isinstance(call, ast.Call) and call_name(call) in ("skip", "SkipTest"):
             marks.append(Mark(line=node.lineno, text=ast.unparse(call), key="skip"))
         if isinstance(node, ast.Raise) and node.exc is not None and "SkipTest" in ast.unparse(node.exc):
             marks.append(Mark(line=node.lineno, text=ast.unparse(node), key="skip"))
@@ -206,10 +186,10 @@ def _test(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, module: T
         skips=tuple(_skip_marks(node.decorator_list)) + tuple(_skip_calls(body)),
         early_return=_early_return(body),
         swallows=tuple(_swallows(body)),
-        patches=tuple(_patches(node)),
-        raises=tuple(_raises(node)),
-        tolerances=tuple(_tolerances(node)),
-        cases=tuple(_cases(node.decorator_list)),
+        patches=tuple(patches(node)),
+        raises=tuple(raises(node)),
+        tolerances=tuple(tolerances(node)),
+        cases=tuple(cases(node.decorator_list)),
         calls=calls,
         constants=frozenset(_constants(node)),
         trivial_body=all(isinstance(s, ast.Pass) or _is_ellipsis(s) for s in body),
@@ -218,20 +198,6 @@ def _test(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, module: T
 
 def _is_ellipsis(stmt: ast.stmt) -> bool:
     return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is ...
-
-
-def _dotted(node: ast.AST) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
-    if isinstance(node, ast.Call):
-        return _dotted(node.func)
-    return ""
-
-
-def _call_name(call: ast.Call) -> str:
-    return _dotted(call.func).rsplit(".", 1)[-1]
 
 
 def _walk_body(body: list[ast.stmt]) -> list[ast.AST]:
@@ -256,7 +222,7 @@ def _assertions(body: list[ast.stmt]) -> list[Assertion]:
         if isinstance(node, ast.Assert):
             found.append(_assert_stmt(node))
         elif isinstance(node, ast.Call):
-            name = _call_name(node)
+            name = call_name(node)
             if name.startswith("assert") or name in ("raises", "warns", "deprecated_call", "fail"):
                 found.append(_assert_call(node, name))
     return found
@@ -274,9 +240,9 @@ def _assert_stmt(node: ast.Assert) -> Assertion:
         subject, expected = _subject_expected(test.left, test.comparators[0])
     elif isinstance(test, ast.Compare):
         strength = 2
-    elif isinstance(test, ast.Call) and _call_name(test) in ("isinstance", "hasattr", "callable"):
+    elif isinstance(test, ast.Call) and call_name(test) in ("isinstance", "hasattr", "callable"):
         strength = 1
-    elif isinstance(test, ast.Call) and _call_name(test) == "all" and test.args and isinstance(
+    elif isinstance(test, ast.Call) and call_name(test) == "all" and test.args and isinstance(
             test.args[0], ast.GeneratorExp | ast.ListComp) and isinstance(test.args[0].elt, ast.Compare):
         strength = _COMPARE_STRENGTH.get(type(test.args[0].elt.ops[0]), 2)
     elif isinstance(test, ast.Call | ast.BoolOp):
@@ -366,9 +332,9 @@ def _skip_marks(decorators: list[ast.expr]) -> list[Mark]:
 def _skip_calls(body: list[ast.stmt]) -> list[Mark]:
     marks = []
     for node in _walk_body(body):
-        if isinstance(node, ast.Call) and _call_name(node) in _SKIP_CALLS and _dotted(node.func) != "skip":
-            marks.append(Mark(line=node.lineno, text=ast.unparse(node), key=_call_name(node)))
-        elif isinstance(node, ast.Raise) and node.exc is not None and "SkipTest" in _dotted(node.exc):
+        if isinstance(node, ast.Call) and call_name(node) in _SKIP_CALLS and dotted(node.func) != "skip":
+            marks.append(Mark(line=node.lineno, text=ast.unparse(node), key=call_name(node)))
+        elif isinstance(node, ast.Raise) and node.exc is not None and "SkipTest" in dotted(node.exc):
             marks.append(Mark(line=node.lineno, text=ast.unparse(node), key="SkipTest"))
     return marks
 
@@ -396,7 +362,7 @@ def _swallows(body: list[ast.stmt]) -> list[Mark]:
         elif isinstance(node, ast.With | ast.AsyncWith) and any(True for _ in _assertions(node.body)):
             for item in node.items:
                 expr = item.context_expr
-                if isinstance(expr, ast.Call) and _call_name(expr) == "suppress":
+                if isinstance(expr, ast.Call) and call_name(expr) == "suppress":
                     marks.append(Mark(line=node.lineno, text=ast.unparse(expr), key="suppress"))
     return marks
 
@@ -404,7 +370,7 @@ def _swallows(body: list[ast.stmt]) -> list[Mark]:
 def _broad(exc: ast.expr | None) -> bool:
     if exc is None:
         return True
-    names = [_dotted(e) for e in exc.elts] if isinstance(exc, ast.Tuple) else [_dotted(exc)]
+    names = [dotted(e) for e in exc.elts] if isinstance(exc, ast.Tuple) else [dotted(exc)]
     return any(n.rsplit(".", 1)[-1] in ("Exception", "BaseException", "AssertionError") for n in names)
 
 
@@ -412,95 +378,9 @@ def _reraises(body: list[ast.stmt]) -> bool:
     for node in _walk_body(body):
         if isinstance(node, ast.Raise):
             return True
-        if isinstance(node, ast.Call) and _call_name(node) in ("fail", "skipTest", "skip", "xfail"):
+        if isinstance(node, ast.Call) and call_name(node) in ("fail", "skipTest", "skip", "xfail"):
             return True
     return False
-
-
-# --- mocks, expected exceptions, tolerances, parametrize -----------------------------------------------
-
-
-def _patches(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[Mark]:
-    """What the test replaces: the last name of each patch target."""
-    marks = []
-    for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
-        dotted = _dotted(call.func)
-        name = dotted.rsplit(".", 1)[-1]
-        if name not in _PATCHERS or not any(w in dotted for w in ("patch", "monkeypatch", "setattr")):
-            continue
-        target = _patch_target(call, name)
-        if target:
-            marks.append(Mark(line=call.lineno, text=ast.unparse(call), key=target))
-    return marks
-
-
-def _patch_target(call: ast.Call, name: str) -> str:
-    args = call.args
-    if name == "patch" and args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
-        return args[0].value.rsplit(".", 1)[-1]
-    if name in ("object", "setattr") and len(args) >= 2:
-        first, second = args[0], args[1]
-        if isinstance(second, ast.Constant) and isinstance(second.value, str):
-            return second.value
-        if isinstance(first, ast.Constant) and isinstance(first.value, str):
-            return first.value.rsplit(".", 1)[-1]
-    return ""
-
-
-def _raises(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[Mark]:
-    marks = []
-    for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
-        name = _call_name(call)
-        if name in _RAISES and call.args:
-            matched = name.startswith("assertRaisesRegex") or any(k.arg == "match" for k in call.keywords)
-            marks.append(Mark(line=call.lineno, text=ast.unparse(call), key=ast.unparse(call.args[0]),
-                              value=1.0 if matched else 0.0))
-    return marks
-
-
-def _tolerances(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[Mark]:
-    """Each tolerance argument as ``func:keyword`` with its value (the default when not given)."""
-    marks = []
-    for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
-        name = _call_name(call)
-        if name not in TOLERANCE_CALLS:
-            continue
-        larger, smaller = TOLERANCE_CALLS[name]
-        given = {k.arg: k.value for k in call.keywords if k.arg}
-        if name == "assertAlmostEqual" and len(call.args) >= 3:
-            given["places"] = call.args[2]
-        for keyword, default in {**larger, **smaller}.items():
-            value = _number(given[keyword]) if keyword in given else default
-            if value is not None:
-                marks.append(Mark(line=call.lineno, text=ast.unparse(call), key=f"{name}:{keyword}", value=value))
-    return marks
-
-
-def _number(node: ast.expr) -> float | None:
-    try:
-        value = ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return None
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _cases(decorators: list[ast.expr]) -> list[Mark]:
-    """parametrize cases; ``key`` is the case's inputs (all values but the last, the expected one, when
-    there are several), ``text`` the whole case."""
-    marks = []
-    for decorator in decorators:
-        if not (isinstance(decorator, ast.Call) and _call_name(decorator) == "parametrize"):
-            continue
-        if len(decorator.args) < 2 or not isinstance(decorator.args[1], ast.List | ast.Tuple):
-            continue
-        for case in decorator.args[1].elts:
-            values = case.args if isinstance(case, ast.Call) and _call_name(case) == "param" else (
-                case.elts if isinstance(case, ast.Tuple) else [case])
-            inputs = values[:-1] if len(values) > 1 else values
-            # The arity is part of the key: a case that gained a parameter is restructured, not edited.
-            key = f"{len(values)}:" + ", ".join(ast.unparse(v) for v in inputs)
-            marks.append(Mark(line=case.lineno, text=ast.unparse(case), key=key))
-    return marks
 
 
 def _calls(node: ast.FunctionDef | ast.AsyncFunctionDef, module: TestModule) -> frozenset[str]:
@@ -510,7 +390,7 @@ def _calls(node: ast.FunctionDef | ast.AsyncFunctionDef, module: TestModule) -> 
         func = call.func
         if isinstance(func, ast.Name) and func.id in module.imported:
             names.add(func.id)
-        elif isinstance(func, ast.Attribute) and _dotted(func.value).split(".")[0] in module.imported:
+        elif isinstance(func, ast.Attribute) and dotted(func.value).split(".")[0] in module.imported:
             names.add(func.attr)
     return frozenset(names)
 
@@ -518,7 +398,7 @@ def _calls(node: ast.FunctionDef | ast.AsyncFunctionDef, module: TestModule) -> 
 def _called_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
     """Helper calls: ``check(...)`` and ``self.check(...)``."""
     calls = [c.func for c in ast.walk(node) if isinstance(c, ast.Call)]
-    return [_dotted(f) for f in calls if isinstance(f, ast.Name) or (
+    return [dotted(f) for f in calls if isinstance(f, ast.Name) or (
         isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self")]
 
 
