@@ -3,9 +3,12 @@ pure-Python packages from PyPI, reviewed as one change that adds every file.
 
     /tmp/venv/bin/pip install -q --no-deps --target /tmp/secreal/site \
         flask requests click jinja2 rich werkzeug itsdangerous attrs urllib3 idna packaging
-    /tmp/venv/bin/python bench/security_real_code.py /tmp/secreal/site
+    /tmp/venv/bin/pip install -q --no-deps --target /tmp/secreal/site2 \
+        httpx starlette fastapi sqlalchemy pygments markdown django
+    /tmp/venv/bin/python bench/security_real_code.py /tmp/secreal/site /tmp/secreal/site2
 
-Prints added lines, findings per 10,000 added lines (goal: at most 5) and every finding.
+Every top-level package directory under the given directories is added. Prints added lines, findings per
+10,000 added lines (goal: at most 5) and every finding.
 """
 
 from __future__ import annotations
@@ -20,25 +23,25 @@ from pathlib import Path
 
 from reviewkit.pipeline import ReviewRequest, review
 
-PACKAGES = ("flask", "requests", "click", "jinja2", "rich", "werkzeug", "itsdangerous", "attr", "attrs",
-            "urllib3", "idna", "packaging")
-
 
 def main(argv: list[str]) -> int:
-    site = Path(argv[0] if argv else "/tmp/secreal/site")
-    missing = [p for p in PACKAGES if not (site / p).is_dir()]
-    if missing:
-        print(f"not installed under {site}: {', '.join(missing)} (see this file's docstring)", file=sys.stderr)
+    sites = [Path(arg) for arg in argv] or [Path("/tmp/secreal/site")]
+    packages = sorted(
+        p for site in sites if site.is_dir() for p in site.iterdir()
+        if p.is_dir() and not p.name.endswith((".dist-info", ".data")) and p.name not in ("bin", "__pycache__")
+    )
+    if not packages:
+        print(f"no packages under {', '.join(map(str, sites))} (see this file's docstring)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "repo"
-        lines = _commit_packages(site, repo)
+        lines = _commit_packages(packages, repo)
         started = time.perf_counter()
         report = review(ReviewRequest(repo=repo, base="HEAD~1", head="HEAD", reviewers=("security",), offline=True))
         elapsed = time.perf_counter() - started
     verdict = report.verdicts[0]
     findings = sorted(verdict.findings, key=lambda f: (f.path, f.line))
-    print(f"packages: {', '.join(PACKAGES)}")
+    print(f"packages: {', '.join(p.name for p in packages)}")
     print(f"added Python lines: {lines}; findings: {len(findings)}; "
           f"per 10,000 added lines: {len(findings) * 10_000 / lines:.2f}; review {elapsed:.1f}s")
     print(f"verdict: {verdict.status.value}; {verdict.summary}")
@@ -47,7 +50,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _commit_packages(site: Path, repo: Path) -> int:
+def _commit_packages(packages: list[Path], repo: Path) -> int:
     env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
 
@@ -60,9 +63,9 @@ def _commit_packages(site: Path, repo: Path) -> int:
     git("add", "-A")
     git("commit", "-q", "-m", "base")
     total = 0
-    for package in PACKAGES:
-        for source in sorted((site / package).rglob("*.py")):
-            target = repo / "pkgs" / source.relative_to(site)
+    for package in packages:
+        for source in sorted(package.rglob("*.py")):
+            target = repo / "pkgs" / source.relative_to(package.parent)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
             total += source.read_text(encoding="utf-8", errors="replace").count("\n")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reviewers.security import bandit_scan, fixes, misconfig, rules, secrets
-from reviewers.security.common import Source
+from reviewers.security.common import Source, is_test_path
 from reviewkit import ConfigError, Finding, ReviewContext, Reviewer, Severity, hookimpl
 from reviewkit.config import Config
 from reviewkit.diff import FileChange, FileStatus
@@ -108,14 +108,15 @@ class SecurityReviewer(Reviewer):
         settings = Settings.from_options(context.options)
         sources, python = self._sources(context, settings)
         findings: list[Finding] = []
+        docs = {source.path: _docstring_lines(tree) for source, tree in python}
         for source in sources:
-            findings.extend(secrets.scan(source))
+            findings.extend(secrets.scan(source, docs.get(source.path, frozenset())))
             findings.extend(misconfig.scan_template(source))
-        for source, tree in python:
-            findings.extend(rules.scan(source, tree))
+        code_findings = [f for source, tree in python for f in rules.scan(source, tree)]
         if settings.bandit and python:
             options = bandit_scan.BanditOptions(enabled=settings.enable_bandit)
-            findings.extend(bandit_scan.scan(python, options))
+            code_findings.extend(bandit_scan.scan(python, options))
+        findings.extend(f for f in code_findings if _matters_here(f))
         findings = _deduplicate(f for f in findings if settings.wants(f))
         if context.model is not None:
             findings = model_pass(context, findings, sources, triage=settings.model_triage)
@@ -176,6 +177,24 @@ def _parse(context: ReviewContext, source: Source, settings: Settings) -> ast.Mo
     except (ValueError, RecursionError, MemoryError) as exc:
         context.note(f"skipped {source.path}: cannot be parsed ({type(exc).__name__})")
     return None
+
+
+def _matters_here(finding: Finding) -> bool:
+    """Test code is not deployed: there only critical code findings are worth a reviewer's word
+    (secrets are reported everywhere, by the secrets scanner)."""
+    return finding.severity is Severity.CRITICAL or not is_test_path(finding.path)
+
+
+def _docstring_lines(tree: ast.Module) -> frozenset[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(
+                first.value.value, str
+            ):
+                lines.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    return frozenset(lines)
 
 
 def _deduplicate(findings: Iterable[Finding]) -> list[Finding]:

@@ -30,6 +30,7 @@ DEFAULT_OFF = frozenset({
     "B303", "B324",  # MD5/SHA1 anywhere, cache keys too: security/weak-hash judges where a secret is made
     "B311",  # random: flagged by security/insecure-random only where a token or secret is made
     "B403", "B404", "B405", "B406", "B407", "B408", "B409", "B410", "B411", "B412",  # imports; calls are checked
+    "B703",  # django mark_safe() on any variable: security/xss flags it where request data flows in
     "B704",  # Markup() on anything: security/xss flags it where request data flows in
     "B603", "B606", "B607",  # subprocess with an argument list: the safe way to run a program
     "B608",  # SQL-looking strings: security/sql-injection checks where the SQL is executed
@@ -51,7 +52,7 @@ class Mapping:
 
 
 _MAP: dict[str, Mapping] = {
-    "B102": Mapping(rule="exec", fix="Do not exec code built at run time; dispatch to known functions."),
+    "B102": Mapping(rule="exec", cwe="CWE-95", fix="Do not exec code built at run time; dispatch to known functions."),
     "B103": Mapping(rule="permissive-chmod", fix="Grant the least permission needed, e.g. 0o600 or 0o644."),
     "B108": Mapping(rule="hardcoded-tmp", severity=Severity.LOW,
                     fix="Use tempfile.mkstemp()/TemporaryDirectory() instead of a fixed path in /tmp."),
@@ -68,7 +69,7 @@ _MAP: dict[str, Mapping] = {
     "B304": Mapping(rule="weak-cipher", fix="Use AES-GCM or ChaCha20-Poly1305 from a maintained library."),
     "B305": Mapping(rule="weak-cipher-mode", fix="Use an authenticated mode such as GCM instead of ECB."),
     "B306": Mapping(rule="mktemp", fix="tempfile.mktemp() is racy: use tempfile.mkstemp() or NamedTemporaryFile."),
-    "B307": Mapping(rule="eval", severity=Severity.HIGH,
+    "B307": Mapping(rule="eval", severity=Severity.HIGH, cwe="CWE-95",
                     fix="Do not eval strings; use ast.literal_eval for literals or a real parser."),
     "B310": Mapping(rule="urlopen-scheme", severity=Severity.LOW,
                     fix="Check the URL's scheme is http(s) before urlopen: file:// reads local files."),

@@ -78,19 +78,25 @@ _URL_CREDENTIALS = re.compile(
     r"\b[a-z][a-z0-9+.\-]{1,20}://(?P<user>[^\s:/@\"']{1,64}):(?P<password>[^\s@/\"']{3,128})@[\w.\-]+"
 )
 _DOCKER_ENV = re.compile(r"^(\s*(?:ENV|ARG)\s+[A-Za-z_][A-Za-z0-9_]*)\s+(?=\S)")
+_DOC_SUFFIXES = (".md", ".rst", ".txt", ".adoc")
 _MAX_LINE = 4000  # longer lines are minified or data blobs: key formats only, no name heuristics
 
 
-def scan(source: Source) -> Iterator[Finding]:
-    """Secrets on the lines the change added to ``source`` (any text file type)."""
+def scan(source: Source, docs: frozenset[int] = frozenset()) -> Iterator[Finding]:
+    """Secrets on the lines the change added to ``source`` (any text file type).
+
+    On documentation (``docs``: docstring and comment lines; whole Markdown/reST files) only real key
+    formats are reported: passwords there are examples (``postgresql://scott:tiger@localhost``).
+    """
     code = source.path.endswith(_CODE_SUFFIXES)
+    prose = source.path.lower().endswith(_DOC_SUFFIXES)
     for number in sorted(source.added):
         text = source.line(number)
         if not text.strip():
             continue
         found = list(_provider_keys(source, number, text))
         yield from found
-        if found or len(text) > _MAX_LINE:
+        if found or len(text) > _MAX_LINE or prose or number in docs or text.lstrip().startswith("#"):
             continue
         yield from _url_credentials(source, number, text)
         if not source.is_test:
