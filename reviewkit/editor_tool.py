@@ -29,11 +29,14 @@ class WorkspaceEditor:
 
     :param files: the workspace's confined file API (``workspace.files``).
     :param run_tests: runs the configured ``test_command`` in the workspace; None when there is none.
+    :param max_calls: the turn budget: calls beyond it are refused (the model is told to finish).
     """
 
-    def __init__(self, files: ConfinedTree, *, run_tests: Callable[[], TestRun] | None = None) -> None:
+    def __init__(self, files: ConfinedTree, *, run_tests: Callable[[], TestRun] | None = None,
+                 max_calls: int | None = None) -> None:
         self.files = files
         self.run_tests = run_tests
+        self.max_calls = max_calls
         self.calls = 0
 
     def tools(self) -> list[dict[str, Any]]:
@@ -51,6 +54,8 @@ class WorkspaceEditor:
     def call(self, name: str, tool_input: Mapping[str, Any]) -> str:
         """Execute one tool call and return its ``tool_result`` text; errors start with ``Error:``."""
         self.calls += 1
+        if self.max_calls is not None and self.calls > self.max_calls:
+            return f"Error: the budget of {self.max_calls} tool calls is spent; stop editing and finish"
         try:
             if name == RUN_TESTS_TOOL_NAME:
                 return self._run_tests()

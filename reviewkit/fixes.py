@@ -198,6 +198,7 @@ class FixStage:
     def __init__(self, repo: Path, head: str, *, test_command: str | None, test_timeout_s: float,
                  auto_merge: bool, sequential: bool, factory: WorkspaceFactory | None = None) -> None:
         self.factory = factory or WorkspaceFactory(repo, head)
+        self.factory.warm()
         self.merger = FixMerger(repo, self.factory.commit)
         self.test_command = test_command
         self.test_timeout_s = test_timeout_s

@@ -13,6 +13,7 @@ no mount, worktree or directory is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -158,9 +159,8 @@ class Workspace:
 
     def _create(self) -> None:
         started = time.perf_counter()
-        parent = self._factory.parent
-        self._state = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=parent))
-        self._factory.track(self)
+        self._factory.track(self)  # first: a factory closed meanwhile waits for us, then removes us
+        self._state = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=self._factory.parent))
         errors = []
         for backend in self._backends:
             try:
@@ -287,13 +287,12 @@ class Workspace:
     def close(self) -> None:
         """Remove the workspace: unmount, unregister the worktree, delete the directory. Idempotent."""
         with self._lock:
-            if self._state is None:
-                return
-            self._teardown_backend(self.backend)
-            shutil.rmtree(self._state, ignore_errors=True)
-            self._state = None
-            self._root = None
-            self._factory.untrack(self)
+            if self._state is not None:
+                self._teardown_backend(self.backend)
+                shutil.rmtree(self._state, ignore_errors=True)
+                self._state = None
+                self._root = None
+        self._factory.untrack(self)
 
     def _teardown_backend(self, backend: str) -> None:
         assert self._state is not None
@@ -331,6 +330,7 @@ class WorkspaceFactory:
         self._open: list[Workspace] = []
         self._lower: Path | None = None
         self._export: Workspace | None = None
+        self._closed = False
         self._lock = threading.RLock()
 
     def create(self, *, start: str | None = None, sparse: Sequence[str] | None = None) -> Workspace:
@@ -357,8 +357,20 @@ class WorkspaceFactory:
         self._export = Workspace(self, backends=("copy",))
         return self._export.root
 
+    def warm(self) -> None:
+        """Find the overlay's lower layer in the background (a ``git status`` over the checkout), so
+        that the first workspace does not wait for it while reviewers are already running."""
+        if "overlay" in self.backends and can_mount(str(self.parent)):
+            threading.Thread(target=self._warm, name="reviewkit-workspace-warm", daemon=True).start()
+
+    def _warm(self) -> None:
+        with contextlib.suppress(WorkspaceError, OSError):  # the workspace that needs it falls back
+            self.lower()
+
     def track(self, workspace: Workspace) -> None:
         with self._lock:
+            if self._closed:
+                raise WorkspaceError("the review run is over: no new workspaces")
             self._open.append(workspace)
 
     def untrack(self, workspace: Workspace) -> None:
@@ -368,13 +380,11 @@ class WorkspaceFactory:
 
     def close(self) -> None:
         """Remove every workspace this factory made; the export under the overlays goes last."""
-        while True:
-            with self._lock:
-                pending = [w for w in self._open if w is not self._export]
-            if not pending:
-                break
-            for workspace in pending:
-                workspace.close()
+        with self._lock:
+            self._closed = True
+            pending = [w for w in self._open if w is not self._export]  # no new ones once closed
+        for workspace in pending:
+            workspace.close()
         if self._export is not None:
             self._export.close()
             self._export = None

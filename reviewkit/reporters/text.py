@@ -47,6 +47,7 @@ class TextReporter(Reporter):
             lines.append(
                 paint("dim", f"({report.dropped_findings} finding(s) dropped: evidence did not match the code)")
             )
+        lines.extend(_fix_lines(report, paint))
         usage = report.usage
         if usage.input_tokens or usage.output_tokens:
             lines.append(
@@ -61,6 +62,21 @@ class TextReporter(Reporter):
             + f": {report.reason}",
         ]
         return "\n".join(lines) + "\n"
+
+
+def _fix_lines(report: Report, paint: _Paint) -> list[str]:
+    """What became of the fixes: merged or proposed and why, the test gate, dropped fixes, rounds."""
+    fixes, lines = report.fixes, []
+    if fixes.patch or fixes.dropped:
+        state = "merged" if fixes.merged else "proposed, not merged"
+        lines.append(f"fixes: {state}" + (f": {fixes.note}" if fixes.note else "") + " (--format json: fixes.patch)")
+    if fixes.tests is not None:
+        result = "passed" if fixes.tests.passed else f"failed (exit {fixes.tests.exit_code})"
+        lines.append(paint("dim", f"  test gate {result} in {fixes.tests.duration_s:.1f}s: {fixes.tests.command}"))
+    lines += [paint("dim", f"  dropped: {dropped}") for dropped in fixes.dropped]
+    if report.rounds:
+        lines.append("rounds: " + " -> ".join(r.decision.value for r in report.rounds))
+    return lines
 
 
 def _range(report: Report) -> str:

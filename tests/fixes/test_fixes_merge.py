@@ -174,5 +174,6 @@ def test_apply_writes_the_merged_fixes_to_the_working_tree(feature_repo, cli, mo
 
     result = cli("review", "--base", "main", "--reviewer", "fixer", "--apply", cwd=feature_repo.root)
     assert result.exit_code == 0, result.stderr
+    assert "fixes: merged" in result.stdout and "test gate passed" in result.stdout
     assert "return x * 2" in (feature_repo.root / "app.py").read_text()
     assert entry.exists()

@@ -111,3 +111,11 @@ def test_bad_tool_calls_come_back_as_text(sandbox):
     assert _edit(editor, command="view", path="missing.py") == "Error: 'missing.py' does not exist"
     assert _edit(editor, command="insert", path="app.py", insert_line=99, insert_text="x").startswith("Error:")
     assert _edit(editor, command="view", path="app.py", view_range=[5, 9]).startswith("Error:")
+
+
+def test_calls_beyond_the_budget_are_refused(sandbox):
+    _, workspace, _, _ = sandbox
+    editor = WorkspaceEditor(workspace.files, max_calls=1)
+    assert _edit(editor, command="create", path="one.py", file_text="1\n") == "Created one.py"
+    assert _edit(editor, command="create", path="two.py", file_text="2\n").startswith("Error: the budget")
+    assert workspace.read_text("two.py") is None
