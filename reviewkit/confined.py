@@ -14,7 +14,7 @@ import errno
 import os
 import stat
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from reviewkit.errors import ReviewkitError
@@ -30,8 +30,11 @@ class WorkspaceError(ReviewkitError):
 
 
 
-def check_path(path: object, *, write: bool = False) -> tuple[str, ...]:
-    """The components of a workspace-relative path, or WorkspaceError saying why it is refused."""
+def check_path(path: object, *, write: bool = False, protected: Collection[str] = ()) -> tuple[str, ...]:
+    """The components of a workspace-relative path, or WorkspaceError saying why it is refused.
+
+    :param protected: more read-only paths: the prompt files the configuration names.
+    """
     if not isinstance(path, str) or not path.strip():
         raise WorkspaceError("a path is required (relative to the repository root)")
     if "\0" in path:
@@ -45,6 +48,8 @@ def check_path(path: object, *, write: bool = False) -> tuple[str, ...]:
         raise WorkspaceError(f"{path!r}: {parts[0]}/ is read-only to reviewers")
     if write and any(part.casefold() == ".git" for part in parts):
         raise WorkspaceError(f"{path!r}: .git directories are read-only to reviewers")
+    if write and "/".join(parts) in protected:
+        raise WorkspaceError(f"{path!r}: reviewkit's configuration and prompt files are read-only to reviewers")
     return parts
 
 
@@ -75,11 +80,12 @@ def _open_dir(root_fd: int, parts: Sequence[str], *, create: bool = False) -> in
 class ConfinedTree:
     """File operations under one directory that cannot reach outside it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, protected: Collection[str] = ()) -> None:
         self.root = root
+        self.protected = frozenset(protected)
 
     def _parent(self, path: str, *, write: bool, create: bool = False) -> tuple[int, str]:
-        parts = check_path(path, write=write)
+        parts = check_path(path, write=write, protected=self.protected)
         if not parts:
             raise WorkspaceError(f"{path!r}: names the workspace root, not a file")
         root_fd = os.open(self.root, _DIR_FLAGS)

@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -65,9 +65,10 @@ class FixResult:
 class FixMerger:
     """Combines fixes in the order they are added; every step is a 3-way merge with the head as base."""
 
-    def __init__(self, repo: Path, head: str) -> None:
+    def __init__(self, repo: Path, head: str, *, protected: Collection[str] = ()) -> None:
         self.repo = repo
         self.head = head
+        self.protected = frozenset(protected)
         self._commit: str | None = None
         self._applied: list[str] = []
         self._contributions: dict[str, str] = {}
@@ -81,7 +82,7 @@ class FixMerger:
 
     def add_patch(self, reviewer: str, patch: str) -> bool:
         """Merge a unified diff against the head; False (and the reason recorded) when dropped."""
-        refused = _refused_paths(patch)
+        refused = _refused_paths(patch, self.protected)
         if refused:
             return self.drop(reviewer, refused)
         with tempfile.TemporaryDirectory(prefix="reviewkit-index-") as temp:
@@ -132,7 +133,7 @@ class FixMerger:
                          dropped=tuple(self._dropped))
 
 
-def _refused_paths(patch: str) -> str:
+def _refused_paths(patch: str, protected: Collection[str]) -> str:
     try:
         files = parse_patch_text(patch, source="fix")
     except InputError as exc:
@@ -140,7 +141,7 @@ def _refused_paths(patch: str) -> str:
     for file in files:
         for path in filter(None, (file.path, file.old_path)):
             try:
-                check_path(path, write=True)
+                check_path(path, write=True, protected=protected)
             except WorkspaceError as exc:
                 return f"refused: {exc}"
     return "" if files else "refused: an empty diff"
@@ -196,10 +197,12 @@ class FixStage:
     """One round's fixes: reviewer workspaces, the merge, the gate. ``close()`` removes every workspace."""
 
     def __init__(self, repo: Path, head: str, *, test_command: str | None, test_timeout_s: float,
-                 auto_merge: bool, sequential: bool, factory: WorkspaceFactory | None = None) -> None:
-        self.factory = factory or WorkspaceFactory(repo, head)
+                 auto_merge: bool, sequential: bool, protected: Collection[str] = (),
+                 deadline: float = float("inf")) -> None:
+        self.factory = WorkspaceFactory(repo, head, protected=protected)
         self.factory.warm()
-        self.merger = FixMerger(repo, self.factory.commit)
+        self.merger = FixMerger(repo, self.factory.commit, protected=protected)
+        self.deadline = deadline
         self.test_command = test_command
         self.test_timeout_s = test_timeout_s
         self.auto_merge = auto_merge
@@ -244,10 +247,14 @@ class FixStage:
             return result
         if not self.test_command:
             return _with(result, note="no test_command is configured: fixes are proposed, not merged")
+        # The whole run's deadline (max_session_duration) bounds the gate too.
+        timeout = min(self.test_timeout_s, self.deadline - time.monotonic())
+        if timeout <= 0:
+            return _with(result, note="the run's deadline passed before the test gate: fixes are not merged")
         progress(f"fixes: running the test gate: {self.test_command}")
         try:
             with self.factory.create(start=result.commit) as integration:
-                tests = run_test_gate(self.test_command, integration.root, timeout_s=self.test_timeout_s)
+                tests = run_test_gate(self.test_command, integration.root, timeout_s=timeout)
         except (ReviewkitError, OSError) as exc:
             return _with(result, note=f"the test gate could not run: {exc}; fixes are not merged")
         if not tests.passed:

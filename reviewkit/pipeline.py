@@ -297,9 +297,13 @@ def _fix_stage(run: RunContext) -> FixStage | None:
     if run.repo is None or run.change.head is None:
         return None
     config = run.config
+    protected = {agent.prompt_file.as_posix() for agent in config.review_agents}
+    if config.path is not None and config.path.resolve().is_relative_to(run.repo):
+        protected.add(config.path.resolve().relative_to(run.repo).as_posix())
     return FixStage(run.repo, run.change.head, test_command=config.test_command,
                     test_timeout_s=config.test_timeout_s, auto_merge=config.auto_merge_fixes,
-                    sequential=not config.parallel)
+                    sequential=not config.parallel, protected=protected,
+                    deadline=run.started + config.max_session_duration_s)
 
 
 def _next_round(first: RunContext, current: RunContext, commit: str | None) -> RunContext:

@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 from reviewkit.confined import READ_ONLY, ConfinedTree, WorkspaceError, check_path
@@ -138,7 +138,7 @@ class Workspace:
     @property
     def files(self) -> ConfinedTree:
         """The confined file API: the only way reviewkit writes into a workspace."""
-        return ConfinedTree(self.root)
+        return ConfinedTree(self.root, protected=self._factory.protected)
 
     def read_text(self, path: str) -> str | None:
         try:
@@ -321,12 +321,13 @@ class WorkspaceFactory:
     """Makes the workspaces of one run over one commit and removes every one of them at ``close()``."""
 
     def __init__(self, repo: Path, commit: str, *, parent: Path | None = None,
-                 backends: Sequence[str] | None = None) -> None:
+                 backends: Sequence[str] | None = None, protected: Collection[str] = ()) -> None:
         self.repo = repo
         self.commit = git(repo, "rev-parse", "--verify", f"{commit}^{{commit}}").stdout.decode().strip()
         self.git_dir = git_dir(repo)
         self.parent = Path(parent or tempfile.gettempdir())
         self.backends = tuple(backends or chosen_backends())
+        self.protected = frozenset(protected)  # read-only besides .git/ and .agents/
         self._open: list[Workspace] = []
         self._lower: Path | None = None
         self._export: Workspace | None = None

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from conftest import GitRepo, review_with
-from fixers import APP, CHECK, Replacer, config, install_plugin
+from fixers import APP, CHECK, Replacer, config, install_plugin, make_patch
 
 from reviewkit.policy import Decision
 
@@ -141,25 +141,29 @@ def test_sequential_reviewers_see_earlier_fixes_in_their_workspace(feature_repo)
     assert all(v.workspace.setup_s > 0 for v in report.verdicts)
 
 
-def test_a_fix_touching_reviewkit_config_or_git_is_refused(feature_repo):
-    _feature(feature_repo, config())
-    sneaky = Replacer("sneaky", "parallel = true", "parallel = false")
-    sneaky.review = _config_editor(sneaky)  # type: ignore[method-assign]
-    report = review_with([sneaky], feature_repo)
+def test_a_fix_touching_reviewkit_config_or_prompt_files_is_refused(feature_repo):
+    agent = '[[review_agents]]\nname = "style"\nprompt_file = "prompts/style.md"\n'
+    feature_repo.commit("app", **{"app.py": APP, "check.py": CHECK, ".agents__config.toml": config(extra=agent),
+                                  "prompts__style.md": "Review the style.\n"})
+    report = review_with([_Editor("cfg", ".agents/config.toml"), _Editor("prompt", "prompts/style.md"),
+                          _Editor("hook", ".git/hooks/pre-commit")], feature_repo)
 
     assert report.fixes.patch is None and not report.fixes.merged
-    assert any("sneaky: refused" in d and ".agents" in d for d in report.fixes.dropped)
+    assert [d.split(":")[0] for d in report.fixes.dropped] == ["cfg", "prompt", "hook"]
+    assert all("refused" in d and "read-only" in d for d in report.fixes.dropped), report.fixes.dropped
 
 
-def _config_editor(reviewer: Replacer):
-    from fixers import make_patch
+class _Editor(Replacer):
+    """Proposes a change to one file it has no business changing."""
 
-    def review(context):
-        old = context.read(".agents/config.toml")
-        context.propose_fix(make_patch(".agents/config.toml", old, old.replace("true", "false")))
+    def __init__(self, name: str, path: str) -> None:
+        super().__init__(name, "unused")
+        self.path = path
+
+    def review(self, context):
+        old = context.read(self.path) or ""
+        context.propose_fix(make_patch(self.path, old, old + "# changed\n"))
         return []
-
-    return review
 
 
 def test_apply_writes_the_merged_fixes_to_the_working_tree(feature_repo, cli, monkeypatch, tmp_path):
