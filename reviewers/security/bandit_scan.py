@@ -107,6 +107,7 @@ _XML = Mapping(rule="xml-unsafe-parser", severity=Severity.MEDIUM,
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BanditOptions:
     enabled: frozenset[str] = frozenset()  # DEFAULT_OFF tests turned back on
+    disabled: frozenset[str] = frozenset()  # test ids the user turned off
     min_confidence: str = "MEDIUM"
 
 
@@ -204,7 +205,7 @@ def _run_bandit(sources: Sequence[Source]) -> Iterator[tuple[int, Any]]:
 
 def _to_finding(source: Source, result: Any, options: BanditOptions) -> Finding | None:
     test_id = str(result.test_id)
-    if test_id in DEFAULT_OFF and test_id not in options.enabled:
+    if test_id in options.disabled or (test_id in DEFAULT_OFF and test_id not in options.enabled):
         return None
     if _CONFIDENCE.get(result.confidence, 0) < _CONFIDENCE[options.min_confidence]:
         return None

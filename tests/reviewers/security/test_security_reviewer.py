@@ -141,6 +141,15 @@ def test_options_disable_rules_and_raise_the_severity_floor(feature_repo: GitRep
     assert [f.rule for f in verdict.findings] == ["security/tls-verify-disabled"]
 
 
+def test_a_bandit_test_can_be_disabled_by_its_id(feature_repo: GitRepo) -> None:
+    feature_repo.config('[reviewer.security.options]\ndisable = ["b306"]\n')
+    feature_repo.commit("tmp", **{"app/t.py": (
+        "import tempfile\n\nimport yaml\n\n\ndef f(t):\n    p = tempfile.mktemp()\n    return p, yaml.load(t)\n"
+    )})
+    _, verdict = security_review(feature_repo)
+    assert [f.rule for f in verdict.findings] == ["security/yaml-load"]
+
+
 def test_bandit_tests_that_are_off_by_default_can_be_enabled(feature_repo: GitRepo) -> None:
     code = "import random\n\n\ndef jitter():\n    return random.random()\n"
     feature_repo.commit("jitter", **{"app/j.py": code})
