@@ -172,6 +172,8 @@ class Workspace:
             self.backend = backend
             break
         else:
+            shutil.rmtree(self._state, ignore_errors=True)
+            self._state = None
             raise WorkspaceError("no workspace backend worked: " + "; ".join(errors))
         if self._start is not None:
             self.write_tree(self._start)
@@ -289,7 +291,8 @@ class Workspace:
         with self._lock:
             if self._state is not None:
                 self._teardown_backend(self.backend)
-                shutil.rmtree(self._state, ignore_errors=True)
+                if not os.path.ismount(self._state / "root"):  # never delete through a live mount
+                    shutil.rmtree(self._state, ignore_errors=True)
                 self._state = None
                 self._root = None
         self._factory.untrack(self)
@@ -332,6 +335,8 @@ class WorkspaceFactory:
         self._lower: Path | None = None
         self._export: Workspace | None = None
         self._closed = False
+        self._clean: bool | None = None  # the checkout is exactly ``commit`` (found by ``warm``)
+        self._warming: threading.Thread | None = None
         self._lock = threading.RLock()
 
     def create(self, *, start: str | None = None, sparse: Sequence[str] | None = None) -> Workspace:
@@ -341,9 +346,12 @@ class WorkspaceFactory:
     def lower(self) -> Path:
         """The overlay's lower layer: the checkout itself when it is exactly ``commit``, else one
         read-only export of ``commit`` shared by every overlay of the run."""
+        if self._warming is not None:
+            self._warming.join()
         with self._lock:
             if self._lower is None:
-                self._lower = self.repo if self._checkout_is_commit() else self._exported()
+                clean = self._clean if self._clean is not None else self._checkout_is_commit()
+                self._lower = self.repo if clean else self._exported()
             return self._lower
 
     def _checkout_is_commit(self) -> bool:
@@ -362,11 +370,13 @@ class WorkspaceFactory:
         """Find the overlay's lower layer in the background (a ``git status`` over the checkout), so
         that the first workspace does not wait for it while reviewers are already running."""
         if "overlay" in self.backends and can_mount(str(self.parent)):
-            threading.Thread(target=self._warm, name="reviewkit-workspace-warm", daemon=True).start()
+            self._warming = threading.Thread(target=self._warm, name="reviewkit-workspace-warm", daemon=True)
+            self._warming.start()
 
     def _warm(self) -> None:
-        with contextlib.suppress(WorkspaceError, OSError):  # the workspace that needs it falls back
-            self.lower()
+        # Only a check, no files: a run that ends meanwhile has nothing to clean up or wait for.
+        with contextlib.suppress(WorkspaceError, OSError):
+            self._clean = self._checkout_is_commit()
 
     def track(self, workspace: Workspace) -> None:
         with self._lock:
