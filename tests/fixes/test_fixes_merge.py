@@ -181,3 +181,16 @@ def test_apply_writes_the_merged_fixes_to_the_working_tree(feature_repo, cli, mo
     assert "fixes: merged" in result.stdout and "test gate passed" in result.stdout
     assert "return x * 2" in (feature_repo.root / "app.py").read_text()
     assert entry.exists()
+
+
+def test_apply_onto_a_working_tree_that_moved_on_is_one_clear_error_and_writes_nothing(
+        feature_repo, cli, monkeypatch, tmp_path):
+    _feature(feature_repo, config())
+    install_plugin(tmp_path, monkeypatch, EVAL_DOUBLE, "x * 2")
+    edited = APP.replace(EVAL_DOUBLE, "x + x")
+    (feature_repo.root / "app.py").write_text(edited)  # the user edited the same line meanwhile
+
+    result = cli("review", "--base", "main", "--reviewer", "fixer", "--apply", cwd=feature_repo.root)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "--apply" in result.stderr and "nothing was written" in result.stderr
+    assert (feature_repo.root / "app.py").read_text() == edited
