@@ -24,12 +24,18 @@ _YAML_LOADER = re.compile(r",\s*Loader\s*=\s*[\w.]*(?:Unsafe|Full)?Loader\b")
 
 
 def patch_for(findings: Iterable[Finding], sources: dict[str, Source]) -> str:
-    """One unified diff fixing every finding that has a mechanical fix; "" when none has."""
+    """One unified diff fixing every finding that has a mechanical fix; "" when none has.
+
+    A line that also carries a finding this patch cannot fix is left alone: the fix stage counts a
+    finding as fixed when its lines change, and an SSRF next to ``verify=False`` must not pass as fixed.
+    """
+    findings = list(findings)
     edited: dict[str, dict[int, str]] = {}
+    unfixable = {(f.path, n) for f in findings if f.rule not in _FIXERS for n in range(f.line, f.last_line + 1)}
     for finding in findings:
         source = sources.get(finding.path)
         fixer = _FIXERS.get(finding.rule)
-        if source is None or fixer is None:
+        if source is None or fixer is None or (finding.path, finding.line) in unfixable:
             continue
         lines = edited.setdefault(finding.path, {})
         current = lines.get(finding.line, source.line(finding.line).rstrip("\r"))  # _diff restores the ending

@@ -118,8 +118,35 @@ def test_crlf_files_keep_their_line_endings(feature_repo: GitRepo) -> None:
     "import tempfile\n\n\ndef f():\n    name = tempfile.mktemp()\n    return name\n",
     # request data in a shell command: no mechanical fix is safe
     "import os\nfrom flask import request\n\n\ndef f():\n    os.system('ping ' + request.args['h'])\n",
+    # verify=False on a line that also sends request data anywhere (SSRF): fixing half of the line would
+    # make the fix stage count the SSRF as fixed
+    "import requests\nfrom flask import request\n\n\ndef f():\n"
+    "    return requests.get(request.args['u'], verify=False).text\n",
 ])
 def test_ambiguous_findings_get_no_patch(feature_repo: GitRepo, code: str) -> None:
     feature_repo.commit("risky", **{"app/x.py": code})
     verdict = security_verdict(feature_repo)
     assert verdict.findings and verdict.fix.patch is None
+
+
+def test_the_fix_stage_merges_the_patch_and_marks_the_findings_fixed(feature_repo: GitRepo) -> None:
+    feature_repo.config('[code_review]\ntest_command = "git --version"\n')
+    feature_repo.commit("risky helpers", **{"app/helpers.py": FIXABLE})
+    report = review_with([SecurityReviewer()], feature_repo, blocked_plugins=NO_ENTRY_POINT)
+    (verdict,) = report.verdicts
+    assert verdict.fix.merged is True and all(f.fixed for f in verdict.findings)
+    assert verdict.status.value == "fixed" and report.exit_code == 0
+    assert report.fixes.tests is not None and report.fixes.tests.passed
+
+
+def test_a_finding_the_patch_cannot_fix_stays_unfixed_after_the_merge(feature_repo: GitRepo) -> None:
+    feature_repo.config('[code_review]\ntest_command = "git --version"\n')
+    code = FIXABLE + (
+        "\n\ndef proxy(request):\n    return requests.get(request.GET['u'], verify=False).text\n"
+    )
+    feature_repo.commit("risky helpers", **{"app/helpers.py": code})
+    report = review_with([SecurityReviewer()], feature_repo, blocked_plugins=NO_ENTRY_POINT)
+    (verdict,) = report.verdicts
+    still_open = sorted(f.rule for f in verdict.findings if not f.fixed)
+    assert still_open == ["security/ssrf", "security/tls-verify-disabled"]
+    assert verdict.status.value == "blocking" and report.exit_code == 1
