@@ -14,8 +14,9 @@ import stat
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from reviewkit.fixes import run_test_gate
 from reviewkit.report import TestRun
-from reviewkit.workspace import ConfinedTree, WorkspaceError, check_path
+from reviewkit.workspace import ConfinedTree, Workspace, WorkspaceError, check_path
 
 EDITOR_TOOL_NAME = "str_replace_based_edit_tool"
 EDITOR_TOOL_TYPE = "text_editor_20250728"
@@ -145,6 +146,19 @@ class WorkspaceEditor:
         state = "passed" if result.passed else "failed"
         code = "timed out" if result.exit_code is None else f"exit code {result.exit_code}"
         return f"tests {state} ({code}, {result.duration_s:.1f}s): {result.command}\n{result.output_tail}"
+
+
+def editor_for(
+    workspace: Workspace, *, test_command: str | None, test_timeout_s: float, max_calls: int | None = None
+) -> WorkspaceEditor:
+    """The editor a model-backed fixer uses on ``context.workspace``; ``run_tests`` runs the configured
+    ``test_command`` there through the same scrubbed, time-limited gate as the merge."""
+
+    def run_tests() -> TestRun:
+        assert test_command is not None
+        return run_test_gate(test_command, workspace.root, timeout_s=test_timeout_s)
+
+    return WorkspaceEditor(workspace.files, run_tests=run_tests if test_command else None, max_calls=max_calls)
 
 
 _COMMANDS: dict[str, Callable[[WorkspaceEditor, Mapping[str, Any]], str]] = {

@@ -272,7 +272,7 @@ def _with(result: FixResult, **changes: object) -> FixResult:
 
 
 def diff_between(repo: Path, old: str, new: str) -> str:
-    return git(repo, "diff", "--no-ext-diff", "--binary", old, new).stdout.decode("utf-8", "replace")
+    return git(repo, "diff", "--no-ext-diff", "--no-textconv", "--binary", old, new).stdout.decode("utf-8", "replace")
 
 
 def _tree_of(repo: Path, commit: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import GitRepo
 
-from reviewkit.editor_tool import EDITOR_TOOL_NAME, RUN_TESTS_TOOL_NAME, WorkspaceEditor
+from reviewkit.editor_tool import EDITOR_TOOL_NAME, RUN_TESTS_TOOL_NAME, WorkspaceEditor, editor_for
 from reviewkit.fixes import run_test_gate
 from reviewkit.workspace import BACKENDS, WorkspaceFactory, can_mount
 
@@ -119,3 +119,14 @@ def test_calls_beyond_the_budget_are_refused(sandbox):
     assert _edit(editor, command="create", path="one.py", file_text="1\n") == "Created one.py"
     assert _edit(editor, command="create", path="two.py", file_text="2\n").startswith("Error: the budget")
     assert workspace.read_text("two.py") is None
+
+
+def test_the_run_tests_tool_reports_a_failure_the_model_can_read(sandbox):
+    _, workspace, _, _ = sandbox
+    editor = editor_for(workspace, test_command="echo broken >&2; exit 4", test_timeout_s=30)
+    assert [tool["name"] for tool in editor.tools()] == [EDITOR_TOOL_NAME, RUN_TESTS_TOOL_NAME]
+    result = editor.call(RUN_TESTS_TOOL_NAME, {})
+    assert result.startswith("tests failed (exit code 4") and "broken" in result
+    without = editor_for(workspace, test_command=None, test_timeout_s=30)
+    assert [tool["name"] for tool in without.tools()] == [EDITOR_TOOL_NAME]
+    assert without.call(RUN_TESTS_TOOL_NAME, {}).startswith("Error: no test_command")
