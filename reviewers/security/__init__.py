@@ -207,10 +207,10 @@ def _deduplicate(findings: Iterable[Finding]) -> list[Finding]:
     """One finding per weakness per line: bandit and reviewkit's rules often see the same call; the more
     severe (then the more specific, reviewkit's) reading wins."""
     result = list(findings)
-    for key in (lambda f: f.rule, lambda f: f.cwe or f.rule):
+    for by_cwe in (False, True):
         best: dict[tuple[str, int, str], Finding] = {}
         for finding in result:
-            slot = (finding.path, finding.line, key(finding))
+            slot = (finding.path, finding.line, (finding.cwe or finding.rule) if by_cwe else finding.rule)
             current = best.get(slot)
             if current is None or finding.severity.rank > current.severity.rank:
                 best[slot] = finding

@@ -107,9 +107,9 @@ def _fix_shell(line: str, source: Source) -> str | None:
         return None
     if not (isinstance(shell.value, ast.Constant) and shell.value.value is True):
         return None
-    before = [n for n in [*call.args, *call.keywords] if n.end_col_offset <= shell.col_offset]  # type: ignore[operator]
-    cut_from = max(n.end_col_offset for n in before)  # type: ignore[type-var]
-    code = code[:cut_from] + code[shell.end_col_offset:]
+    ends = [n.end_col_offset or 0 for n in (*call.args, *call.keywords) if isinstance(n, ast.expr | ast.keyword)]
+    cut_from = max(end for end in ends if end <= shell.col_offset)  # the comma before shell=True goes too
+    code = code[:cut_from] + code[shell.end_col_offset or shell.col_offset:]
     argv = json.dumps(shlex.split(command.value))
     return indent + code[: command.col_offset] + argv + code[command.end_col_offset:]
 

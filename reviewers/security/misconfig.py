@@ -179,10 +179,11 @@ def _zip_slip(scope: Scope, call: ast.Call) -> Iterator[Hit]:
 
 
 def _archive_loop_names(scope: Scope) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for node in scope.nodes:
-        loop = isinstance(node, ast.For) and isinstance(node.iter, ast.Call)
-        if loop and isinstance(node.iter.func, ast.Attribute) and node.iter.func.attr in _ARCHIVE_LISTS:
+        if not isinstance(node, ast.For) or not isinstance(node.iter, ast.Call):
+            continue
+        if isinstance(node.iter.func, ast.Attribute) and node.iter.func.attr in _ARCHIVE_LISTS:
             names.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
     return names
 
