@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reviewers.security import bandit_scan, fixes, misconfig, rules, secrets
-from reviewers.security.common import Source, is_test_path
+from reviewers.security.common import NOSEC_MARKER, Source, is_test_path
 from reviewkit import ConfigError, Finding, ReviewContext, Reviewer, Severity, hookimpl
 from reviewkit.config import Config
 from reviewkit.diff import FileChange, FileStatus
@@ -124,6 +124,7 @@ class SecurityReviewer(Reviewer):
             code_findings.extend(bandit_scan.scan(python, options))
         findings.extend(f for f in code_findings if _matters_here(f))
         findings = _deduplicate(f for f in findings if settings.wants(f))
+        _note_suppressions(context, sources)
         if context.model is not None:
             findings = model_pass(context, findings, sources, triage=settings.model_triage)
         patch = fixes.patch_for(findings, {s.path: s for s in sources})
@@ -183,6 +184,14 @@ def _parse(context: ReviewContext, source: Source, settings: Settings) -> ast.Mo
     except (ValueError, RecursionError, MemoryError) as exc:
         context.note(f"skipped {source.path}: cannot be parsed ({type(exc).__name__})")
     return None
+
+
+def _note_suppressions(context: ReviewContext, sources: list[Source]) -> None:
+    """Say where the change itself adds ``# nosec``: a suppression is part of what a reviewer reviews."""
+    marked = [f"{s.path}:{n}" for s in sources for n in sorted(s.added) if NOSEC_MARKER.search(s.line(n))]
+    if marked:
+        shown = ", ".join(marked[:5]) + (f" and {len(marked) - 5} more" if len(marked) > 5 else "")
+        context.note(f"the change adds # nosec at {shown}")
 
 
 def _matters_here(finding: Finding) -> bool:

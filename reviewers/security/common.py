@@ -21,7 +21,7 @@ _TEST_PATH = re.compile(
 )
 # bandit's own marker; ``# nosec`` alone silences every check on the line, ``# nosec B602`` or
 # ``# nosec security/sql-injection`` only the named ones.
-_NOSEC = re.compile(r"#\s*nosec\b:?(?P<ids>[^#]*)", re.IGNORECASE)
+NOSEC_MARKER = re.compile(r"#\s*nosec\b:?(?P<ids>[^#]*)", re.IGNORECASE)
 
 
 def is_test_path(path: str) -> bool:
@@ -58,7 +58,7 @@ class Source:
 
 def nosec(text: str, rule: str, bandit_id: str | None = None) -> bool:
     """Whether a ``# nosec`` comment on ``text`` silences ``rule`` (or its bandit test id)."""
-    match = _NOSEC.search(text)
+    match = NOSEC_MARKER.search(text)
     if match is None:
         return False
     ids = {part.strip().lower() for part in re.split(r"[,\s]+", match.group("ids")) if part.strip()}

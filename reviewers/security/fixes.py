@@ -37,6 +37,8 @@ def patch_for(findings: Iterable[Finding], sources: dict[str, Source]) -> str:
         fixer = _FIXERS.get(finding.rule)
         if source is None or fixer is None or (finding.path, finding.line) in unfixable:
             continue
+        if "\ufffd" in source.text:
+            continue  # bytes that are not UTF-8 were replaced when read: a patch could not reproduce them
         lines = edited.setdefault(finding.path, {})
         current = lines.get(finding.line, source.line(finding.line).rstrip("\r"))  # _diff restores the ending
         new = fixer(current, source)

@@ -150,3 +150,14 @@ def test_a_finding_the_patch_cannot_fix_stays_unfixed_after_the_merge(feature_re
     still_open = sorted(f.rule for f in verdict.findings if not f.fixed)
     assert still_open == ["security/ssrf", "security/tls-verify-disabled"]
     assert verdict.status.value == "blocking" and report.exit_code == 1
+
+
+def test_files_that_are_not_utf8_get_no_patch_and_others_still_do(feature_repo: GitRepo) -> None:
+    latin = b'# -*- coding: latin-1 -*-\nimport yaml\nname = "caf\xe9"\ndata = yaml.load(name)\n'
+    feature_repo.commit("loaders", **{"legacy/latin.py": latin,
+                                      "my dir/c\u00f6nfig loader.py": "import yaml\n\nCFG = yaml.load('a: 1')\n"})
+    verdict = security_verdict(feature_repo)
+    assert sorted(f.path for f in verdict.findings) == ["legacy/latin.py", "my dir/c\u00f6nfig loader.py"]
+    assert "legacy/latin.py" not in verdict.fix.patch
+    apply(feature_repo, verdict.fix.patch)
+    assert "CFG = yaml.safe_load('a: 1')" in (feature_repo.root / "my dir/c\u00f6nfig loader.py").read_text()

@@ -94,6 +94,7 @@ def test_nosec_noqa_and_config_suppressions_are_honoured(feature_repo: GitRepo) 
     _, verdict = security_review(feature_repo)
     assert sorted(f.path for f in verdict.findings) == ["app/d.py", "app/f.py"]
     assert {f.rule for f in verdict.findings} == {"security/yaml-load"}
+    assert "the change adds # nosec at app/a.py:5, app/c.py:5, app/d.py:5" in verdict.summary
 
 
 def test_files_that_do_not_parse_are_skipped_with_a_note(feature_repo: GitRepo) -> None:
