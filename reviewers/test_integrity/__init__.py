@@ -17,11 +17,13 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from reviewkit import Finding, ReviewContext, Reviewer, Severity, Side, hookimpl
+from reviewkit.diff import FileChange
 
 from .fix import restore_patch
 from .otherlangs import compare_blocks
 from .pairs import (
     Analysis,
+    Changed,
     FilePair,
     LiteralSearch,
     Restore,
@@ -135,11 +137,23 @@ def _pairs(context: ReviewContext) -> Iterable[FilePair | None]:
         status = file.status.value
         # A copy's source is still there and reviewed on its own: the copy is a new file.
         old = file.path if status == "copied" else (file.old_path or file.path)
-        yield FilePair(
-            path=file.path, old_path=old,
-            base=None if status in ("added", "copied") else context.base.read_text(old),
-            head=None if status == "deleted" else context.head.read_text(file.path),
-        )
+        base = None if status in ("added", "copied") else context.base.read_text(old)
+        head = None if status == "deleted" else context.head.read_text(file.path)
+        yield FilePair(path=file.path, old_path=old, base=base, head=head, lines=_diff_lines(file, base, head))
+
+
+def _diff_lines(file: FileChange, base: str | None, head: str | None) -> Changed | None:
+    """The diff's own added and removed lines (git's view of the change, and linear to read)."""
+    if file.status.value == "copied" or not file.hunks:
+        return None  # a copy is reviewed as a new file; a diff without hunks says nothing line by line
+    added, removed = [], []
+    for hunk in file.hunks:
+        for line in hunk.lines:
+            if line.kind == "+" and line.new_number is not None and head is not None:
+                added.append((line.new_number, line.text))
+            elif line.kind == "-" and line.old_number is not None and base is not None:
+                removed.append((line.old_number, line.text))
+    return Changed(added, removed)
 
 
 def _search_in(pairs: Sequence[FilePair]) -> LiteralSearch:

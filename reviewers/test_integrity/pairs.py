@@ -25,17 +25,27 @@ _JS_TEST = re.compile(r"(\.(test|spec)\.[cm]?[jt]sx?$)|(^|/)__tests__/.*\.[cm]?[
 _TEST_DIRS = {"tests", "test", "testing"}
 
 
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """The lines the change added (head numbers) and removed (base numbers), 1-based."""
+
+    added: list[tuple[int, str]]
+    removed: list[tuple[int, str]]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FilePair:
     """One changed file: ``path`` at the head (the old path when deleted), ``old_path`` at the base.
 
-    ``base``/``head`` are the texts, None when that side has no such file.
+    ``base``/``head`` are the texts, None when that side has no such file. ``lines`` are the diff's
+    added and removed lines when a diff is at hand; without one they are computed from the texts.
     """
 
     path: str
     old_path: str
     base: str | None
     head: str | None
+    lines: Changed | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,24 +128,30 @@ def split(text: str | None) -> list[str]:
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
-@dataclass(frozen=True, slots=True)
-class Changed:
-    """The lines the change added (head numbers) and removed (base numbers), 1-based."""
-
-    added: list[tuple[int, str]]
-    removed: list[tuple[int, str]]
+_EXACT_DIFF_LINES = 4000  # above this many differing lines, difflib's junk heuristic keeps it near-linear
 
 
 def changed_lines(pair: FilePair) -> Changed:
+    if pair.lines is not None:
+        return pair.lines
     base, head = split(pair.base), split(pair.head)
-    matcher = difflib.SequenceMatcher(a=base, b=head, autojunk=False)
+    # Equal ends first: difflib is quadratic on long runs of equal lines, and most changes are small.
+    start = 0
+    while start < min(len(base), len(head)) and base[start] == head[start]:
+        start += 1
+    end = 0
+    while end < min(len(base), len(head)) - start and base[-1 - end] == head[-1 - end]:
+        end += 1
+    middle_a, middle_b = base[start:len(base) - end], head[start:len(head) - end]
+    junk = len(middle_a) + len(middle_b) > _EXACT_DIFF_LINES
+    matcher = difflib.SequenceMatcher(a=middle_a, b=middle_b, autojunk=junk)
     added: list[tuple[int, str]] = []
     removed: list[tuple[int, str]] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag in ("replace", "delete"):
-            removed += [(n + 1, base[n]) for n in range(i1, i2)]
+            removed += [(start + n + 1, middle_a[n]) for n in range(i1, i2)]
         if tag in ("replace", "insert"):
-            added += [(n + 1, head[n]) for n in range(j1, j2)]
+            added += [(start + n + 1, middle_b[n]) for n in range(j1, j2)]
     return Changed(added, removed)
 
 

@@ -20,6 +20,7 @@ from .pyparse import TestFunc, TestModule, parse_tests
 
 Covered = Callable[[TestModule], list[str]]
 _SIMILAR = 0.75  # body similarity above which a vanished test and a new one are one test renamed
+_MAX_FUZZY_PAIRS = 40_000  # vanished x new tests compared by body similarity; beyond, by name and body only
 _HUGE_TABLE = 5000  # parametrize cases compared one by one up to this many; beyond, by count
 
 
@@ -86,8 +87,9 @@ def _find_moves(
             continue
         rest.append((side, test))
     gone = []
+    fuzzy = len(rest) * len(head_pool) <= _MAX_FUZZY_PAIRS
     for side, test in rest:
-        key = _same_name_elsewhere(test, head_pool) or _similar(test, head_pool)
+        key = _same_name_elsewhere(test, head_pool) or (_similar(test, head_pool) if fuzzy else None)
         if key:
             compared.append((side, test, *head_pool.pop(key)))
         else:

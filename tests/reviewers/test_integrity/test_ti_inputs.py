@@ -9,7 +9,8 @@ import time
 from conftest import GitRepo, review_with
 from ti_eval import BLOCK_ENTRY_POINT
 
-from reviewers.test_integrity import TestIntegrity
+from reviewers.test_integrity import TestIntegrity, analyse
+from reviewers.test_integrity.pairs import FilePair
 from reviewkit.report import Report
 
 GOOD = "def test_sum():\n    assert sum([1, 2]) == 3\n    assert sum([]) == 0\n"
@@ -94,3 +95,19 @@ def test_a_patch_without_a_repository_gets_the_line_checks(cli, tmp_path) -> Non
     (verdict,) = result.json()["verdicts"]
     assert [f["rule"] for f in verdict["findings"]] == ["test-integrity/ci-failure-ignored"]
     assert "patch without a repository: only line-level checks ran" in verdict["summary"]
+
+
+def test_a_huge_file_of_repeated_lines_is_reviewed_quickly(repo: GitRepo) -> None:
+    # Generated code repeats lines; comparing it line by line must not go quadratic, with the diff's
+    # hunks (a review) or without them (the pure analysis).
+    big = "VALUES = [\n" + "    0,\n" * 60000 + "]\n"
+    blank = "\n" * 30000
+    head = {"app/generated.py": big.replace("    0,\n", "    1,\n", 1),
+            "conftest.py": blank + "collect_ignore = ['x']\n"}
+    started = time.monotonic()
+    report = change(repo, {"app/generated.py": big, "conftest.py": blank}, head)
+    pure = analyse([FilePair(path=p, old_path=p, base=b, head=head[p])
+                    for p, b in (("app/generated.py", big), ("conftest.py", blank))])
+    assert time.monotonic() - started < 20
+    assert [f.rule for f in report.verdicts[0].findings] == ["test-integrity/collection-narrowed"]
+    assert [f.rule for f in pure.findings] == ["test-integrity/collection-narrowed"]
