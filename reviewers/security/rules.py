@@ -34,6 +34,18 @@ def scan(source: Source, tree: ast.Module) -> Iterator[Finding]:
             yield finding
 
 
+def sanitized_commands(tree: ast.Module) -> frozenset[int]:
+    """Lines of shell commands made only of literals and sanitised values (see
+    :func:`injection.sanitized_command`), where bandit's shell warnings are noise."""
+    names = aliases(tree)
+    lines: set[int] = set()
+    for scope, nodes in _scopes(tree, names):
+        for node in nodes:
+            if isinstance(node, ast.Call) and injection.sanitized_command(scope, node):
+                lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return frozenset(lines)
+
+
 def _scopes(tree: ast.Module, names: dict[str, str]) -> Iterator[tuple[Scope, list[ast.AST]]]:
     """The module and each function, with the nodes that belong to it rather than to a nested function."""
     functions: list[ast.FunctionDef | ast.AsyncFunctionDef | None] = [None]

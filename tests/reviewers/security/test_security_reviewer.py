@@ -80,6 +80,17 @@ def test_ordinary_code_passes_quietly(feature_repo: GitRepo) -> None:
     assert verdict.findings == () and verdict.status.value == "pass" and report.exit_code == 0
 
 
+def test_shell_commands_built_only_from_sanitised_values_pass(feature_repo: GitRepo) -> None:
+    feature_repo.commit("tools", **{"app/tools.py": (
+        "import os\nimport shlex\nimport subprocess\n\n\ndef nap(n):\n    seconds = int(n)\n"
+        "    os.system('sleep %d' % seconds)\n\n\ndef show(path):\n"
+        "    subprocess.run('cat ' + shlex.quote(path), shell=True)\n\n\ndef copy(src):\n"
+        "    os.system('cp ' + src + ' /backup/')\n"
+    )})
+    _, verdict = security_review(feature_repo)
+    assert [(f.rule, f.line) for f in verdict.findings] == [("security/os-system", 16)]
+
+
 def test_nosec_noqa_and_config_suppressions_are_honoured(feature_repo: GitRepo) -> None:
     loader = "import yaml\n\n\ndef load(text):\n    return yaml.load(text){comment}\n"
     feature_repo.config('[[suppress]]\nrule = "security/yaml-load"\npaths = ["legacy/**"]\nreason = "trusted"\n')
