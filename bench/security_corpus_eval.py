@@ -31,10 +31,8 @@ def main(argv: list[str]) -> int:
         findings = [f for v in report.verdicts for f in v.findings]
         ours = security_corpus.score("reviewkit security", snippets, security_corpus.reviewkit_hits(findings))
         py_files = [root / s.path for s in snippets if s.path.endswith(".py")]
-        alone = security_corpus.score(
-            "bandit alone (defaults)", snippets,
-            security_corpus.bandit_hits(bandit_scan.run_default(py_files), root),
-        )
+        bandit_by_path = security_corpus.bandit_hits(bandit_scan.run_default(py_files), root)
+        alone = security_corpus.score("bandit alone (defaults)", snippets, bandit_by_path)
     vuln = sum(s.kind == "vuln" for s in snippets)
     print(f"corpus: {vuln} vulnerable and {len(snippets) - vuln} safe snippets; review took {elapsed:.2f}s")
     for result in (ours, alone):
@@ -42,8 +40,10 @@ def main(argv: list[str]) -> int:
     for category in sorted({s.category for s in snippets}):
         part = [s for s in snippets if s.category == category]
         mine = security_corpus.score("reviewkit", part, security_corpus.reviewkit_hits(findings))
-        print(f"  {category:10} reviewkit recall {mine.recall:.3f} ({mine.caught_lines}/{mine.vulnerable_lines}), "
-              f"findings on safe snippets {mine.findings_on_safe}")
+        theirs = security_corpus.score("bandit", part, bandit_by_path)
+        print(f"  {category:12} reviewkit recall {mine.recall:.3f} ({mine.caught_lines}/{mine.vulnerable_lines}), "
+              f"{mine.findings_on_safe} on safe | bandit alone {theirs.recall:.3f} "
+              f"({theirs.caught_lines}/{theirs.vulnerable_lines}), {theirs.findings_on_safe} on safe")
     if "--details" in argv:
         for result in (ours, alone):
             print(f"\n{result.tool}: missed {len(result.missed)}: {result.missed}")
