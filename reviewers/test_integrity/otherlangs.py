@@ -95,7 +95,7 @@ def go_blocks(text: str | None) -> dict[str, Block]:
     return blocks
 
 
-def _body(lines: list[str]) -> str:
+def _body(lines: Sequence[str]) -> str:
     return "\n".join(line.strip() for line in lines[1:] if line.strip())
 
 

@@ -8,6 +8,7 @@ the reviewer runs without building a repository for each case.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -119,13 +120,15 @@ def is_python_source(path: str) -> bool:
 # --- lines -------------------------------------------------------------------------------------------
 
 
-def split(text: str | None) -> list[str]:
+@functools.lru_cache(maxsize=32)
+def split(text: str | None) -> tuple[str, ...]:
+    """Lines as git numbers them. Cached: every finding quotes a line of a file split once."""
     if text is None:
-        return []
+        return ()
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
+    return tuple(line[:-1] if line.endswith("\r") else line for line in lines)
 
 
 _EXACT_DIFF_LINES = 4000  # above this many differing lines, difflib's junk heuristic keeps it near-linear

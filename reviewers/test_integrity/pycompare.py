@@ -8,6 +8,7 @@ and cases of a parametrize table are looked for in every head table of the chang
 
 from __future__ import annotations
 
+import bisect
 import difflib
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -88,8 +89,13 @@ def _find_moves(
         rest.append((side, test))
     gone = []
     fuzzy = len(rest) * len(head_pool) <= _MAX_FUZZY_PAIRS
+    by_name: dict[str, list[tuple[str, str]]] = {}
+    for key in head_pool:
+        by_name.setdefault(_short(key[1]), []).append(key)
     for side, test in rest:
-        key = _same_name_elsewhere(test, head_pool) or (_similar(test, head_pool) if fuzzy else None)
+        named = [key for key in by_name.get(_short(test.qualname), []) if key in head_pool]
+        same_name = named[0] if len(named) == 1 else None  # moved to another file under its own name
+        key = same_name or (_similar(test, head_pool) if fuzzy else None)
         if key:
             compared.append((side, test, *head_pool.pop(key)))
         else:
@@ -97,9 +103,8 @@ def _find_moves(
     return gone
 
 
-def _same_name_elsewhere(test: TestFunc, pool: dict[tuple[str, str], tuple[_Side, TestFunc]]) -> tuple[str, str] | None:
-    keys = [key for key in pool if key[1].rsplit("::", 1)[-1] == test.qualname.rsplit("::", 1)[-1]]
-    return keys[0] if len(keys) == 1 else None
+def _short(qualname: str) -> str:
+    return qualname.rsplit("::", 1)[-1]
 
 
 def _similar(test: TestFunc, pool: dict[tuple[str, str], tuple[_Side, TestFunc]]) -> tuple[str, str] | None:
@@ -295,6 +300,8 @@ def _deleted(gone: list[tuple[_Side, TestFunc]], heads: list[_Side],
              new_tests: list[tuple[_Side, TestFunc]]) -> Analysis:
     result = Analysis()
     new_constants = [t.constants for _, t in new_tests]
+    if len(gone) * len(new_constants) > _MAX_FUZZY_PAIRS:
+        new_constants = []  # too many to compare: report what vanished
     by_file: dict[str, list[tuple[_Side, TestFunc]]] = {}
     for side, test in gone:
         absorbed = test.constants and any(test.constants <= c for c in new_constants)
@@ -328,6 +335,9 @@ def _tests_gone(side: _Side, head: _Side | None, tests: list[TestFunc]) -> Analy
     result = Analysis()
     pair = side.pair
     head_classes = head.module.classes if head else {}
+    head_tests = head.module.tests if head else {}
+    survivors = sorted(((t, head_tests[q]) for q, t in side.module.tests.items() if q in head_tests),
+                       key=lambda pair_: pair_[0].start)
     by_class: dict[str, list[TestFunc]] = {}
     for test in tests:
         owner = test.qualname.split("::")[0] if "::" in test.qualname else ""
@@ -342,28 +352,26 @@ def _tests_gone(side: _Side, head: _Side | None, tests: list[TestFunc]) -> Analy
                 "test-deleted", "high", pair.old_path, cls.line, line_at(pair.base, cls.line),
                 f"test class {owner} and its {len(members)} test(s) ({names}) are removed; "
                 "no test in the change replaces them", side=Side.BASE))
-            result.restores.append(_insertion(side, head, cls.line, cls.end))
+            result.restores.append(_insertion(side, survivors, cls.line, cls.end))
             continue
         for test in members:
             result.findings.append(finding(
                 "test-deleted", "high", pair.old_path, test.def_line, line_at(pair.base, test.def_line),
                 f"{test.qualname} ({test.total_asserts} assertion(s)) is removed; no test in the change "
                 "replaces it", side=Side.BASE))
-            result.restores.append(_insertion(side, head, test.start, test.end))
+            result.restores.append(_insertion(side, survivors, test.start, test.end))
     return result
 
 
-def _insertion(side: _Side, head: _Side | None, start: int, end: int) -> Restore:
+def _insertion(side: _Side, survivors: list[tuple[TestFunc, TestFunc]], start: int, end: int) -> Restore:
     """Put base lines back after the nearest earlier test that survives in the head (else before the
-    nearest later one, else at the end)."""
+    nearest later one, else at the end). ``survivors``: (base, head) tests, in base order."""
     pair = side.pair
-    head_tests = head.module.tests if head else {}
-    earlier = [t for q, t in side.module.tests.items() if t.end < start and q in head_tests]
-    later = [t for q, t in side.module.tests.items() if t.start > end and q in head_tests]
-    if earlier:
-        anchor = head_tests[max(earlier, key=lambda t: t.end).qualname].end
-    elif later:
-        anchor = head_tests[min(later, key=lambda t: t.start).qualname].start - 1
+    index = bisect.bisect_left(survivors, start, key=lambda pair_: pair_[0].start)
+    if index > 0:
+        anchor = survivors[index - 1][1].end
+    elif index < len(survivors):
+        anchor = survivors[index][1].start - 1
     else:
         anchor = len(split(pair.head))
     return Restore(path=pair.path, old_path=pair.old_path, base_start=start, base_end=end, anchor=anchor)
