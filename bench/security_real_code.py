@@ -25,7 +25,10 @@ from reviewkit.pipeline import ReviewRequest, review
 
 
 def main(argv: list[str]) -> int:
-    sites = [Path(arg) for arg in argv] or [Path("/tmp/secreal/site")]
+    if not argv:
+        print("usage: security_real_code.py SITE_DIR... (see this file's docstring)", file=sys.stderr)
+        return 2
+    sites = [Path(arg) for arg in argv]
     packages = sorted(
         p for site in sites if site.is_dir() for p in site.iterdir()
         if p.is_dir() and not p.name.endswith((".dist-info", ".data")) and p.name not in ("bin", "__pycache__")
