@@ -23,6 +23,7 @@ from reviewkit import Finding, Severity
 DEFAULT_OFF = frozenset({
     "B101",  # assert: the point of tests, and a style question elsewhere
     "B105", "B106", "B107",  # hard-coded passwords: the secrets scanner checks values, not just names
+    "B103",  # chmod: it flags group-executable 0o755 too; security/permissive-chmod flags world-writable
     "B104",  # binding 0.0.0.0 is what servers in containers must do
     "B110", "B112",  # try/except/pass: error handling style, not a vulnerability
     "B113",  # requests without timeout: availability, and most calls pass one through a session

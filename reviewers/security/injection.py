@@ -17,6 +17,7 @@ _COMMAND_SINKS = frozenset({"os.system", "os.popen", "subprocess.getoutput", "su
                             "commands.getoutput", "asyncio.create_subprocess_shell", "os.spawnlp", "os.execvp"})
 _SUBPROCESS = frozenset({"subprocess.call", "subprocess.run", "subprocess.Popen", "subprocess.check_output",
                          "subprocess.check_call", "asyncio.create_subprocess_exec"})
+_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "cmd", "cmd.exe", "powershell", "pwsh"})
 _CODE_SINKS = frozenset({"eval", "exec", "compile", "builtins.eval", "builtins.exec"})
 _DESERIALIZERS = frozenset({"pickle.loads", "pickle.load", "cPickle.loads", "marshal.loads", "marshal.load",
                             "dill.loads", "shelve.open", "jsonpickle.decode", "jsonpickle.loads",
@@ -77,11 +78,23 @@ def _command(scope: Scope, call: ast.Call) -> Iterator[Hit]:
         return
     arg = _first_arg(call, "args")
     if isinstance(arg, ast.List | ast.Tuple) and name in _SUBPROCESS and not _is_const(_kw(call, "shell"), True):
-        arg = arg.elts[0] if arg.elts else None  # an argument list is safe unless the program itself is chosen
+        arg = _program_or_script(arg.elts)
     if scope.taint.tainted(arg):
         yield Hit(rule="command-injection", severity=CRITICAL, node=call, cwe="CWE-78",
                   message=f"Request data reaches {name}(): an attacker runs commands. Pass a fixed program "
                           "and an argument list without shell=True, and validate the values against an allow-list.")
+
+
+def _program_or_script(argv: list[ast.expr]) -> ast.AST | None:
+    """What an argument list lets its caller choose: the program, or the script of ``sh -c SCRIPT``.
+    Other arguments cannot start commands (option injection is a different, weaker problem)."""
+    if not argv:
+        return None
+    program = argv[0]
+    shell = isinstance(program, ast.Constant) and str(program.value).rsplit("/", 1)[-1] in _SHELLS
+    if shell and len(argv) > 2 and any(_is_const(a, "-c") for a in argv[1:-1]):
+        return ast.Tuple(elts=argv[2:], ctx=ast.Load())
+    return program
 
 
 def sanitized_command(scope: Scope, call: ast.Call) -> bool:
@@ -171,6 +184,8 @@ def _safe_part(scope: Scope, node: ast.AST, depth: int) -> bool:
         if "quote" in last or last in ("int", "len", "float"):
             return True
         return last == "join" and _placeholder_join(node)
+    if isinstance(node, ast.Name) and node.id.isupper() and len(node.id) > 1:
+        return True  # a module constant, by Python's naming convention
     if isinstance(node, ast.Name) and depth > 0:
         assigned = _assigned(scope, node.id)
         return bool(assigned) and all(
@@ -279,21 +294,31 @@ def _ssrf(scope: Scope, call: ast.Call) -> Iterator[Hit]:
 
 
 def _fixed_host(url: ast.AST | None) -> bool:
-    """A URL whose literal start names scheme and host (``f"https://api.x.com/{id}"``): only the path varies."""
-    first = None
+    """A URL whose start names the host: a literal scheme and host (``f"https://api.x.com/{id}"``) or a
+    configured base (``settings.API_URL + path``): only the path varies."""
+    first: ast.AST | None = None
     if isinstance(url, ast.JoinedStr) and url.values:
         first = url.values[0]
     elif isinstance(url, ast.BinOp):
         first = url.left
     elif isinstance(url, ast.Call) and isinstance(url.func, ast.Attribute):
         first = url.func.value
+    while isinstance(first, ast.BinOp):
+        first = first.left
+    if isinstance(first, ast.FormattedValue):
+        first = first.value
+    configured = (dotted(first) if first is not None else None) or ""
+    if configured and (configured.rsplit(".", 1)[-1].isupper() or configured.split(".")[0] in ("settings", "config")):
+        return True
     return isinstance(first, ast.Constant) and bool(re.match(r"https?://[^/{}]+/", str(first.value)))
 
 
 def _template(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     name = scope.name(call)
     arg = _first_arg(call)
-    if name.endswith("render_template_string") and scope.taint.tainted(arg):
+    method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+    template = name.endswith(("render_template_string", "jinja2.Template", "mako.template.Template"))
+    if (template or method == "from_string") and scope.taint.tainted(arg):
         yield Hit(rule="template-injection", severity=CRITICAL, node=call, cwe="CWE-1336",
                   message="Request data is rendered as a template: an attacker runs code in the template "
                           "engine. Keep the template fixed and pass the data as a variable.")

@@ -17,9 +17,10 @@ HIGH, MEDIUM = Severity.HIGH, Severity.MEDIUM
 
 _HASHES = frozenset({"hashlib.md5", "hashlib.sha1", "hashlib.sha224", "hashlib.sha256", "hashlib.sha384",
                      "hashlib.sha512", "hashlib.new", "hashlib.blake2b", "hashlib.sha3_256", "md5.new", "sha.new"})
-_PASSWORDISH = re.compile(r"passw|passwd|pwd|passphrase", re.IGNORECASE)
+_PASSWORDISH = re.compile(r"passw|passwd|pwd|passphrase|^pw$|^pw_|_pw$", re.IGNORECASE)
 _RANDOM = frozenset({"random.random", "random.randint", "random.randrange", "random.choice", "random.choices",
                      "random.sample", "random.getrandbits", "random.uniform", "random.shuffle", "random.randbytes"})
+_PICKS = frozenset({"random.choice", "random.choices", "random.sample", "random.shuffle"})
 _TOKENISH = re.compile(r"token|secret|passw|nonce|salt|otp|csrf|session_?id|api_?key|reset_?code|verif|invite|"
                        r"activation|magic|auth_?code|one_?time|pin_?code|signature", re.IGNORECASE)
 _ARCHIVE_LISTS = frozenset({"infolist", "namelist", "getmembers", "getnames"})
@@ -120,8 +121,6 @@ def _chmod(scope: Scope, call: ast.Call) -> Iterator[Hit]:
         mode = _kw(call, "mode") or (call.args[0] if call.args else None)
     elif name == "os.chmod":
         mode = _kw(call, "mode") or (call.args[1] if len(call.args) > 1 else None)
-        if isinstance(mode, ast.Constant):
-            return  # bandit's B103 judges literal modes on os.chmod
     else:
         return
     if _world_writable(mode):
@@ -241,16 +240,34 @@ def assignment(scope: Scope, node: ast.Assign) -> Iterator[Hit]:
         names = [t for t in (text, scope.func.name if scope.func else "") if t]
         if any(_TOKENISH.search(n.rsplit(".", 1)[-1]) for n in names) and _uses_random(scope, value):
             yield _random_hit(node)
+            return
+    yield from random_in_dict(scope, value)
+
+
+def random_in_dict(scope: Scope, value: ast.AST | None) -> Iterator[Hit]:
+    """``{"nonce": random.getrandbits(64)}``: a secret-named key given a value from ``random``."""
+    for node in ast.walk(value or ast.Constant(None)):
+        if isinstance(node, ast.Dict):
+            for key, item in zip(node.keys, node.values, strict=True):
+                if isinstance(key, ast.Constant) and _TOKENISH.search(str(key.value)) and _uses_random(scope, item):
+                    yield _random_hit(item)
 
 
 def returned(scope: Scope, node: ast.Return) -> Iterator[Hit]:
     if scope.func is not None and _TOKENISH.search(scope.func.name) and _uses_random(scope, node.value):
         yield _random_hit(node)
+    else:
+        yield from random_in_dict(scope, node.value)
 
 
 def _uses_random(scope: Scope, value: ast.AST | None) -> bool:
+    """Whether ``value`` makes a value from ``random``: numbers and bits always; a pick from a sequence
+    (choice, sample) only when the picks are joined into a string, as a token is (a Markov chain's
+    ``token = random.choice(words)`` is not a secret)."""
     calls = [n for n in ast.walk(value or ast.Constant(None)) if isinstance(n, ast.Call)]
-    return any(qualname(c.func, scope.names) in _RANDOM for c in calls)
+    made = {qualname(c.func, scope.names) for c in calls} & _RANDOM
+    joined = any(isinstance(c.func, ast.Attribute) and c.func.attr == "join" for c in calls)
+    return bool(made - _PICKS) or (bool(made) and joined)
 
 
 def _random_hit(node: ast.AST) -> Hit:

@@ -44,6 +44,8 @@ KEY_FORMATS = (
     _fmt("anthropic-key", "Anthropic API key", r"\bsk-ant-[a-z]+\d*-[A-Za-z0-9_\-]{32,}", 7),
     _fmt("openai-key", "OpenAI API key",
          r"\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{40,}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})", 3),
+    _fmt("azure-storage-key", "Azure storage account key", r"AccountKey=([A-Za-z0-9+/]{80,}={0,2})", 0),
+    _fmt("sendgrid-key", "SendGrid API key", r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b", 3),
     _fmt("private-key", "private key block",
          r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----", 0),
 )

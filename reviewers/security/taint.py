@@ -25,6 +25,7 @@ SANITIZERS = frozenset({
     "flask.escape", "bleach.clean", "safe_join", "werkzeug.security.safe_join", "flask.safe_join",
     "os.path.exists", "os.path.isfile", "os.path.isdir", "re.match", "re.fullmatch", "ipaddress.ip_address",
     "urllib.parse.quote", "urllib.parse.quote_plus", "json.dumps", "sorted", "any", "all",
+    "flask.render_template", "render_template", "django.shortcuts.render",  # autoescaped output
 })
 _SAFE_ANNOTATIONS = frozenset({"int", "float", "bool", "UUID", "uuid.UUID", "date", "datetime"})
 _REQUEST_ROOTS = frozenset({"request", "req"})
