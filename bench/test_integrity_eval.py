@@ -48,18 +48,18 @@ def corpus() -> None:
     from conftest import GitRepo
     from ti_corpus import CASES
     from ti_eval import run_git, score
+    from ti_holdout import HOLDOUT
 
-    started = time.monotonic()
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for index, case in enumerate(CASES):
-            results.append((case, run_git(case, GitRepo(Path(tmp) / f"r{index}"))))
-    elapsed = time.monotonic() - started
-    result = score(results)
-    print(f"corpus end to end: {len(CASES)} cases in {elapsed:.1f}s ({elapsed / len(CASES) * 1000:.0f} ms/case)")
-    print(f"recall {result.caught}/{result.cheats} = {result.recall:.3f}; missed: {list(result.missed)}")
-    print(f"false alarms {result.false_alarms}/{result.legit} = {result.false_alarm_rate:.3f}; "
-          f"noisy: {list(result.noisy)}")
+    for title, cases in (("corpus", CASES), ("held-out set", HOLDOUT)):
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory() as tmp:
+            results = [(case, run_git(case, GitRepo(Path(tmp) / f"r{index}"))) for index, case in enumerate(cases)]
+        elapsed = time.monotonic() - started
+        result = score(results)
+        print(f"{title} end to end: {len(cases)} cases in {elapsed:.1f}s ({elapsed / len(cases) * 1000:.0f} ms/case)")
+        print(f"  recall {result.caught}/{result.cheats} = {result.recall:.3f}; missed: {list(result.missed)}")
+        print(f"  false alarms {result.false_alarms}/{result.legit} = {result.false_alarm_rate:.3f}; "
+              f"noisy: {list(result.noisy)}")
 
 
 def _git(repo: Path, *args: str) -> str:

@@ -55,6 +55,8 @@ def run_pure(case: Case) -> list[Finding]:
 def run_git(case: Case, repo: GitRepo) -> list[Finding]:
     commit_case(case, repo)
     report = review_with([TestIntegrity()], repo, blocked_plugins=BLOCK_ENTRY_POINT)
+    # Every finding must quote its cited line: the pipeline would drop it silently otherwise.
+    assert report.dropped_findings == 0, f"{case.id}: findings dropped for evidence that does not match"
     return alarms(f for v in report.verdicts for f in v.findings)
 
 
