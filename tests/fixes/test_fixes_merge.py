@@ -141,6 +141,18 @@ def test_sequential_reviewers_see_earlier_fixes_in_their_workspace(feature_repo)
     assert all(v.workspace.setup_s > 0 for v in report.verdicts)
 
 
+def test_parallel_reviewers_edit_separate_workspaces_and_their_edits_merge(feature_repo):
+    _feature(feature_repo, config())
+    first = Replacer("alpha", EVAL_DOUBLE, "x * 2", fix="workspace")
+    second = Replacer("beta", EVAL_HALF, "x / 2", fix="workspace")
+    report = review_with([first, second], feature_repo)
+
+    assert EVAL_DOUBLE in second.seen[0]["app"]  # in parallel, nobody sees another's edits
+    assert report.fixes.merged and all(v.status.value == "fixed" for v in report.verdicts)
+    assert "+    return x * 2" in report.fixes.patch and "+    return x / 2" in report.fixes.patch
+    assert "x / 2" not in (report.verdicts[0].fix.patch or "")  # each verdict carries its own fix
+
+
 def test_a_fix_touching_reviewkit_config_or_prompt_files_is_refused(feature_repo):
     agent = '[[review_agents]]\nname = "style"\nprompt_file = "prompts/style.md"\n'
     feature_repo.commit("app", **{"app.py": APP, "check.py": CHECK, ".agents__config.toml": config(extra=agent),
