@@ -84,11 +84,25 @@ def _python_tricks(tree: ast.Module) -> list[tuple[int, str]]:
 
 
 def _detects_runner(node: ast.AST) -> bool:
-    return (
-        (isinstance(node, ast.Constant) and node.value in _RUNNER_ENV)
-        or (isinstance(node, ast.Attribute) and node.attr == "_called_from_test")
-        or (isinstance(node, ast.Compare) and _asks_for_runner(node))
-    )
+    """An environment lookup of a runner variable, ``sys._called_from_test``, ``"pytest" in sys.modules``.
+    The names alone (a list of them, say) are not a lookup."""
+    if isinstance(node, ast.Call):
+        name, args = _dotted(node.func), node.args
+        if name in ("os.getenv", "getenv", "os.environ.get", "environ.get") and args:
+            return _runner_name(args[0])
+        return name in ("getattr", "hasattr") and len(args) >= 2 and _dotted(args[0]) == "sys" and _runner_name(args[1])
+    if isinstance(node, ast.Subscript):
+        return _dotted(node.value) in ("os.environ", "environ") and _runner_name(node.slice)
+    if isinstance(node, ast.Attribute):
+        return node.attr == "_called_from_test" and _dotted(node.value) == "sys"
+    if isinstance(node, ast.Compare):
+        in_environ = _runner_name(node.left) and any(_dotted(c) in ("os.environ", "environ") for c in node.comparators)
+        return in_environ or _asks_for_runner(node)
+    return False
+
+
+def _runner_name(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value in _RUNNER_ENV
 
 
 def _exit_trick(node: ast.AST) -> bool:

@@ -148,3 +148,11 @@ def test_the_command_line_fails_a_skipped_test(cli, repo: GitRepo) -> None:
     (finding,) = report["verdicts"][0]["findings"]
     assert finding["rule"] == "test-integrity/test-skipped" and finding["evidence"] == "@pytest.mark.skip"
     assert report["verdicts"][0]["fix"]["patch"].startswith("diff --git a/tests/test_geometry.py")
+
+
+def test_code_that_only_names_runner_variables_is_not_a_runner_check(repo: GitRepo) -> None:
+    # A linter listing the variables (this reviewer, say) does not branch on them.
+    lint = ('RUNNER_VARIABLES = {"PYTEST_CURRENT_TEST", "_called_from_test"}\n\n\n'
+            'def flags(node):\n    return node.attr == "_called_from_test"  # "pytest" in sys.modules\n')
+    change(project(repo), {"app/lint.py": lint})
+    assert run(repo).verdicts[0].findings == ()
