@@ -9,10 +9,10 @@ import pytest
 import security_corpus
 from conftest import assert_valid
 
-# The goal is 0.85; the corpus scores 0.97 (192/198), so a regression shows before the goal is
-# lost. The 6 findings on safe snippets today are all in heldout_hard.txt (known limits, kept as found).
+# The goal is 0.85; the corpus scores 1.00 (198/198, one finding on a safe snippet: stdlib XML
+# parsing of a local file), so a regression shows well before the goal is lost.
 RECALL_FLOOR = 0.95
-MAX_FINDINGS_ON_SAFE_SNIPPETS = 7
+MAX_FINDINGS_ON_SAFE_SNIPPETS = 3
 
 
 @pytest.fixture(scope="module")
