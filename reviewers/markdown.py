@@ -1,7 +1,8 @@
 """Reviewers written as markdown prompt files in the repository (``[[review_agents]]`` in the config).
 
-Each entry becomes one reviewer of this kind: the prompt file is its instructions, run by a model.
-Without a model they are skipped with the reason; their triggers still route (``reviewkit explain``).
+Each entry becomes one reviewer of this kind: the prompt file is its instructions, run by a model, which
+then fixes what it found in the reviewer's workspace through the text-editor tool. Without a model they
+are skipped with the reason; their triggers still route (``reviewkit explain``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Callable, Iterable
 
 from reviewkit import Finding, ReviewContext, Reviewer, Skip, hookimpl
 from reviewkit.config import AgentSpec, Config
+from reviewkit.model_fixer import fix_with_model
 
 
 class PromptReviewer(Reviewer):
@@ -30,7 +32,11 @@ class PromptReviewer(Reviewer):
             raise Skip(f"the prompt file {self.spec.prompt_file} is empty")
         if context.model is None:
             raise Skip("needs a model")
-        return context.model.review_with_prompt(context, instructions=self.spec.prompt, model=self.spec.model)
+        findings = context.model.review_with_prompt(context, instructions=self.spec.prompt, model=self.spec.model)
+        # Fix, don't just complain: the model edits this reviewer's workspace; the fix stage merges the
+        # edits only if the test gate passes ([reviewer.NAME.options] fix = false turns this off).
+        fix_with_model(context, findings)
+        return findings
 
 
 @hookimpl

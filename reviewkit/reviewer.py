@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -36,6 +36,21 @@ class ModelAccess(Protocol):
     ) -> tuple[list[Finding], list[tuple[Finding, str]]]:
         """Ask the model which ``findings`` are false positives it can show are safe. Returns the
         findings kept and the dismissed ones, each with the model's reason."""
+        ...
+
+    def run_tool_loop(
+        self,
+        context: ReviewContext,
+        *,
+        instructions: str,
+        tools: Sequence[dict[str, Any]],
+        execute: Callable[[str, dict[str, Any]], str],
+        max_turns: int = 20,
+        max_tokens: int = 4096,
+        model: str | None = None,
+    ) -> Any:
+        """Let the model work with ``tools`` until it ends its turn; each call is run by
+        ``execute(name, input) -> str`` (see :func:`reviewkit.model_fixer.fix_with_model`)."""
         ...
 
 
