@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -109,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
+    _interrupt_on_sigterm()
     try:
         return int(_dispatch(args))
     except ReviewkitError as exc:
@@ -117,6 +120,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("reviewkit: interrupted", file=sys.stderr)
         return 130
+
+
+def _interrupt_on_sigterm() -> None:
+    """Treat SIGTERM (CI cancelling a job) like Ctrl-C, so workspaces, mounts and test processes are
+    cleaned up on the same path."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

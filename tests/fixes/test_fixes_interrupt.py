@@ -16,8 +16,12 @@ from fixers import APP, CHECK, config, install_plugin
 from reviewkit.workspace import can_mount
 
 
-@pytest.mark.parametrize("backend", ["overlay", "worktree", "copy"])
-def test_ctrl_c_during_the_test_gate_leaves_nothing_behind(backend, feature_repo, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("backend", "signum"),
+    [("overlay", signal.SIGINT), ("worktree", signal.SIGINT), ("copy", signal.SIGINT), ("worktree", signal.SIGTERM)],
+    ids=["overlay-ctrl-c", "worktree-ctrl-c", "copy-ctrl-c", "worktree-sigterm"],
+)
+def test_ctrl_c_during_the_test_gate_leaves_nothing_behind(backend, signum, feature_repo, tmp_path, monkeypatch):
     workspaces = tmp_path / "tmp"
     workspaces.mkdir()
     if backend == "overlay" and not can_mount(str(workspaces)):
@@ -32,7 +36,7 @@ def test_ctrl_c_during_the_test_gate_leaves_nothing_behind(backend, feature_repo
     try:
         _wait_for(marker, proc)
         assert list(workspaces.glob("reviewkit-ws-*")), "the gate runs inside a workspace"
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         _, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
