@@ -21,6 +21,7 @@ from .pyparse import TestFunc, TestModule, parse_tests
 
 Covered = Callable[[TestModule], list[str]]
 _SIMILAR = 0.75  # body similarity above which a vanished test and a new one are one test renamed
+_SIMILAR_NAME = 0.8  # name similarity above which they are one test rewritten
 _MAX_FUZZY_PAIRS = 40_000  # vanished x new tests compared by body similarity; beyond, by name and body only
 _HUGE_TABLE = 5000  # parametrize cases compared one by one up to this many; beyond, by count
 
@@ -95,12 +96,21 @@ def _find_moves(
     for side, test in rest:
         named = [key for key in by_name.get(_short(test.qualname), []) if key in head_pool]
         same_name = named[0] if len(named) == 1 else None  # moved to another file under its own name
-        key = same_name or (_similar(test, head_pool) if fuzzy else None)
+        key = same_name or (_similar(test, head_pool) or _similar_name(test, head_pool) if fuzzy else None)
         if key:
             compared.append((side, test, *head_pool.pop(key)))
         else:
             gone.append((side, test))
     return gone
+
+
+def _similar_name(test: TestFunc, pool: dict[tuple[str, str], tuple[_Side, TestFunc]]) -> tuple[str, str] | None:
+    """A rewritten test renamed along (``..._or_git_is_refused`` -> ``..._or_prompt_files_is_refused``):
+    paired, it is compared like any other, so a weaker rewrite is still caught."""
+    name = _short(test.qualname)
+    scored = [(difflib.SequenceMatcher(a=name, b=_short(key[1])).ratio(), key) for key in pool]
+    best = max(scored, default=(0.0, None))
+    return best[1] if best[0] >= _SIMILAR_NAME else None
 
 
 def _short(qualname: str) -> str:

@@ -10,7 +10,7 @@ longer collected therefore disappears here, as it does for pytest.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .pyfacts import Mark, call_name, cases, dotted, patches, raises, tolerances
 
@@ -225,7 +225,34 @@ def _assertions(body: list[ast.stmt]) -> list[Assertion]:
             name = call_name(node)
             if name.startswith("assert") or name in ("raises", "warns", "deprecated_call", "fail"):
                 found.append(_assert_call(node, name))
-    return found
+    return _weigh_loops(body, found)
+
+
+def _weigh_loops(body: list[ast.stmt], found: list[Assertion]) -> list[Assertion]:
+    """An assertion in ``for x in <literal table>`` checks every row: it weighs as many asserts, so
+    that turning repeated asserts into a table loop is not taken for removing them."""
+    tables = {t.id: n.value for n in _walk_body(body) if isinstance(n, ast.Assign)
+              for t in n.targets if isinstance(t, ast.Name)}
+    rows: dict[int, int] = {}
+    for loop in (n for n in _walk_body(body) if isinstance(n, ast.For)):
+        size = _rows(loop.iter, tables)
+        for inner in ast.walk(loop):
+            if size > 1 and hasattr(inner, "lineno"):
+                rows[inner.lineno] = max(rows.get(inner.lineno, 1), size)
+    return [replace(a, weight=a.weight * rows.get(a.line, 1)) for a in found]
+
+
+def _rows(node: ast.expr, tables: dict[str, ast.expr]) -> int:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
+            "items", "keys", "values"):
+        node = node.func.value
+    if isinstance(node, ast.Name) and node.id in tables:
+        node = tables[node.id]
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return len(node.elts)
+    if isinstance(node, ast.Dict):
+        return len(node.keys)
+    return 1
 
 
 def _assert_stmt(node: ast.Assert) -> Assertion:

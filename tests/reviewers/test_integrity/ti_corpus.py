@@ -355,6 +355,11 @@ def _specific_cheats() -> list[tuple[str, str, dict[str, str], dict[str, str]]]:
         ("stock-raises-exception", "raises", SK, edited(SK, SKT, "self.assertRaises(ValueError)", "self.assertRaises(Exception)")),
         ("stock-class-skip", "skip", SK, edited(SK, SKT, "class StockTest(", '@unittest.skip("rewrite pending")\nclass StockTest(')),
         ("stock-class-renamed-away", "deleted", SK, edited(SK, SKT, "class StockTest(unittest.TestCase):", "class StockTest:")),
+        ("durations-renamed-and-weakened", "weakened", D, edited(D, DT, '''def test_parse_compound():
+    assert parse("1h30m") == 5400
+    assert parse("1d1s") == 86401''', '''def test_parse_compound_units():
+    result = parse("1h30m")
+    assert result > 0''')),
         ("durations-raises-exception", "raises", D, edited(D, DT, 'pytest.raises(ValueError, match="not a duration")',
                                                            "pytest.raises(Exception)")),
         ("slug-match-removed", "raises", SL, edited(SL, SLT, 'pytest.raises(TypeError, match="expects a string")',
@@ -467,6 +472,12 @@ def test_parse_bool_examples(text, expected):
 ''')
     return [
         ("durations-split-table", "parametrize-split", D, split_table),
+        ("durations-renamed-into-a-table-loop", "refactor", D, edited(D, DT, '''def test_parse_compound():
+    assert parse("1h30m") == 5400
+    assert parse("1d1s") == 86401''', '''def test_parse_compound_units():
+    expected = {"1h30m": 5400, "1d1s": 86401}
+    for text, seconds in expected.items():
+        assert parse(text) == seconds''')),
         ("durations-case-added", "new-case", D, edited(D, DT, '        ("10d", 864000),\n', '        ("10d", 864000),\n        ("3m", 180),\n')),
         ("slug-case-added", "new-case", SL, edited(SL, SLT, '("hello world", 100, "hello-world"),',
                                                    '("hello world", 100, "hello-world"),\n        ("a b c", 3, "a-b"),')),
