@@ -403,4 +403,9 @@ def _module_skips(base: _Side, head: _Side) -> Analysis:
         result.findings.append(finding(
             "test-skipped", "high", head.pair.path, mark.line, line_at(head.pair.head, mark.line),
             f"'{mark.text}' skips or hides every test it covers; the base ran them", confidence=0.9))
+        added = split(head.pair.head)[mark.first - 1:mark.last]
+        if mark.first and not set(added) & set(split(base.pair.base)):
+            # Lines that are new in full: deleting them restores the base.
+            result.restores.append(Restore(path=head.pair.path, old_path=base.pair.old_path, base_start=1,
+                                           base_end=0, head_start=mark.first, head_end=mark.last))
     return result

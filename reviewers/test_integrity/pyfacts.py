@@ -27,6 +27,8 @@ class Mark:
     text: str
     key: str = ""
     value: float = 0.0
+    first: int = 0  # the statement or decorator holding it, when deleting those lines undoes it
+    last: int = 0
 
 
 def dotted(node: ast.AST) -> str:

@@ -154,17 +154,18 @@ def _helper_counts(tree: ast.Module | ast.ClassDef) -> dict[str, int]:
 def _module_skips(tree: ast.Module) -> list[Mark]:
     marks: list[Mark] = []
     for node in tree.body:
+        first, last = node.lineno, node.end_lineno or node.lineno
         targets = node.targets if isinstance(node, ast.Assign) else []
         names = {t.id for t in targets if isinstance(t, ast.Name)}
         if "pytestmark" in names and isinstance(node, ast.Assign):
-            marks += _skip_marks([node.value])
+            marks += [replace(mark, first=first, last=last) for mark in _skip_marks([node.value])]
         if "__test__" in names and isinstance(node, ast.Assign):
-            marks.append(Mark(line=node.lineno, text=ast.unparse(node), key="__test__"))
+            marks.append(Mark(line=node.lineno, text=ast.unparse(node), key="__test__", first=first, last=last))
         call = node.value if isinstance(node, ast.Expr) else None
         if isinstance(call, ast.Call) and call_name(call) in ("skip", "SkipTest"):
-            marks.append(Mark(line=node.lineno, text=ast.unparse(call), key="skip"))
+            marks.append(Mark(line=node.lineno, text=ast.unparse(call), key="skip", first=first, last=last))
         if isinstance(node, ast.Raise) and node.exc is not None and "SkipTest" in ast.unparse(node.exc):
-            marks.append(Mark(line=node.lineno, text=ast.unparse(node), key="skip"))
+            marks.append(Mark(line=node.lineno, text=ast.unparse(node), key="skip", first=first, last=last))
     return marks
 
 
@@ -350,8 +351,8 @@ def _skip_marks(decorators: list[ast.expr]) -> list[Mark]:
         for node in ast.walk(decorator):
             name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
             if name in SKIP_NAMES:
-                marks.append(Mark(line=getattr(node, "lineno", decorator.lineno),
-                                  text=ast.unparse(decorator), key=name))
+                marks.append(Mark(line=getattr(node, "lineno", decorator.lineno), text=ast.unparse(decorator),
+                                  key=name, first=decorator.lineno, last=decorator.end_lineno or decorator.lineno))
                 break
     return marks
 

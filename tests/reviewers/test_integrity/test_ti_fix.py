@@ -17,7 +17,7 @@ RESTORABLE = [
     "money-try-except", "slug-test-file-deleted", "slug-test-renamed-away", "stats-rel-widened",
     "stats-is-not-none", "loader-case-removed", "loader-unit-mocked", "stock-assert-equal-to-true",
     "stock-test-deleted", "stock-regex-dropped", "durations-cases-removed", "go-skip", "go-deleted",
-    "go-file-deleted", "js-file-deleted", "slug-expected-bent",
+    "go-file-deleted", "js-file-deleted", "slug-expected-bent", "pytestmark-skip", "stock-class-skip", "module-skip",
 ]
 BY_ID = {case.id: case for case in CASES}
 
