@@ -33,8 +33,8 @@ class PromptReviewer(Reviewer):
         if context.model is None:
             raise Skip("needs a model")
         findings = context.model.review_with_prompt(context, instructions=self.spec.prompt, model=self.spec.model)
-        # Fix, don't just complain: the model edits this reviewer's workspace; the fix stage merges the
-        # edits only if the test gate passes ([reviewer.NAME.options] fix = false turns this off).
+        # Fix, don't just complain: with a test gate configured the model edits this reviewer's workspace,
+        # and the fix stage merges the edits only if the gate passes ([reviewer.NAME.options] fix = ...).
         fix_with_model(context, findings)
         return findings
 

@@ -29,14 +29,16 @@ Findings to fix:
 def fix_with_model(context: ReviewContext, findings: Sequence[Finding], *, max_calls: int | None = None) -> bool:
     """Let the model fix ``findings`` in ``context.workspace``. True when it ran to the end.
 
-    Does nothing without a model or a workspace (e.g. reviewing a patch with no repository), or when
-    the reviewer's options say ``fix = false``. A provider failure is noted in the verdict and leaves
-    the findings unfixed: a reviewer that found problems still reports them.
+    Runs by default only where a fix can be verified, that is when ``code_review.test_command`` is set
+    (without a test gate a fix is never merged, and a tool loop costs several model calls); the
+    reviewer's ``fix`` option forces it on (fixes proposed as patches) or off. Does nothing without a
+    model or a workspace (e.g. reviewing a patch with no repository). A provider failure is noted in the
+    verdict and leaves the findings unfixed: a reviewer that found problems still reports them.
     """
     wanted = [f for f in findings if not f.fixed and f.side is Side.HEAD]
     if not wanted or context.model is None or context.workspace is None:
         return False
-    if context.options.get("fix", True) is False:
+    if not context.options.get("fix", context.config.test_command is not None):
         return False
     from reviewkit.editor_tool import editor_for  # workspaces and the test gate only when fixing
 

@@ -100,3 +100,17 @@ def test_fixing_can_be_turned_off_per_reviewer(repo: GitRepo, fake_api: FakeAnth
     result = cli("review", "--base", "main", "--format", "json", cwd=repo.root)
     assert result.json()["verdicts"][0]["status"] == "blocking"
     assert all(not r.body.get("tools") for r in fake_api.messages())
+
+
+def test_without_a_test_gate_no_fix_is_attempted_unless_asked(repo: GitRepo, fake_api: FakeAnthropic, cli: Any) -> None:
+    build(repo, test_command="")
+    repo.config((repo.root / ".agents/config.toml").read_text().replace('test_command = ""\n', ""))
+    fake_api.responder = fixer_script
+    quiet = cli("review", "--base", "main", "--format", "json", cwd=repo.root).json()
+    assert quiet["verdicts"][0]["status"] == "blocking"
+    assert len(fake_api.messages()) == 1
+    repo.config((repo.root / ".agents/config.toml").read_text() + "\n[reviewer.safety.options]\nfix = true\n")
+    asked = cli("review", "--base", "main", "--format", "json", cwd=repo.root).json()
+    (verdict,) = asked["verdicts"]
+    assert verdict["fix"]["merged"] is False and "json.loads(text)" in verdict["fix"]["patch"]
+    assert verdict["findings"][0]["fixed"] is False and verdict["status"] == "blocking"
