@@ -82,7 +82,7 @@ def releases(sdists: list[Path]) -> None:
     for sdist in sdists:
         name, _, version = sdist.name.removesuffix(".tar.gz").rpartition("-")
         key = tuple(int(p) for p in version.split(".") if p.isdigit())
-        by_package.setdefault(name, []).append((key, sdist))
+        by_package.setdefault(name.lower().replace("_", "-"), []).append((key, sdist))
     with tempfile.TemporaryDirectory() as tmp:
         pairs = []
         for name, versions in sorted(by_package.items()):
