@@ -17,7 +17,7 @@ import pluggy
 
 from reviewkit import hookspecs
 from reviewkit.config import Config
-from reviewkit.errors import PluginError
+from reviewkit.errors import PluginError, ReviewkitError
 from reviewkit.reporters import Reporter
 from reviewkit.reviewer import Reviewer
 from reviewkit.triggers import parse_triggers
@@ -108,7 +108,7 @@ def _call_each(manager: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> 
     for impl in caller.get_hookimpls():
         try:
             impl.function(*(kwargs[arg] for arg in impl.argnames))
-        except PluginError:
+        except ReviewkitError:  # already says what and where (a plugin's own ConfigError, say)
             raise
         except Exception as exc:
             raise PluginError(impl.plugin_name, f"{hook_name} raised {type(exc).__name__}: {exc}") from exc
@@ -134,7 +134,7 @@ def _collect_reviewers(
         args = {"register": register, "config": config}
         try:
             impl.function(*(args[arg] for arg in impl.argnames))
-        except PluginError:
+        except ReviewkitError:  # already says what and where (a plugin's own ConfigError, say)
             raise
         except Exception as exc:
             raise PluginError(plugin, f"register_reviewers raised {type(exc).__name__}: {exc}") from exc
