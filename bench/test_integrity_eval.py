@@ -115,6 +115,9 @@ def _report(title: str, changes: Iterable[tuple[str, Path, str, str]]) -> None:
     total = alarmed = test_files = alarmed_files = 0
     for label, repo, base, head in changes:
         changed = [f for f in _git(repo, "diff", "--name-only", "-M", base, head).splitlines() if is_test_file(f)]
+        if not changed:
+            print(f"{label}: no test file changed, not counted")
+            continue
         found, summary = alarms_between(repo, base, head)
         total += 1
         alarmed += bool(found)
