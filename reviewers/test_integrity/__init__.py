@@ -88,8 +88,8 @@ class TestIntegrity(Reviewer):
 def analyse(pairs: Sequence[FilePair], search: LiteralSearch | None = None, *, syntax: bool = True) -> Analysis:
     """Every check over the changed files ``pairs``: the reviewer's whole logic as a pure function.
 
-    :param search: which literals occur in the head's test files (tests the change did not touch);
-        defaults to looking in the changed test files only.
+    :param search: the texts of the head's test files holding any of some literals (tests the change
+        did not touch); defaults to looking in the changed test files only.
     :param syntax: False when only the diff's lines are known (a patch without a repository).
     """
     search = search or _search_in(pairs)

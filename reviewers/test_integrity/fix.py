@@ -22,10 +22,10 @@ def restore_patch(restores: Iterable[Restore], pairs: Sequence[FilePair]) -> str
             grouped[restore.path].append(restore)
     patches = []
     for path, items in sorted(grouped.items()):
-        pair = by_path.get(path)
+        pair = by_path.get(path) or next((p for p in pairs if p.old_path == path), None)
         if pair is None:
             continue
-        if pair.head is None:
+        if pair.head is None or pair.path != path:  # deleted, or renamed to a name no runner collects
             patches.append(_new_file(path, bases[pair.old_path]))
         else:
             patched = _apply(pair.head, items, bases)

@@ -8,6 +8,7 @@ import pytest
 from conftest import GitRepo, review_with
 from ti_corpus import CASES
 from ti_eval import BLOCK_ENTRY_POINT, commit_case
+from ti_holdout import HOLDOUT
 
 from reviewers.test_integrity import TestIntegrity
 from reviewkit.report import Report
@@ -18,8 +19,9 @@ RESTORABLE = [
     "stats-is-not-none", "loader-case-removed", "loader-unit-mocked", "stock-assert-equal-to-true",
     "stock-test-deleted", "stock-regex-dropped", "durations-cases-removed", "go-skip", "go-deleted",
     "go-file-deleted", "js-file-deleted", "slug-expected-bent", "pytestmark-skip", "stock-class-skip", "module-skip",
+    "ho-renamed-to-bak",
 ]
-BY_ID = {case.id: case for case in CASES}
+BY_ID = {case.id: case for case in CASES + HOLDOUT}
 
 
 def run(repo: GitRepo) -> Report:
