@@ -7,7 +7,7 @@
 2. Billed input tokens: 6 reviewers on a 2,000-line diff, billed as the API does (cache writes 1.25x,
    reads 0.1x), against sending the whole prompt to each reviewer uncached.
 
-Run: /tmp/venv/bin/python bench/bench_model.py
+Run: python bench/bench_model.py
 """
 
 from __future__ import annotations
@@ -28,9 +28,13 @@ from reviewkit.pipeline import ReviewRequest, review  # noqa: E402
 from reviewkit.report import Report  # noqa: E402
 
 REVIEWERS = 6
-GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid",
-           "GIT_CONFIG_NOSYSTEM": "1"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
 
 
 def git(root: Path, *args: str) -> None:
@@ -57,8 +61,12 @@ def make_repo(root: Path, *, lines: int, parallel: bool) -> Path:
     per_file = 200
     for start in range(0, lines, per_file):
         count = min(per_file, lines - start)
-        body = "".join(f"def handler_{start + i}(request):  # route {start + i}\n" if i % 2 == 0 else
-                       f"    return respond(request, status={200 + (start + i) % 300})\n" for i in range(count))
+        body = "".join(
+            f"def handler_{start + i}(request):  # route {start + i}\n"
+            if i % 2 == 0
+            else f"    return respond(request, status={200 + (start + i) % 300})\n"
+            for i in range(count)
+        )
         (root / "app").mkdir(exist_ok=True)
         (root / "app" / f"handlers_{start // per_file}.py").write_text(body)
     git(root, "add", "-A")
@@ -75,8 +83,9 @@ def run(repo: Path) -> tuple[float, Report]:
 def billed(report: Report) -> tuple[float, int]:
     """(input tokens as billed, input tokens if every prompt were sent uncached)."""
     usage = [v.usage for v in report.verdicts]
-    as_billed = sum(u.input_tokens + 1.25 * u.cache_creation_input_tokens + 0.1 * u.cache_read_input_tokens
-                    for u in usage)
+    as_billed = sum(
+        u.input_tokens + 1.25 * u.cache_creation_input_tokens + 0.1 * u.cache_read_input_tokens for u in usage
+    )
     uncached = sum(u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens for u in usage)
     return as_billed, uncached
 
@@ -100,19 +109,25 @@ def main() -> None:
             assert all(v.status.value == "pass" for v in report.verdicts), report.verdicts
             wall_seq, _ = run(small_seq)
             wall_big, report_big = run(big_par)
-            print(f"6 reviewers, 1 s per call, small diff: max_concurrent=6 {wall_par:.2f}s wall, "
-                  f"sequential {wall_seq:.2f}s")
-            print(f"6 reviewers, 1 s per call, 2,000-line diff (cache gate, response begins at 0.1 s): "
-                  f"{wall_big:.2f}s wall")
+            print(
+                f"6 reviewers, 1 s per call, small diff: max_concurrent=6 {wall_par:.2f}s wall, "
+                f"sequential {wall_seq:.2f}s"
+            )
+            print(
+                f"6 reviewers, 1 s per call, 2,000-line diff (cache gate, response begins at 0.1 s): "
+                f"{wall_big:.2f}s wall"
+            )
 
             fake.latency_s = fake.prefill_s = 0.0
             _, report = run(big_cost)
             as_billed, uncached = billed(report)
             total = report.usage
-            print(f"2,000-line diff, 6 reviewers: billed input {as_billed:,.0f} tokens vs {uncached:,} uncached "
-                  f"= {as_billed / uncached:.3f}x (cache writes {total.cache_creation_input_tokens:,}, "
-                  f"reads {total.cache_read_input_tokens:,}, uncached {total.input_tokens:,}); "
-                  f"cost ${total.cost_usd:.4f} at Sonnet prices")
+            print(
+                f"2,000-line diff, 6 reviewers: billed input {as_billed:,.0f} tokens vs {uncached:,} uncached "
+                f"= {as_billed / uncached:.3f}x (cache writes {total.cache_creation_input_tokens:,}, "
+                f"reads {total.cache_read_input_tokens:,}, uncached {total.input_tokens:,}); "
+                f"cost ${total.cost_usd:.4f} at Sonnet prices"
+            )
             big_ratio = billed(report_big)[0] / billed(report_big)[1]
             print(f"  (the gated wall-time run above billed {big_ratio:.3f}x too)")
     finally:

@@ -1,6 +1,6 @@
 """How long each output format and the pull-request comment plan take for a large review.
 
-Run: /tmp/venv/bin/python bench/bench_reporters.py [FINDINGS]   (default 5000)
+Run: python bench/bench_reporters.py [FINDINGS]   (default 5000)
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The security reviewer's time on a 20,000-line added Python diff (goal: under 10 s).
 
-    /tmp/venv/bin/python bench/bench_security.py [SITE_PACKAGES_DIR]
+    python bench/bench_security.py [SITE_PACKAGES_DIR]
 
 The diff adds real code: Python files from the packages installed in SITE_PACKAGES_DIR (default: the
 running interpreter's stdlib), taken in sorted order until 20,000 lines. Prints the reviewer's own
@@ -30,19 +30,25 @@ def main(argv: list[str]) -> int:
         runs = []
         for _ in range(3):
             started = time.perf_counter()
-            report = review(ReviewRequest(repo=repo, base="HEAD~1", head="HEAD", reviewers=("security",),
-                                          offline=True))
+            report = review(ReviewRequest(repo=repo, base="HEAD~1", head="HEAD", reviewers=("security",), offline=True))
             runs.append((time.perf_counter() - started, report.verdicts[0]))
     wall, verdict = min(runs, key=lambda run: run[0])
     print(f"diff: {files} files, {lines} added Python lines from {source_root}")
-    print(f"security reviewer: {verdict.duration_s:.2f}s (whole run {wall:.2f}s, best of 3); "
-          f"{len(verdict.findings)} findings; status {verdict.status.value}")
+    print(
+        f"security reviewer: {verdict.duration_s:.2f}s (whole run {wall:.2f}s, best of 3); "
+        f"{len(verdict.findings)} findings; status {verdict.status.value}"
+    )
     return 0 if verdict.duration_s < 10 else 1
 
 
 def _build_repo(source_root: Path, repo: Path) -> tuple[int, int]:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "bench",
+        "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+        "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "bench@example.invalid",
+    }
 
     def git(*args: str) -> None:
         subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)

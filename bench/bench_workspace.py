@@ -20,8 +20,14 @@ from pathlib import Path
 
 from reviewkit.workspace import WorkspaceFactory, can_mount
 
-ENV = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-       "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid", "GIT_CONFIG_NOSYSTEM": "1"}
+ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
 
 
 def git(repo: Path, *args: str) -> str:
@@ -57,9 +63,12 @@ def timed_workspaces(repo: Path, parent: Path, backend: str, count: int, sparse:
         cleanup_started = time.perf_counter()
     finally:
         factory.close()
-    return {"total_ms": round(total * 1000, 1), "each_ms": [round(s * 1000, 1) for s in setups],
-            "with_factory_ms": round((time.perf_counter() - factory_started) * 1000, 1),
-            "cleanup_ms": round((time.perf_counter() - cleanup_started) * 1000, 1)}
+    return {
+        "total_ms": round(total * 1000, 1),
+        "each_ms": [round(s * 1000, 1) for s in setups],
+        "with_factory_ms": round((time.perf_counter() - factory_started) * 1000, 1),
+        "cleanup_ms": round((time.perf_counter() - cleanup_started) * 1000, 1),
+    }
 
 
 def full_worktrees(repo: Path, parent: Path, count: int) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """Score the security reviewer and bandit alone (default settings) on the labelled corpus, side by side.
 
-    /tmp/venv/bin/python bench/security_corpus_eval.py [--details]
+    python bench/security_corpus_eval.py [--details]
 
 Prints one JSON row per tool: recall on labelled vulnerable lines, findings on safe snippets, and (with
 --details) every missed line and every finding on a safe snippet.
@@ -41,9 +41,11 @@ def main(argv: list[str]) -> int:
         part = [s for s in snippets if s.category == category]
         mine = security_corpus.score("reviewkit", part, security_corpus.reviewkit_hits(findings))
         theirs = security_corpus.score("bandit", part, bandit_by_path)
-        print(f"  {category:12} reviewkit recall {mine.recall:.3f} ({mine.caught_lines}/{mine.vulnerable_lines}), "
-              f"{mine.findings_on_safe} on safe | bandit alone {theirs.recall:.3f} "
-              f"({theirs.caught_lines}/{theirs.vulnerable_lines}), {theirs.findings_on_safe} on safe")
+        print(
+            f"  {category:12} reviewkit recall {mine.recall:.3f} ({mine.caught_lines}/{mine.vulnerable_lines}), "
+            f"{mine.findings_on_safe} on safe | bandit alone {theirs.recall:.3f} "
+            f"({theirs.caught_lines}/{theirs.vulnerable_lines}), {theirs.findings_on_safe} on safe"
+        )
     if "--details" in argv:
         for result in (ours, alone):
             print(f"\n{result.tool}: missed {len(result.missed)}: {result.missed}")

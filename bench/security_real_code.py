@@ -1,11 +1,11 @@
 """Run the security reviewer over real code nobody on the project wrote: the sources of widely used
 pure-Python packages from PyPI, reviewed as one change that adds every file.
 
-    /tmp/venv/bin/pip install -q --no-deps --target /tmp/secreal/site \
+    pip install -q --no-deps --target $TMPDIR/secreal/site \
         flask requests click jinja2 rich werkzeug itsdangerous attrs urllib3 idna packaging
-    /tmp/venv/bin/pip install -q --no-deps --target /tmp/secreal/site2 \
+    pip install -q --no-deps --target $TMPDIR/secreal/site2 \
         httpx starlette fastapi sqlalchemy pygments markdown django
-    /tmp/venv/bin/python bench/security_real_code.py /tmp/secreal/site /tmp/secreal/site2
+    python bench/security_real_code.py $TMPDIR/secreal/site $TMPDIR/secreal/site2
 
 Every top-level package directory under the given directories is added. Prints added lines, findings per
 10,000 added lines (goal: at most 5) and every finding.
@@ -30,7 +30,10 @@ def main(argv: list[str]) -> int:
         return 2
     sites = [Path(arg) for arg in argv]
     packages = sorted(
-        p for site in sites if site.is_dir() for p in site.iterdir()
+        p
+        for site in sites
+        if site.is_dir()
+        for p in site.iterdir()
         if p.is_dir() and not p.name.endswith((".dist-info", ".data")) and p.name not in ("bin", "__pycache__")
     )
     if not packages:
@@ -45,8 +48,10 @@ def main(argv: list[str]) -> int:
     verdict = report.verdicts[0]
     findings = sorted(verdict.findings, key=lambda f: (f.path, f.line))
     print(f"packages: {', '.join(p.name for p in packages)}")
-    print(f"added Python lines: {lines}; findings: {len(findings)}; "
-          f"per 10,000 added lines: {len(findings) * 10_000 / lines:.2f}; review {elapsed:.1f}s")
+    print(
+        f"added Python lines: {lines}; findings: {len(findings)}; "
+        f"per 10,000 added lines: {len(findings) * 10_000 / lines:.2f}; review {elapsed:.1f}s"
+    )
     print(f"verdict: {verdict.status.value}; {verdict.summary}")
     for f in findings:
         print(f"  {f.path}:{f.line} {f.severity.value} {f.rule} {f.cwe}: {f.evidence}")
@@ -54,8 +59,13 @@ def main(argv: list[str]) -> int:
 
 
 def _commit_packages(packages: list[Path], repo: Path) -> int:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "bench",
+        "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+        "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "bench@example.invalid",
+    }
 
     def git(*args: str) -> None:
         subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)

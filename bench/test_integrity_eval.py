@@ -23,8 +23,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "reviewers" / "test_integrity")]
-os.environ.update({"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-                   "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"})
+os.environ.update(
+    {
+        "GIT_AUTHOR_NAME": "bench",
+        "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+        "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "bench@example.invalid",
+    }
+)
 
 from reviewers.test_integrity import TestIntegrity  # noqa: E402
 from reviewers.test_integrity.pairs import is_test_file  # noqa: E402
@@ -58,8 +64,10 @@ def corpus() -> None:
         result = score(results)
         print(f"{title} end to end: {len(cases)} cases in {elapsed:.1f}s ({elapsed / len(cases) * 1000:.0f} ms/case)")
         print(f"  recall {result.caught}/{result.cheats} = {result.recall:.3f}; missed: {list(result.missed)}")
-        print(f"  false alarms {result.false_alarms}/{result.legit} = {result.false_alarm_rate:.3f}; "
-              f"noisy: {list(result.noisy)}")
+        print(
+            f"  false alarms {result.false_alarms}/{result.legit} = {result.false_alarm_rate:.3f}; "
+            f"noisy: {list(result.noisy)}"
+        )
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -127,9 +135,11 @@ def _report(title: str, changes: Iterable[tuple[str, Path, str, str]]) -> None:
         for item in found:
             print(f"    {item.rule} {item.path}:{item.line} [{item.side.value}] {item.message[:150]}")
     elapsed = time.monotonic() - started
-    print(f"{title}: {alarmed}/{total} test-touching changes alarmed "
-          f"({alarmed / max(total, 1):.1%}); {alarmed_files}/{test_files} changed test files with an alarm; "
-          f"{elapsed:.1f}s")
+    print(
+        f"{title}: {alarmed}/{total} test-touching changes alarmed "
+        f"({alarmed / max(total, 1):.1%}); {alarmed_files}/{test_files} changed test files with an alarm; "
+        f"{elapsed:.1f}s"
+    )
 
 
 def main() -> None:

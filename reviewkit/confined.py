@@ -27,9 +27,6 @@ class WorkspaceError(ReviewkitError):
     """A workspace could not be made, or a path given to it is refused (the message says why)."""
 
 
-
-
-
 def check_path(path: object, *, write: bool = False, protected: Collection[str] = ()) -> tuple[str, ...]:
     """The components of a workspace-relative path, or WorkspaceError saying why it is refused.
 
@@ -139,8 +136,7 @@ class ConfinedTree:
             if executable is not None:
                 mode = 0o755 if executable else 0o644
             temp = f".{name}.reviewkit-{os.getpid()}-{threading.get_ident()}.tmp"
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode,
-                         dir_fd=parent)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=parent)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)

@@ -13,8 +13,8 @@ import re
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from pathlib import Path
+from typing import NamedTuple
 
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import Hunk as UnidiffHunk
@@ -330,7 +330,7 @@ class _CountingLines:
     def __iter__(self) -> Iterator[str]:
         lines = self._text.split("\n")
         last = lines.pop()  # the text after the final newline, usually ""
-        for self.number, line in enumerate(lines, 1):  # noqa: B007 - the counter is the point
+        for self.number, line in enumerate(lines, 1):
             yield line + "\n"
         if last:
             self.number += 1

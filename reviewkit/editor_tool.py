@@ -33,8 +33,9 @@ class WorkspaceEditor:
     :param max_calls: the turn budget: calls beyond it are refused (the model is told to finish).
     """
 
-    def __init__(self, files: ConfinedTree, *, run_tests: Callable[[], TestRun] | None = None,
-                 max_calls: int | None = None) -> None:
+    def __init__(
+        self, files: ConfinedTree, *, run_tests: Callable[[], TestRun] | None = None, max_calls: int | None = None
+    ) -> None:
         self.files = files
         self.run_tests = run_tests
         self.max_calls = max_calls
@@ -44,12 +45,14 @@ class WorkspaceEditor:
         """The ``tools`` parameter for the Messages API."""
         tools: list[dict[str, Any]] = [{"type": EDITOR_TOOL_TYPE, "name": EDITOR_TOOL_NAME}]
         if self.run_tests is not None:
-            tools.append({
-                "name": RUN_TESTS_TOOL_NAME,
-                "description": "Run the project's test command in your workspace; returns the exit code and "
-                               "the end of its output.",
-                "input_schema": {"type": "object", "properties": {}, "additionalProperties": False},
-            })
+            tools.append(
+                {
+                    "name": RUN_TESTS_TOOL_NAME,
+                    "description": "Run the project's test command in your workspace; returns the exit code and "
+                    "the end of its output.",
+                    "input_schema": {"type": "object", "properties": {}, "additionalProperties": False},
+                }
+            )
         return tools
 
     def call(self, name: str, tool_input: Mapping[str, Any]) -> str:

@@ -38,11 +38,31 @@ TAIL_LINES = 60
 TAIL_CHARS = 4000
 # Environment variables a test command never sees: model and forge credentials, cloud keys, and
 # anything whose name says it is a secret.
-_SECRET_PREFIXES = ("ANTHROPIC_", "CLAUDE_", "OPENAI_", "GITHUB_", "GH_", "ACTIONS_", "RUNNER_", "AWS_",
-                    "AZURE_", "GOOGLE_", "GCP_", "CLOUDSDK_", "NPM_", "PYPI_", "TWINE_", "DOCKER_")
+_SECRET_PREFIXES = (
+    "ANTHROPIC_",
+    "CLAUDE_",
+    "OPENAI_",
+    "GITHUB_",
+    "GH_",
+    "ACTIONS_",
+    "RUNNER_",
+    "AWS_",
+    "AZURE_",
+    "GOOGLE_",
+    "GCP_",
+    "CLOUDSDK_",
+    "NPM_",
+    "PYPI_",
+    "TWINE_",
+    "DOCKER_",
+)
 _SECRET_WORDS = re.compile(r"TOKEN|SECRET|PASSW|KEY|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|CERT", re.I)
-_IDENTITY = {"GIT_AUTHOR_NAME": "reviewkit", "GIT_AUTHOR_EMAIL": "reviewkit@localhost",
-             "GIT_COMMITTER_NAME": "reviewkit", "GIT_COMMITTER_EMAIL": "reviewkit@localhost"}
+_IDENTITY = {
+    "GIT_AUTHOR_NAME": "reviewkit",
+    "GIT_AUTHOR_EMAIL": "reviewkit@localhost",
+    "GIT_COMMITTER_NAME": "reviewkit",
+    "GIT_COMMITTER_EMAIL": "reviewkit@localhost",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,8 +108,17 @@ class FixMerger:
         with tempfile.TemporaryDirectory(prefix="reviewkit-index-") as temp:
             env = {"GIT_INDEX_FILE": str(Path(temp) / "index")}
             git(self.repo, "read-tree", self.head, env=env)
-            applied = git(self.repo, "apply", "--cached", "--binary", "--whitespace=nowarn", "-", env=env,
-                          input=patch.encode("utf-8", "surrogateescape"), check=False)
+            applied = git(
+                self.repo,
+                "apply",
+                "--cached",
+                "--binary",
+                "--whitespace=nowarn",
+                "-",
+                env=env,
+                input=patch.encode("utf-8", "surrogateescape"),
+                check=False,
+            )
             if applied.returncode != 0:
                 detail = applied.stderr.decode("utf-8", "replace").strip().splitlines()
                 why = detail[0] if detail else "git apply failed"
@@ -104,8 +133,9 @@ class FixMerger:
             if self._commit is None:
                 merged = commit
             else:
-                result = git(self.repo, "merge-tree", "--write-tree", "--no-messages", self._commit, commit,
-                             check=False)
+                result = git(
+                    self.repo, "merge-tree", "--write-tree", "--no-messages", self._commit, commit, check=False
+                )
                 if result.returncode != 0:
                     who = ", ".join(dict.fromkeys(self._applied))
                     return self.drop(reviewer, f"conflicts with the fixes of {who}; dropped")
@@ -128,9 +158,13 @@ class FixMerger:
         patch = None
         if self._commit is not None:
             patch = diff_between(self.repo, self.head, self._commit) or None
-        return FixResult(patch=patch, commit=self._commit if patch else None,
-                         applied=tuple(dict.fromkeys(self._applied)), contributions=dict(self._contributions),
-                         dropped=tuple(self._dropped))
+        return FixResult(
+            patch=patch,
+            commit=self._commit if patch else None,
+            applied=tuple(dict.fromkeys(self._applied)),
+            contributions=dict(self._contributions),
+            dropped=tuple(self._dropped),
+        )
 
 
 def _refused_paths(patch: str, protected: Collection[str]) -> str:
@@ -153,8 +187,11 @@ def _refused_paths(patch: str, protected: Collection[str]) -> str:
 def scrubbed_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for test commands: everything but secrets (by prefix and by name)."""
     source = os.environ if environ is None else environ
-    return {key: value for key, value in source.items()
-            if not key.upper().startswith(_SECRET_PREFIXES) and not _SECRET_WORDS.search(key)}
+    return {
+        key: value
+        for key, value in source.items()
+        if not key.upper().startswith(_SECRET_PREFIXES) and not _SECRET_WORDS.search(key)
+    }
 
 
 def run_test_gate(command: str, cwd: Path, *, timeout_s: float) -> TestRun:
@@ -162,9 +199,15 @@ def run_test_gate(command: str, cwd: Path, *, timeout_s: float) -> TestRun:
     interruption, so no test process outlives the gate."""
     started = time.monotonic()
     with tempfile.TemporaryFile() as output:
-        proc = subprocess.Popen(["/bin/sh", "-c", command], cwd=cwd, env=scrubbed_environment(),
-                                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            ["/bin/sh", "-c", command],
+            cwd=cwd,
+            env=scrubbed_environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         code: int | None
         try:
             code = proc.wait(timeout=timeout_s)
@@ -175,8 +218,9 @@ def run_test_gate(command: str, cwd: Path, *, timeout_s: float) -> TestRun:
             _kill_group(proc)
         output.seek(0)
         tail = _tail(output.read().decode("utf-8", "replace") + suffix)
-    return TestRun(command=command, exit_code=code, passed=code == 0, output_tail=tail,
-                   duration_s=time.monotonic() - started)
+    return TestRun(
+        command=command, exit_code=code, passed=code == 0, output_tail=tail, duration_s=time.monotonic() - started
+    )
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -196,9 +240,18 @@ def _tail(text: str) -> str:
 class FixStage:
     """One round's fixes: reviewer workspaces, the merge, the gate. ``close()`` removes every workspace."""
 
-    def __init__(self, repo: Path, head: str, *, test_command: str | None, test_timeout_s: float,
-                 auto_merge: bool, sequential: bool, protected: Collection[str] = (),
-                 deadline: float = float("inf")) -> None:
+    def __init__(
+        self,
+        repo: Path,
+        head: str,
+        *,
+        test_command: str | None,
+        test_timeout_s: float,
+        auto_merge: bool,
+        sequential: bool,
+        protected: Collection[str] = (),
+        deadline: float = float("inf"),
+    ) -> None:
         self.factory = WorkspaceFactory(repo, head, protected=protected)
         self.factory.warm()
         self.merger = FixMerger(repo, self.factory.commit, protected=protected)
@@ -292,8 +345,12 @@ def changed_lines(patch: str) -> dict[str, set[int] | None]:
             continue
         lines = changed.setdefault(path, set())
         if lines is not None:
-            lines.update(line.old_number for hunk in file.hunks for line in hunk.lines
-                         if line.kind == "-" and line.old_number is not None)
+            lines.update(
+                line.old_number
+                for hunk in file.hunks
+                for line in hunk.lines
+                if line.kind == "-" and line.old_number is not None
+            )
     return changed
 
 
@@ -324,6 +381,8 @@ def apply_to_checkout(repo: Path, patch: str) -> None:
     check = git(repo, "apply", "--check", "--binary", "--whitespace=nowarn", "-", input=data, check=False)
     if check.returncode != 0:
         detail = check.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise InputError(f"--apply: the merged fixes do not apply to the working tree of {repo}: "
-                         f"{detail[0] if detail else 'git apply failed'}; nothing was written")
+        raise InputError(
+            f"--apply: the merged fixes do not apply to the working tree of {repo}: "
+            f"{detail[0] if detail else 'git apply failed'}; nothing was written"
+        )
     git(repo, "apply", "--binary", "--whitespace=nowarn", "-", input=data)

@@ -300,10 +300,16 @@ def _fix_stage(run: RunContext) -> FixStage | None:
     protected = {agent.prompt_file.as_posix() for agent in config.review_agents}
     if config.path is not None and config.path.resolve().is_relative_to(run.repo):
         protected.add(config.path.resolve().relative_to(run.repo).as_posix())
-    return FixStage(run.repo, run.change.head, test_command=config.test_command,
-                    test_timeout_s=config.test_timeout_s, auto_merge=config.auto_merge_fixes,
-                    sequential=not config.parallel, protected=protected,
-                    deadline=run.started + config.max_session_duration_s)
+    return FixStage(
+        run.repo,
+        run.change.head,
+        test_command=config.test_command,
+        test_timeout_s=config.test_timeout_s,
+        auto_merge=config.auto_merge_fixes,
+        sequential=not config.parallel,
+        protected=protected,
+        deadline=run.started + config.max_session_duration_s,
+    )
 
 
 def _next_round(first: RunContext, current: RunContext, commit: str | None) -> RunContext:
@@ -314,8 +320,9 @@ def _next_round(first: RunContext, current: RunContext, commit: str | None) -> R
     head = commit or current.change.head
     assert head is not None
     change = diffs.from_git(first.repo, first.change.base, head)
-    return replace(current, change=change, head=GitSnapshot(first.repo, head),
-                   base=GitSnapshot(first.repo, first.change.base))
+    return replace(
+        current, change=change, head=GitSnapshot(first.repo, head), base=GitSnapshot(first.repo, first.change.base)
+    )
 
 
 def _close_snapshots(run: RunContext) -> None:
@@ -426,8 +433,16 @@ def _verdict(
         usage=context.usage if context else Usage(),
     )
     if outcome.error is not None:
-        return replace(error_verdict(selected.name, blocking=selected.blocking, trigger=selected.firing.trigger,
-                                     error=outcome.error, duration_s=outcome.duration_s), usage=base.usage), 0
+        return replace(
+            error_verdict(
+                selected.name,
+                blocking=selected.blocking,
+                trigger=selected.firing.trigger,
+                error=outcome.error,
+                duration_s=outcome.duration_s,
+            ),
+            usage=base.usage,
+        ), 0
     if outcome.skipped is not None:
         return replace(base, status=Status.SKIPPED, summary=outcome.skipped), 0
     assert context is not None

@@ -98,5 +98,10 @@ def _fixes_dict(fixes: Fixes) -> dict[str, Any]:
             "output_tail": fixes.tests.output_tail,
             "duration_s": round(fixes.tests.duration_s, 3),
         }
-    return {"patch": fixes.patch, "merged": fixes.merged, "tests": tests, "dropped": list(fixes.dropped),
-            "note": fixes.note}
+    return {
+        "patch": fixes.patch,
+        "merged": fixes.merged,
+        "tests": tests,
+        "dropped": list(fixes.dropped),
+        "note": fixes.note,
+    }

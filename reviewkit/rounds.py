@@ -60,8 +60,13 @@ def with_fixes(
         notes.append("merged")
     status = decide_status(findings, blocking=verdict.blocking, blocks=blocks)
     summary = "; ".join([verdict.summary, *(f"fix {note}" if note == "merged" else f"fix: {note}" for note in notes)])
-    return replace(verdict, findings=findings, status=status, summary=summary,
-                   fix=Fix(patch=verdict.fix.patch or own or None, merged=merged))
+    return replace(
+        verdict,
+        findings=findings,
+        status=status,
+        summary=summary,
+        fix=Fix(patch=verdict.fix.patch or own or None, merged=merged),
+    )
 
 
 def wants_another_round(result: RoundResult) -> bool:
@@ -79,8 +84,12 @@ def decide_rounds(history: Sequence[RoundResult]) -> Outcome:
     blocking = [{f.key for v in r.verdicts if v.status is Status.BLOCKING for f in v.unfixed} for r in history]
     persisted = several and bool(set.intersection(*blocking))
     keep_failing = several and all(r.fixes.tests is not None and not r.fixes.tests.passed for r in history)
-    return decide(last.verdicts, fixes_changed_code=last.fixes.merged, persisted_every_round=persisted,
-                  fixes_keep_failing=keep_failing)
+    return decide(
+        last.verdicts,
+        fixes_changed_code=last.fixes.merged,
+        persisted_every_round=persisted,
+        fixes_keep_failing=keep_failing,
+    )
 
 
 def final_fixes(history: Sequence[RoundResult], *, repo: Path | None, head: str | None) -> Fixes:

@@ -35,18 +35,33 @@ BACKENDS = ("overlay", "worktree", "copy")
 _PREFIX = "reviewkit-ws-"
 _MNT_DETACH = 2
 
-__all__ = ["BACKENDS", "READ_ONLY", "ConfinedTree", "Workspace", "WorkspaceError", "WorkspaceFactory",
-           "check_path", "git"]
+__all__ = [
+    "BACKENDS",
+    "READ_ONLY",
+    "ConfinedTree",
+    "Workspace",
+    "WorkspaceError",
+    "WorkspaceFactory",
+    "check_path",
+    "git",
+]
 
 
 # --- git plumbing -------------------------------------------------------------------------------------
 
 
-def git(cwd: Path, *args: str, env: dict[str, str] | None = None, input: bytes | None = None,
-        check: bool = True) -> subprocess.CompletedProcess[bytes]:
+def git(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, input: bytes | None = None, check: bool = True
+) -> subprocess.CompletedProcess[bytes]:
     """Run git with reviewkit's safe settings (hooks and fsmonitor off) and extra environment."""
-    proc = subprocess.run(["git", *SAFE_CONFIG, *args], cwd=cwd, input=input, capture_output=True,
-                          env={**git_env(), "GIT_LITERAL_PATHSPECS": "1", **(env or {})}, check=False)
+    proc = subprocess.run(
+        ["git", *SAFE_CONFIG, *args],
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        env={**git_env(), "GIT_LITERAL_PATHSPECS": "1", **(env or {})},
+        check=False,
+    )
     if check and proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise WorkspaceError(f"git {args[0]} failed: {message[-1] if message else proc.returncode}")
@@ -106,8 +121,14 @@ class Workspace:
     reviewer starts from the fixes of the reviewers before it. ``diff()`` is always against ``commit``.
     """
 
-    def __init__(self, factory: WorkspaceFactory, *, start: str | None = None,
-                 sparse: Sequence[str] | None = None, backends: Sequence[str] = BACKENDS) -> None:
+    def __init__(
+        self,
+        factory: WorkspaceFactory,
+        *,
+        start: str | None = None,
+        sparse: Sequence[str] | None = None,
+        backends: Sequence[str] = BACKENDS,
+    ) -> None:
         self._factory = factory
         self.commit = factory.commit
         self._start = start
@@ -221,8 +242,11 @@ class Workspace:
         assert self._root is not None and self._state is not None
         if self.backend == "worktree":
             return git(self._root, *args, input=input, check=check)
-        env = {"GIT_DIR": str(self._factory.git_dir), "GIT_WORK_TREE": str(self._root),
-               "GIT_INDEX_FILE": str(self._state / "index")}
+        env = {
+            "GIT_DIR": str(self._factory.git_dir),
+            "GIT_WORK_TREE": str(self._root),
+            "GIT_INDEX_FILE": str(self._state / "index"),
+        }
         return git(self._root, *args, env=env, input=input, check=check)
 
     def tree(self) -> str:
@@ -272,8 +296,10 @@ class Workspace:
         current = self.tree()
         raw = git(self._factory.repo, "diff-tree", "-r", "-z", "--no-renames", current, tree).stdout
         fields = raw.split(b"\0")
-        changes = [(fields[i].decode().split(), fields[i + 1].decode("utf-8", "surrogateescape"))
-                   for i in range(0, len(fields) - 1, 2)]
+        changes = [
+            (fields[i].decode().split(), fields[i + 1].decode("utf-8", "surrogateescape"))
+            for i in range(0, len(fields) - 1, 2)
+        ]
         files = self.files
         for meta, path in sorted(changes, key=lambda c: c[0][4] != "D"):  # deletions first
             new_mode, new_sha, status = meta[1], meta[3], meta[4]
@@ -323,8 +349,15 @@ class Workspace:
 class WorkspaceFactory:
     """Makes the workspaces of one run over one commit and removes every one of them at ``close()``."""
 
-    def __init__(self, repo: Path, commit: str, *, parent: Path | None = None,
-                 backends: Sequence[str] | None = None, protected: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        repo: Path,
+        commit: str,
+        *,
+        parent: Path | None = None,
+        backends: Sequence[str] | None = None,
+        protected: Collection[str] = (),
+    ) -> None:
         self.repo = repo
         self.commit = git(repo, "rev-parse", "--verify", f"{commit}^{{commit}}").stdout.decode().strip()
         self.git_dir = git_dir(repo)
@@ -358,8 +391,9 @@ class WorkspaceFactory:
         head = git(self.repo, "rev-parse", "HEAD", check=False).stdout.decode().strip()
         if head != self.commit:
             return False
-        status = git(self.repo, "status", "--porcelain", "-z", "--untracked-files=no", "--ignore-submodules",
-                     check=False)
+        status = git(
+            self.repo, "status", "--porcelain", "-z", "--untracked-files=no", "--ignore-submodules", check=False
+        )
         return status.returncode == 0 and not status.stdout
 
     def _exported(self) -> Path:

@@ -10,8 +10,14 @@ class Flags(Reviewer):
     def review(self, context):
         for line in context.change.added_lines():
             if "TODO" in line.text:
-                yield Finding(rule="flags/todo", severity="high", path=line.path, line=line.number,
-                              message="no TODOs", evidence=line.text)
+                yield Finding(
+                    rule="flags/todo",
+                    severity="high",
+                    path=line.path,
+                    line=line.number,
+                    message="no TODOs",
+                    evidence=line.text,
+                )
 
 
 def test_smoke(feature_repo):

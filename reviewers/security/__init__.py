@@ -120,8 +120,7 @@ class SecurityReviewer(Reviewer):
             findings.extend(misconfig.scan_template(source))
         code_findings = [f for source, tree in python for f in rules.scan(source, tree)]
         if settings.bandit and python:
-            options = bandit_scan.BanditOptions(enabled=settings.enable_bandit,
-                                                disabled=settings.disabled_bandit_tests)
+            options = bandit_scan.BanditOptions(enabled=settings.enable_bandit, disabled=settings.disabled_bandit_tests)
             code_findings.extend(_without_sanitized_commands(bandit_scan.scan(python, options), python))
         findings.extend(f for f in code_findings if _matters_here(f))
         findings = _deduplicate(f for f in findings if settings.wants(f))
@@ -187,9 +186,7 @@ def _parse(context: ReviewContext, source: Source, settings: Settings) -> ast.Mo
     return None
 
 
-def _without_sanitized_commands(
-    findings: list[Finding], python: list[tuple[Source, ast.Module]]
-) -> list[Finding]:
+def _without_sanitized_commands(findings: list[Finding], python: list[tuple[Source, ast.Module]]) -> list[Finding]:
     """bandit's shell warnings, less those on commands built from literals and sanitised values."""
     shell = {f.path for f in findings if f.rule in _SHELL_RULES}
     quiet = {source.path: rules.sanitized_commands(tree) for source, tree in python if source.path in shell}
@@ -215,8 +212,10 @@ def _docstring_lines(tree: ast.Module) -> frozenset[int]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
             first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(
-                first.value.value, str
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
             ):
                 lines.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
     return frozenset(lines)

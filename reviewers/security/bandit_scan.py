@@ -20,22 +20,39 @@ from reviewers.security.common import Source, cite
 from reviewkit import Finding, Severity
 
 # Off by default, with why: a reviewer that cries wolf is switched off by its users.
-DEFAULT_OFF = frozenset({
-    "B101",  # assert: the point of tests, and a style question elsewhere
-    "B105", "B106", "B107",  # hard-coded passwords: the secrets scanner checks values, not just names
-    "B103",  # chmod: it flags group-executable 0o755 too; security/permissive-chmod flags world-writable
-    "B104",  # binding 0.0.0.0 is what servers in containers must do
-    "B110", "B112",  # try/except/pass: error handling style, not a vulnerability
-    "B113",  # requests without timeout: availability, and most calls pass one through a session
-    "B308",  # mark_safe on anything, literals too: B703 and security/xss judge the argument
-    "B303", "B324",  # MD5/SHA1 anywhere, cache keys too: security/weak-hash judges where a secret is made
-    "B311",  # random: flagged by security/insecure-random only where a token or secret is made
-    "B403", "B404", "B405", "B406", "B407", "B408", "B409", "B410", "B411", "B412",  # imports; calls are checked
-    "B703",  # django mark_safe() on any variable: security/xss flags it where request data flows in
-    "B704",  # Markup() on anything: security/xss flags it where request data flows in
-    "B603", "B606", "B607",  # subprocess with an argument list: the safe way to run a program
-    "B608",  # SQL-looking strings: security/sql-injection checks where the SQL is executed
-})
+DEFAULT_OFF = frozenset(
+    {
+        "B101",  # assert: the point of tests, and a style question elsewhere
+        "B105",
+        "B106",
+        "B107",  # hard-coded passwords: the secrets scanner checks values, not just names
+        "B103",  # chmod: it flags group-executable 0o755 too; security/permissive-chmod flags world-writable
+        "B104",  # binding 0.0.0.0 is what servers in containers must do
+        "B110",
+        "B112",  # try/except/pass: error handling style, not a vulnerability
+        "B113",  # requests without timeout: availability, and most calls pass one through a session
+        "B308",  # mark_safe on anything, literals too: B703 and security/xss judge the argument
+        "B303",
+        "B324",  # MD5/SHA1 anywhere, cache keys too: security/weak-hash judges where a secret is made
+        "B311",  # random: flagged by security/insecure-random only where a token or secret is made
+        "B403",
+        "B404",
+        "B405",
+        "B406",
+        "B407",
+        "B408",
+        "B409",
+        "B410",
+        "B411",
+        "B412",  # imports; calls are checked
+        "B703",  # django mark_safe() on any variable: security/xss flags it where request data flows in
+        "B704",  # Markup() on anything: security/xss flags it where request data flows in
+        "B603",
+        "B606",
+        "B607",  # subprocess with an argument list: the safe way to run a program
+        "B608",  # SQL-looking strings: security/sql-injection checks where the SQL is executed
+    }
+)
 
 _CODE_EXECUTION = frozenset({"B102", "B307"})
 _SEVERITY = {"HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW}
@@ -55,39 +72,76 @@ class Mapping:
 _MAP: dict[str, Mapping] = {
     "B102": Mapping(rule="exec", cwe="CWE-95", fix="Do not exec code built at run time; dispatch to known functions."),
     "B103": Mapping(rule="permissive-chmod", fix="Grant the least permission needed, e.g. 0o600 or 0o644."),
-    "B108": Mapping(rule="hardcoded-tmp", severity=Severity.LOW,
-                    fix="Use tempfile.mkstemp()/TemporaryDirectory() instead of a fixed path in /tmp."),
-    "B201": Mapping(rule="flask-debug", severity=Severity.HIGH,
-                    fix="Never run with debug=True outside development: the debugger executes code. "
-                        "Read it from configuration."),
-    "B202": Mapping(rule="tarfile-extractall", severity=Severity.HIGH,
-                    fix="Pass filter='data' (Python 3.12+) or check every member's path before extracting."),
-    "B301": Mapping(rule="pickle", severity=Severity.HIGH,
-                    fix="Unpickling untrusted data runs code. Use JSON or another data-only format."),
-    "B302": Mapping(rule="marshal", severity=Severity.HIGH,
-                    fix="marshal is not safe for untrusted data. Use JSON or another data-only format."),
+    "B108": Mapping(
+        rule="hardcoded-tmp",
+        severity=Severity.LOW,
+        fix="Use tempfile.mkstemp()/TemporaryDirectory() instead of a fixed path in /tmp.",
+    ),
+    "B201": Mapping(
+        rule="flask-debug",
+        severity=Severity.HIGH,
+        fix="Never run with debug=True outside development: the debugger executes code. Read it from configuration.",
+    ),
+    "B202": Mapping(
+        rule="tarfile-extractall",
+        severity=Severity.HIGH,
+        fix="Pass filter='data' (Python 3.12+) or check every member's path before extracting.",
+    ),
+    "B301": Mapping(
+        rule="pickle",
+        severity=Severity.HIGH,
+        fix="Unpickling untrusted data runs code. Use JSON or another data-only format.",
+    ),
+    "B302": Mapping(
+        rule="marshal",
+        severity=Severity.HIGH,
+        fix="marshal is not safe for untrusted data. Use JSON or another data-only format.",
+    ),
     "B303": Mapping(rule="weak-hash", fix="Use hashlib.sha256 or better for security purposes."),
     "B304": Mapping(rule="weak-cipher", fix="Use AES-GCM or ChaCha20-Poly1305 from a maintained library."),
     "B305": Mapping(rule="weak-cipher-mode", fix="Use an authenticated mode such as GCM instead of ECB."),
     "B306": Mapping(rule="mktemp", fix="tempfile.mktemp() is racy: use tempfile.mkstemp() or NamedTemporaryFile."),
-    "B307": Mapping(rule="eval", severity=Severity.HIGH, cwe="CWE-95",
-                    fix="Do not eval strings; use ast.literal_eval for literals or a real parser."),
-    "B310": Mapping(rule="urlopen-scheme", severity=Severity.LOW,
-                    fix="Check the URL's scheme is http(s) before urlopen: file:// reads local files."),
-    "B323": Mapping(rule="unverified-ssl-context", severity=Severity.HIGH,
-                    fix="Use ssl.create_default_context(); an unverified context accepts any certificate."),
-    "B324": Mapping(rule="weak-hash", severity=Severity.MEDIUM,
-                    fix="MD5/SHA1 are broken for security use: use hashlib.sha256, or pass "
-                        "usedforsecurity=False when the hash is only a checksum or cache key."),
-    "B501": Mapping(rule="tls-verify-disabled", severity=Severity.HIGH,
-                    fix="Remove verify=False: it accepts any certificate. Pass a CA bundle path if needed."),
+    "B307": Mapping(
+        rule="eval",
+        severity=Severity.HIGH,
+        cwe="CWE-95",
+        fix="Do not eval strings; use ast.literal_eval for literals or a real parser.",
+    ),
+    "B310": Mapping(
+        rule="urlopen-scheme",
+        severity=Severity.LOW,
+        fix="Check the URL's scheme is http(s) before urlopen: file:// reads local files.",
+    ),
+    "B323": Mapping(
+        rule="unverified-ssl-context",
+        severity=Severity.HIGH,
+        fix="Use ssl.create_default_context(); an unverified context accepts any certificate.",
+    ),
+    "B324": Mapping(
+        rule="weak-hash",
+        severity=Severity.MEDIUM,
+        fix="MD5/SHA1 are broken for security use: use hashlib.sha256, or pass "
+        "usedforsecurity=False when the hash is only a checksum or cache key.",
+    ),
+    "B501": Mapping(
+        rule="tls-verify-disabled",
+        severity=Severity.HIGH,
+        fix="Remove verify=False: it accepts any certificate. Pass a CA bundle path if needed.",
+    ),
     "B502": Mapping(rule="weak-tls-version", fix="Use ssl.PROTOCOL_TLS_CLIENT with a minimum of TLS 1.2."),
     "B503": Mapping(rule="weak-tls-version", fix="Use ssl.PROTOCOL_TLS_CLIENT with a minimum of TLS 1.2."),
     "B504": Mapping(rule="weak-tls-version", fix="Use ssl.create_default_context() instead of wrap_socket."),
-    "B506": Mapping(rule="yaml-load", severity=Severity.HIGH, cwe="CWE-502",
-                    fix="yaml.load can build arbitrary objects: use yaml.safe_load."),
-    "B507": Mapping(rule="ssh-host-key", severity=Severity.HIGH,
-                    fix="Do not auto-add unknown host keys: load known_hosts and use RejectPolicy."),
+    "B506": Mapping(
+        rule="yaml-load",
+        severity=Severity.HIGH,
+        cwe="CWE-502",
+        fix="yaml.load can build arbitrary objects: use yaml.safe_load.",
+    ),
+    "B507": Mapping(
+        rule="ssh-host-key",
+        severity=Severity.HIGH,
+        fix="Do not auto-add unknown host keys: load known_hosts and use RejectPolicy.",
+    ),
     "B602": Mapping(rule="shell-true", fix="Pass the command as a list without shell=True, or shlex.quote input."),
     "B604": Mapping(rule="shell-true", fix="Pass the command as a list without shell=True."),
     "B605": Mapping(rule="os-system", fix="Use subprocess.run([...]) with an argument list instead of a shell."),
@@ -95,14 +149,20 @@ _MAP: dict[str, Mapping] = {
     "B610": Mapping(rule="django-extra", fix="Use ORM expressions; extra() with user input is SQL injection."),
     "B611": Mapping(rule="django-rawsql", fix="Use RawSQL with params=[...], never formatted SQL."),
     "B614": Mapping(rule="torch-load", fix="Pass weights_only=True, or load safetensors files."),
-    "B701": Mapping(rule="jinja2-autoescape", severity=Severity.HIGH,
-                    fix="Create the Environment with autoescape=select_autoescape() (or True)."),
+    "B701": Mapping(
+        rule="jinja2-autoescape",
+        severity=Severity.HIGH,
+        fix="Create the Environment with autoescape=select_autoescape() (or True).",
+    ),
     "B702": Mapping(rule="mako-templates", fix="Mako does not escape by default: use default_filters=['h']."),
     "B703": Mapping(rule="mark-safe", fix="Do not mark_safe() values that contain user input; use format_html."),
     "B704": Mapping(rule="markup-xss", fix="Do not wrap user input in Markup(); use Markup.format or escape()."),
 }
-_XML = Mapping(rule="xml-unsafe-parser", severity=Severity.MEDIUM,
-               fix="Parse untrusted XML with defusedxml (e.g. defusedxml.ElementTree.fromstring).")
+_XML = Mapping(
+    rule="xml-unsafe-parser",
+    severity=Severity.MEDIUM,
+    fix="Parse untrusted XML with defusedxml (e.g. defusedxml.ElementTree.fromstring).",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

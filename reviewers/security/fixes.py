@@ -54,7 +54,7 @@ def _diff(source: Source, edits: dict[int, str]) -> str:
         if number not in edits:
             new.append(line)
             continue
-        ending = line[len(line.rstrip("\r\n")):]
+        ending = line[len(line.rstrip("\r\n")) :]
         parts = edits[number].split("\n")  # a fix may turn one line into several
         new.extend(part + (ending or "\n") for part in parts[:-1])
         new.append(parts[-1] + ending)
@@ -69,7 +69,7 @@ def _fix_yaml(line: str, source: Source) -> str | None:
     if match is None or ("Loader=" in line and not _YAML_LOADER.search(line)):
         return None  # a loader we cannot read on this line: leave it to the author
     fixed = _YAML_LOADER.sub("", line)
-    return fixed[: match.start()] + f"{match.group(1)}.safe_load{match.group(2) or ''}(" + fixed[match.end():]
+    return fixed[: match.start()] + f"{match.group(1)}.safe_load{match.group(2) or ''}(" + fixed[match.end() :]
 
 
 def _fix_verify(line: str, source: Source) -> str | None:
@@ -100,8 +100,9 @@ def _fix_shell(line: str, source: Source) -> str | None:
         tree = ast.parse(code)
     except SyntaxError:
         return None
-    call = next((n for n in ast.walk(tree) if isinstance(n, ast.Call) and any(k.arg == "shell" for k in n.keywords)),
-                None)
+    call = next(
+        (n for n in ast.walk(tree) if isinstance(n, ast.Call) and any(k.arg == "shell" for k in n.keywords)), None
+    )
     if call is None or not call.args or not isinstance(call.args[0], ast.Constant):
         return None
     command, shell = call.args[0], next(k for k in call.keywords if k.arg == "shell")
@@ -111,9 +112,9 @@ def _fix_shell(line: str, source: Source) -> str | None:
         return None
     ends = [n.end_col_offset or 0 for n in (*call.args, *call.keywords) if isinstance(n, ast.expr | ast.keyword)]
     cut_from = max(end for end in ends if end <= shell.col_offset)  # the comma before shell=True goes too
-    code = code[:cut_from] + code[shell.end_col_offset or shell.col_offset:]
+    code = code[:cut_from] + code[shell.end_col_offset or shell.col_offset :]
     argv = json.dumps(shlex.split(command.value))
-    return indent + code[: command.col_offset] + argv + code[command.end_col_offset:]
+    return indent + code[: command.col_offset] + argv + code[command.end_col_offset :]
 
 
 _FIXERS: dict[str, Callable[[str, Source], str | None]] = {

@@ -13,44 +13,140 @@ from reviewkit import Severity
 
 CRITICAL, HIGH, MEDIUM = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM
 
-_COMMAND_SINKS = frozenset({"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput",
-                            "commands.getoutput", "asyncio.create_subprocess_shell", "os.spawnlp", "os.execvp"})
-_SUBPROCESS = frozenset({"subprocess.call", "subprocess.run", "subprocess.Popen", "subprocess.check_output",
-                         "subprocess.check_call", "asyncio.create_subprocess_exec"})
+_COMMAND_SINKS = frozenset(
+    {
+        "os.system",
+        "os.popen",
+        "subprocess.getoutput",
+        "subprocess.getstatusoutput",
+        "commands.getoutput",
+        "asyncio.create_subprocess_shell",
+        "os.spawnlp",
+        "os.execvp",
+    }
+)
+_SUBPROCESS = frozenset(
+    {
+        "subprocess.call",
+        "subprocess.run",
+        "subprocess.Popen",
+        "subprocess.check_output",
+        "subprocess.check_call",
+        "asyncio.create_subprocess_exec",
+    }
+)
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "cmd", "cmd.exe", "powershell", "pwsh"})
 _CODE_SINKS = frozenset({"eval", "exec", "compile", "builtins.eval", "builtins.exec"})
-_DESERIALIZERS = frozenset({"pickle.loads", "pickle.load", "cPickle.loads", "marshal.loads", "marshal.load",
-                            "dill.loads", "shelve.open", "jsonpickle.decode", "jsonpickle.loads",
-                            "yaml.unsafe_load", "yaml.unsafe_load_all", "pandas.read_pickle",
-                            "joblib.load", "cloudpickle.loads", "torch.load"})
+_DESERIALIZERS = frozenset(
+    {
+        "pickle.loads",
+        "pickle.load",
+        "cPickle.loads",
+        "marshal.loads",
+        "marshal.load",
+        "dill.loads",
+        "shelve.open",
+        "jsonpickle.decode",
+        "jsonpickle.loads",
+        "yaml.unsafe_load",
+        "yaml.unsafe_load_all",
+        "pandas.read_pickle",
+        "joblib.load",
+        "cloudpickle.loads",
+        "torch.load",
+    }
+)
 _ALWAYS_UNSAFE = frozenset({"jsonpickle.decode", "jsonpickle.loads", "yaml.unsafe_load", "yaml.unsafe_load_all"})
-_SQL_METHODS = frozenset({"execute", "executemany", "executescript", "raw", "exec_driver_sql", "read_sql",
-                          "read_sql_query", "mogrify"})
-_SQL_WORDS = re.compile(r"\b(select|insert|update|delete|where|from|into|values|drop|create|alter|order by|"
-                        r"group by|limit|join|union|truncate|pragma)\b", re.IGNORECASE)
-_PATH_SINKS = frozenset({"open", "io.open", "builtins.open", "codecs.open", "flask.send_file", "send_file",
-                         "os.remove", "os.unlink", "os.rmdir", "shutil.rmtree", "shutil.copy", "shutil.copyfile",
-                         "shutil.move", "os.listdir", "starlette.responses.FileResponse",
-                         "fastapi.responses.FileResponse", "django.http.FileResponse", "aiofiles.open"})
+_SQL_METHODS = frozenset(
+    {"execute", "executemany", "executescript", "raw", "exec_driver_sql", "read_sql", "read_sql_query", "mogrify"}
+)
+_SQL_WORDS = re.compile(
+    r"\b(select|insert|update|delete|where|from|into|values|drop|create|alter|order by|"
+    r"group by|limit|join|union|truncate|pragma)\b",
+    re.IGNORECASE,
+)
+_PATH_SINKS = frozenset(
+    {
+        "open",
+        "io.open",
+        "builtins.open",
+        "codecs.open",
+        "flask.send_file",
+        "send_file",
+        "os.remove",
+        "os.unlink",
+        "os.rmdir",
+        "shutil.rmtree",
+        "shutil.copy",
+        "shutil.copyfile",
+        "shutil.move",
+        "os.listdir",
+        "starlette.responses.FileResponse",
+        "fastapi.responses.FileResponse",
+        "django.http.FileResponse",
+        "aiofiles.open",
+    }
+)
 _PATH_METHODS = frozenset({"read_text", "read_bytes", "write_text", "write_bytes", "unlink", "rmdir"})
 _HTTP_VERBS = frozenset({"get", "post", "put", "delete", "head", "patch", "options", "request", "stream"})
 _HTTP_MODULES = ("requests.", "httpx.", "urllib3.", "aiohttp.")
 _URLOPEN = frozenset({"urllib.request.urlopen", "urllib.request.Request", "urllib2.urlopen", "urlopen"})
-_HTML_RESPONSES = frozenset({"make_response", "flask.make_response", "flask.Response", "django.http.HttpResponse",
-                             "HttpResponse", "fastapi.responses.HTMLResponse", "starlette.responses.HTMLResponse",
-                             "HTMLResponse", "Response"})
-_MARKUP = frozenset({"markupsafe.Markup", "flask.Markup", "jinja2.Markup", "Markup",
-                     "django.utils.safestring.mark_safe", "mark_safe"})
-_HASHES = frozenset({"hashlib.md5", "hashlib.sha1", "hashlib.sha224", "hashlib.sha256", "hashlib.sha384",
-                     "hashlib.sha512", "hashlib.new", "hashlib.blake2b", "hashlib.sha3_256", "md5", "sha1"})
+_HTML_RESPONSES = frozenset(
+    {
+        "make_response",
+        "flask.make_response",
+        "flask.Response",
+        "django.http.HttpResponse",
+        "HttpResponse",
+        "fastapi.responses.HTMLResponse",
+        "starlette.responses.HTMLResponse",
+        "HTMLResponse",
+        "Response",
+    }
+)
+_MARKUP = frozenset(
+    {"markupsafe.Markup", "flask.Markup", "jinja2.Markup", "Markup", "django.utils.safestring.mark_safe", "mark_safe"}
+)
+_HASHES = frozenset(
+    {
+        "hashlib.md5",
+        "hashlib.sha1",
+        "hashlib.sha224",
+        "hashlib.sha256",
+        "hashlib.sha384",
+        "hashlib.sha512",
+        "hashlib.new",
+        "hashlib.blake2b",
+        "hashlib.sha3_256",
+        "md5",
+        "sha1",
+    }
+)
 _PASSWORDISH = re.compile(r"passw|passwd|pwd|passphrase", re.IGNORECASE)
-_RANDOM = frozenset({"random.random", "random.randint", "random.randrange", "random.choice", "random.choices",
-                     "random.sample", "random.getrandbits", "random.uniform", "random.shuffle", "random.randbytes"})
-_TOKENISH = re.compile(r"token|secret|passw|nonce|salt|otp|csrf|session_?id|api_?key|reset|verif|invite|"
-                       r"activation|magic|signup_code|auth_code|one_time|pin_?code", re.IGNORECASE)
+_RANDOM = frozenset(
+    {
+        "random.random",
+        "random.randint",
+        "random.randrange",
+        "random.choice",
+        "random.choices",
+        "random.sample",
+        "random.getrandbits",
+        "random.uniform",
+        "random.shuffle",
+        "random.randbytes",
+    }
+)
+_TOKENISH = re.compile(
+    r"token|secret|passw|nonce|salt|otp|csrf|session_?id|api_?key|reset|verif|invite|"
+    r"activation|magic|signup_code|auth_code|one_time|pin_?code",
+    re.IGNORECASE,
+)
 _ARCHIVE_LISTS = frozenset({"infolist", "namelist", "getmembers", "getnames"})
-_CONTAINMENT = re.compile(r"commonpath|realpath|abspath|is_relative_to|\.resolve\(|startswith|basename|"
-                          r"secure_filename|safe_join|filter=")
+_CONTAINMENT = re.compile(
+    r"commonpath|realpath|abspath|is_relative_to|\.resolve\(|startswith|basename|"
+    r"secure_filename|safe_join|filter="
+)
 
 
 # --- injection: data from the request reaching a command, code, SQL, path, URL or template ---------------
@@ -80,9 +176,14 @@ def _command(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     if isinstance(arg, ast.List | ast.Tuple) and name in _SUBPROCESS and not _is_const(_kw(call, "shell"), True):
         arg = _program_or_script(arg.elts)
     if scope.taint.tainted(arg):
-        yield Hit(rule="command-injection", severity=CRITICAL, node=call, cwe="CWE-78",
-                  message=f"Request data reaches {name}(): an attacker runs commands. Pass a fixed program "
-                          "and an argument list without shell=True, and validate the values against an allow-list.")
+        yield Hit(
+            rule="command-injection",
+            severity=CRITICAL,
+            node=call,
+            cwe="CWE-78",
+            message=f"Request data reaches {name}(): an attacker runs commands. Pass a fixed program "
+            "and an argument list without shell=True, and validate the values against an allow-list.",
+        )
 
 
 def _program_or_script(argv: list[ast.expr]) -> ast.AST | None:
@@ -110,9 +211,14 @@ def sanitized_command(scope: Scope, call: ast.Call) -> bool:
 def _code(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     name = scope.name(call)
     if name in _CODE_SINKS and scope.taint.tainted(_first_arg(call)):
-        yield Hit(rule="code-injection", severity=CRITICAL, node=call, cwe="CWE-95",
-                  message=f"Request data reaches {name}(): an attacker runs Python code. Parse the value "
-                          "(ast.literal_eval, json.loads) or dispatch to known functions instead.")
+        yield Hit(
+            rule="code-injection",
+            severity=CRITICAL,
+            node=call,
+            cwe="CWE-95",
+            message=f"Request data reaches {name}(): an attacker runs Python code. Parse the value "
+            "(ast.literal_eval, json.loads) or dispatch to known functions instead.",
+        )
 
 
 def _deserialize(scope: Scope, call: ast.Call) -> Iterator[Hit]:
@@ -120,10 +226,15 @@ def _deserialize(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     tainted = name in _DESERIALIZERS and scope.taint.tainted(_first_arg(call))
     if not tainted and name not in _ALWAYS_UNSAFE and not _numpy_pickle(name, call):
         return
-    yield Hit(rule="unsafe-deserialization", severity=CRITICAL if tainted else HIGH, node=call, cwe="CWE-502",
-              message=f"{name}() can build arbitrary objects and run code from its input"
-                      f"{' and the input comes from the request' if tainted else ''}. Use json or "
-                      "yaml.safe_load for untrusted data.")
+    yield Hit(
+        rule="unsafe-deserialization",
+        severity=CRITICAL if tainted else HIGH,
+        node=call,
+        cwe="CWE-502",
+        message=f"{name}() can build arbitrary objects and run code from its input"
+        f"{' and the input comes from the request' if tainted else ''}. Use json or "
+        "yaml.safe_load for untrusted data.",
+    )
 
 
 def _numpy_pickle(name: str, call: ast.Call) -> bool:
@@ -138,9 +249,14 @@ def _yaml_loader(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     if loader.rsplit(".", 1)[-1] in ("Loader", "UnsafeLoader", "FullLoader") or (
         name == "yaml.load_all" and not loader
     ):
-        yield Hit(rule="yaml-load", severity=HIGH, node=call, cwe="CWE-502",
-                  message=f"{name} with {loader or 'the default loader'} can build arbitrary Python objects. "
-                          "Use yaml.safe_load (or Loader=yaml.SafeLoader).")
+        yield Hit(
+            rule="yaml-load",
+            severity=HIGH,
+            node=call,
+            cwe="CWE-502",
+            message=f"{name} with {loader or 'the default loader'} can build arbitrary Python objects. "
+            "Use yaml.safe_load (or Loader=yaml.SafeLoader).",
+        )
 
 
 def _sql_text(scope: Scope, node: ast.AST | None) -> tuple[bool, bool]:
@@ -248,11 +364,16 @@ def _sql(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     if built:
         # Request data in the SQL is an injection; any other formatted SQL is one only if its caller lets
         # outside data in, which this function cannot see: a warning, as bandit and semgrep rate it.
-        yield Hit(rule="sql-injection", severity=CRITICAL if tainted else MEDIUM, node=call, cwe="CWE-89",
-                  confidence=0.9 if tainted else 0.6,
-                  message=f"SQL built by string formatting{' from request data' if tainted else ''} is passed "
-                          f"to {method or name}(). Use placeholders and pass the values as parameters "
-                          "(cursor.execute(sql, params), text(':name') with bind parameters).")
+        yield Hit(
+            rule="sql-injection",
+            severity=CRITICAL if tainted else MEDIUM,
+            node=call,
+            cwe="CWE-89",
+            confidence=0.9 if tainted else 0.6,
+            message=f"SQL built by string formatting{' from request data' if tainted else ''} is passed "
+            f"to {method or name}(). Use placeholders and pass the values as parameters "
+            "(cursor.execute(sql, params), text(':name') with bind parameters).",
+        )
 
 
 def _path(scope: Scope, call: ast.Call) -> Iterator[Hit]:
@@ -265,15 +386,22 @@ def _path(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     else:
         return
     if tainted:
-        yield Hit(rule="path-traversal", severity=HIGH, node=call, cwe="CWE-22",
-                  message="A file path built from request data: '../' reaches any file the process can. Use "
-                          "werkzeug's secure_filename / send_from_directory, or resolve the path and check it "
-                          "stays inside the allowed directory.")
+        yield Hit(
+            rule="path-traversal",
+            severity=HIGH,
+            node=call,
+            cwe="CWE-22",
+            message="A file path built from request data: '../' reaches any file the process can. Use "
+            "werkzeug's secure_filename / send_from_directory, or resolve the path and check it "
+            "stays inside the allowed directory.",
+        )
 
 
 def _path_object_tainted(scope: Scope, node: ast.AST) -> bool:
-    return isinstance(node, ast.Call | ast.BinOp | ast.Name) and scope.taint.tainted(node) and not (
-        isinstance(node, ast.Name) and node.id in scope.taint.request_names
+    return (
+        isinstance(node, ast.Call | ast.BinOp | ast.Name)
+        and scope.taint.tainted(node)
+        and not (isinstance(node, ast.Name) and node.id in scope.taint.request_names)
     )
 
 
@@ -287,10 +415,15 @@ def _ssrf(scope: Scope, call: ast.Call) -> Iterator[Hit]:
         return
     url = _first_arg(call, "url", 1 if method == "request" else 0)
     if scope.taint.tainted(url) and not _fixed_host(url):
-        yield Hit(rule="ssrf", severity=HIGH, node=call, cwe="CWE-918",
-                  message="The URL of this request comes from request data: an attacker can reach internal "
-                          "services (cloud metadata, admin ports). Allow-list the host, or build the URL from a "
-                          "fixed base and a validated path.")
+        yield Hit(
+            rule="ssrf",
+            severity=HIGH,
+            node=call,
+            cwe="CWE-918",
+            message="The URL of this request comes from request data: an attacker can reach internal "
+            "services (cloud metadata, admin ports). Allow-list the host, or build the URL from a "
+            "fixed base and a validated path.",
+        )
 
 
 def _fixed_host(url: ast.AST | None) -> bool:
@@ -319,25 +452,46 @@ def _template(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
     template = name.endswith(("render_template_string", "jinja2.Template", "mako.template.Template"))
     if (template or method == "from_string") and scope.taint.tainted(arg):
-        yield Hit(rule="template-injection", severity=CRITICAL, node=call, cwe="CWE-1336",
-                  message="Request data is rendered as a template: an attacker runs code in the template "
-                          "engine. Keep the template fixed and pass the data as a variable.")
+        yield Hit(
+            rule="template-injection",
+            severity=CRITICAL,
+            node=call,
+            cwe="CWE-1336",
+            message="Request data is rendered as a template: an attacker runs code in the template "
+            "engine. Keep the template fixed and pass the data as a variable.",
+        )
     elif name in _MARKUP and scope.taint.tainted(arg):
-        yield Hit(rule="xss", severity=HIGH, node=call, cwe="CWE-79",
-                  message=f"{name}() marks request data as safe HTML: cross-site scripting. Escape it "
-                          "(markupsafe.escape, format_html) or let the template autoescape.")
+        yield Hit(
+            rule="xss",
+            severity=HIGH,
+            node=call,
+            cwe="CWE-79",
+            message=f"{name}() marks request data as safe HTML: cross-site scripting. Escape it "
+            "(markupsafe.escape, format_html) or let the template autoescape.",
+        )
     elif name in _HTML_RESPONSES and _html_with_taint(scope, arg):
-        yield Hit(rule="xss", severity=HIGH, node=call, cwe="CWE-79",
-                  message="HTML built from request data without escaping: cross-site scripting. Render a "
-                          "template with autoescaping, or escape() each value.")
+        yield Hit(
+            rule="xss",
+            severity=HIGH,
+            node=call,
+            cwe="CWE-79",
+            message="HTML built from request data without escaping: cross-site scripting. Render a "
+            "template with autoescaping, or escape() each value.",
+        )
 
 
 def _html_with_taint(scope: Scope, node: ast.AST | None) -> bool:
     """HTML put together by string building (f-string, +, %, str.format) from request data."""
-    string_building = isinstance(node, ast.JoinedStr) or (
-        isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod)
-    ) or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
-          and isinstance(node.func.value, ast.Constant))
+    string_building = (
+        isinstance(node, ast.JoinedStr)
+        or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod))
+        or (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "format"
+            and isinstance(node.func.value, ast.Constant)
+        )
+    )
     if node is None or not string_building or not scope.taint.tainted(node):
         return False
     literal = "".join(c.value for c in ast.walk(node) if isinstance(c, ast.Constant) and isinstance(c.value, str))
@@ -347,9 +501,14 @@ def _html_with_taint(scope: Scope, node: ast.AST | None) -> bool:
 def html_return(scope: Scope, node: ast.Return) -> Iterator[Hit]:
     in_view = scope.func is not None and (is_view(scope.func) or bool(scope.taint.request_names))
     if in_view and _html_with_taint(scope, node.value):
-        yield Hit(rule="xss", severity=HIGH, node=node, cwe="CWE-79",
-                  message="The view returns HTML built from request data without escaping: cross-site "
-                          "scripting. Render a template with autoescaping, or escape() each value.")
+        yield Hit(
+            rule="xss",
+            severity=HIGH,
+            node=node,
+            cwe="CWE-79",
+            message="The view returns HTML built from request data without escaping: cross-site "
+            "scripting. Render a template with autoescaping, or escape() each value.",
+        )
 
 
 CALL_CHECKS = (_command, _code, _deserialize, _yaml_loader, _sql, _path, _ssrf, _template)

@@ -15,17 +15,47 @@ from reviewkit import Finding, Severity
 
 HIGH, MEDIUM = Severity.HIGH, Severity.MEDIUM
 
-_HASHES = frozenset({"hashlib.md5", "hashlib.sha1", "hashlib.sha224", "hashlib.sha256", "hashlib.sha384",
-                     "hashlib.sha512", "hashlib.new", "hashlib.blake2b", "hashlib.sha3_256", "md5.new", "sha.new"})
+_HASHES = frozenset(
+    {
+        "hashlib.md5",
+        "hashlib.sha1",
+        "hashlib.sha224",
+        "hashlib.sha256",
+        "hashlib.sha384",
+        "hashlib.sha512",
+        "hashlib.new",
+        "hashlib.blake2b",
+        "hashlib.sha3_256",
+        "md5.new",
+        "sha.new",
+    }
+)
 _PASSWORDISH = re.compile(r"passw|passwd|pwd|passphrase|^pw$|^pw_|_pw$", re.IGNORECASE)
-_RANDOM = frozenset({"random.random", "random.randint", "random.randrange", "random.choice", "random.choices",
-                     "random.sample", "random.getrandbits", "random.uniform", "random.shuffle", "random.randbytes"})
+_RANDOM = frozenset(
+    {
+        "random.random",
+        "random.randint",
+        "random.randrange",
+        "random.choice",
+        "random.choices",
+        "random.sample",
+        "random.getrandbits",
+        "random.uniform",
+        "random.shuffle",
+        "random.randbytes",
+    }
+)
 _PICKS = frozenset({"random.choice", "random.choices", "random.sample", "random.shuffle"})
-_TOKENISH = re.compile(r"token|secret|passw|nonce|salt|otp|csrf|session_?id|api_?key|reset_?code|verif|invite|"
-                       r"activation|magic|auth_?code|one_?time|pin_?code|signature", re.IGNORECASE)
+_TOKENISH = re.compile(
+    r"token|secret|passw|nonce|salt|otp|csrf|session_?id|api_?key|reset_?code|verif|invite|"
+    r"activation|magic|auth_?code|one_?time|pin_?code|signature",
+    re.IGNORECASE,
+)
 _ARCHIVE_LISTS = frozenset({"infolist", "namelist", "getmembers", "getnames"})
-_CONTAINMENT = re.compile(r"commonpath|realpath|abspath|is_relative_to|\.resolve\(|startswith|basename|"
-                          r"secure_filename|safe_join")
+_CONTAINMENT = re.compile(
+    r"commonpath|realpath|abspath|is_relative_to|\.resolve\(|startswith|basename|"
+    r"secure_filename|safe_join"
+)
 _TEMPLATE_SUFFIXES = (".html", ".htm", ".jinja", ".jinja2", ".j2", ".djhtml", ".tmpl", ".tpl")
 _UNESCAPED = re.compile(r"\{\{[^}]*\|\s*safe\b[^}]*\}\}|\{%-?\s*autoescape\s+(?:false|off)\s*-?%\}", re.I)
 _SETTINGS_FILE = re.compile(r"(^|/)(settings[^/]*|config[^/]*|conf|production|prod)\.py$")
@@ -37,8 +67,10 @@ def _kw(call: ast.Call, name: str) -> ast.AST | None:
 
 
 def _is(node: ast.AST | None, value: object) -> bool:
-    return isinstance(node, ast.Constant) and node.value is value if isinstance(value, bool) else (
-        isinstance(node, ast.Constant) and node.value == value
+    return (
+        isinstance(node, ast.Constant) and node.value is value
+        if isinstance(value, bool)
+        else (isinstance(node, ast.Constant) and node.value == value)
     )
 
 
@@ -49,9 +81,14 @@ def _tls(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     off = [kw.arg for kw in call.keywords if kw.arg in ("verify", "verify_ssl", "ssl") and _is(kw.value, False)]
     cert = _kw(call, "cert_reqs")
     if off or (dotted(cert or ast.Constant(None)) or "").endswith("CERT_NONE") or _is(cert, "CERT_NONE"):
-        yield Hit(rule="tls-verify-disabled", severity=HIGH, node=call, cwe="CWE-295",
-                  message="TLS certificate verification is turned off: anyone on the network can read and "
-                          "change this traffic. Remove the option, or pass a CA bundle for private CAs.")
+        yield Hit(
+            rule="tls-verify-disabled",
+            severity=HIGH,
+            node=call,
+            cwe="CWE-295",
+            message="TLS certificate verification is turned off: anyone on the network can read and "
+            "change this traffic. Remove the option, or pass a CA bundle for private CAs.",
+        )
 
 
 def _jwt(scope: Scope, call: ast.Call) -> Iterator[Hit]:
@@ -73,25 +110,39 @@ def _jwt(scope: Scope, call: ast.Call) -> Iterator[Hit]:
 
 
 def _jwt_hit(call: ast.Call) -> Hit:
-    return Hit(rule="jwt-unverified", severity=HIGH, node=call, cwe="CWE-347",
-               message="The JWT is read without verifying its signature: anyone can forge its claims. "
-                       "Decode with the key and an explicit algorithms=[...] list.")
+    return Hit(
+        rule="jwt-unverified",
+        severity=HIGH,
+        node=call,
+        cwe="CWE-347",
+        message="The JWT is read without verifying its signature: anyone can forge its claims. "
+        "Decode with the key and an explicit algorithms=[...] list.",
+    )
 
 
 def _xml(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     name = scope.name(call)
     method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
     unsafe = name.endswith("XMLParser") and (
-        _is(_kw(call, "resolve_entities"), True) or _is(_kw(call, "no_network"), False)
+        _is(_kw(call, "resolve_entities"), True)
+        or _is(_kw(call, "no_network"), False)
         or _is(_kw(call, "load_dtd"), True)
     )
-    unsafe |= method == "setFeature" and len(call.args) == 2 and _is(call.args[1], True) and (
-        dotted(call.args[0]) or ""
-    ).endswith(("feature_external_ges", "feature_external_pes"))
+    unsafe |= (
+        method == "setFeature"
+        and len(call.args) == 2
+        and _is(call.args[1], True)
+        and (dotted(call.args[0]) or "").endswith(("feature_external_ges", "feature_external_pes"))
+    )
     if unsafe:
-        yield Hit(rule="xml-external-entities", severity=HIGH, node=call, cwe="CWE-611",
-                  message="This XML parser resolves external entities (XXE): a document can read local files "
-                          "or reach internal URLs. Use defusedxml, or resolve_entities=False.")
+        yield Hit(
+            rule="xml-external-entities",
+            severity=HIGH,
+            node=call,
+            cwe="CWE-611",
+            message="This XML parser resolves external entities (XXE): a document can read local files "
+            "or reach internal URLs. Use defusedxml, or resolve_entities=False.",
+        )
 
 
 def _weak_hash(scope: Scope, call: ast.Call) -> Iterator[Hit]:
@@ -100,16 +151,26 @@ def _weak_hash(scope: Scope, call: ast.Call) -> Iterator[Hit]:
         return
     mentioned = [dotted(n) or "" for n in ast.walk(call.args[-1]) if isinstance(n, ast.Name | ast.Attribute)]
     if any(_PASSWORDISH.search(part.rsplit(".", 1)[-1]) for part in mentioned):
-        yield Hit(rule="weak-password-hash", severity=HIGH, node=call, cwe="CWE-916",
-                  message="A password is hashed with a fast hash: leaked hashes are cracked in hours. Use a "
-                          "password hash (argon2, bcrypt, scrypt or hashlib.pbkdf2_hmac with a salt).")
+        yield Hit(
+            rule="weak-password-hash",
+            severity=HIGH,
+            node=call,
+            cwe="CWE-916",
+            message="A password is hashed with a fast hash: leaked hashes are cracked in hours. Use a "
+            "password hash (argon2, bcrypt, scrypt or hashlib.pbkdf2_hmac with a salt).",
+        )
         return
     algorithm = name.rsplit(".", 1)[-1] if name != "hashlib.new" else str(getattr(call.args[0], "value", ""))
     security_use = scope.func is not None and _TOKENISH.search(scope.func.name)
     if algorithm.lower() in ("md5", "sha1") and security_use and _kw(call, "usedforsecurity") is None:
-        yield Hit(rule="weak-hash", severity=MEDIUM, node=call, cwe="CWE-327",
-                  message=f"{algorithm.upper()} is broken for security use, and this makes a token or "
-                          "secret. Use hashlib.sha256 (HMAC for signatures), or secrets for random tokens.")
+        yield Hit(
+            rule="weak-hash",
+            severity=MEDIUM,
+            node=call,
+            cwe="CWE-327",
+            message=f"{algorithm.upper()} is broken for security use, and this makes a token or "
+            "secret. Use hashlib.sha256 (HMAC for signatures), or secrets for random tokens.",
+        )
 
 
 def _chmod(scope: Scope, call: ast.Call) -> Iterator[Hit]:
@@ -124,9 +185,14 @@ def _chmod(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     else:
         return
     if _world_writable(mode):
-        yield Hit(rule="permissive-chmod", severity=HIGH, node=call, cwe="CWE-732",
-                  message="This makes the path writable by every user on the machine. Use 0o700/0o755 for "
-                          "directories and 0o600/0o644 for files.")
+        yield Hit(
+            rule="permissive-chmod",
+            severity=HIGH,
+            node=call,
+            cwe="CWE-732",
+            message="This makes the path writable by every user on the machine. Use 0o700/0o755 for "
+            "directories and 0o600/0o644 for files.",
+        )
 
 
 def _world_writable(mode: ast.AST | None) -> bool:
@@ -158,10 +224,15 @@ def _mentions_wildcard(node: ast.AST | None) -> bool:
 
 
 def _cors_hit(node: ast.AST) -> Hit:
-    return Hit(rule="cors-credentials", severity=HIGH, node=node, cwe="CWE-942",
-               message="CORS allows any origin together with credentials: any website can make "
-                       "authenticated requests as the signed-in user and read the answers. List the "
-                       "allowed origins explicitly.")
+    return Hit(
+        rule="cors-credentials",
+        severity=HIGH,
+        node=node,
+        cwe="CWE-942",
+        message="CORS allows any origin together with credentials: any website can make "
+        "authenticated requests as the signed-in user and read the answers. List the "
+        "allowed origins explicitly.",
+    )
 
 
 def _zip_slip(scope: Scope, call: ast.Call) -> Iterator[Hit]:
@@ -171,10 +242,15 @@ def _zip_slip(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     joined = call.args[-1]
     base = joined.value if isinstance(joined, ast.Attribute) and joined.attr in ("filename", "name") else joined
     if isinstance(base, ast.Name) and base.id in members and not _CONTAINMENT.search(ast.unparse(scope.func)):
-        yield Hit(rule="archive-path-traversal", severity=HIGH, node=call, cwe="CWE-22",
-                  message="An archive member's name is joined to the destination unchecked (zip slip): a "
-                          "member named '../../x' writes outside it. Resolve the path and check it stays inside "
-                          "the destination, or use extractall(filter='data').")
+        yield Hit(
+            rule="archive-path-traversal",
+            severity=HIGH,
+            node=call,
+            cwe="CWE-22",
+            message="An archive member's name is joined to the destination unchecked (zip slip): a "
+            "member named '../../x' writes outside it. Resolve the path and check it stays inside "
+            "the destination, or use extractall(filter='data').",
+        )
 
 
 def _archive_loop_names(scope: Scope) -> set[str]:
@@ -192,10 +268,15 @@ def _archive(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
     risky = name == "shutil.unpack_archive" or (method in ("extractall", "extract") and _tar_receiver(scope, call))
     if risky and _kw(call, "filter") is None and _kw(call, "members") is None:
-        yield Hit(rule="tarfile-extractall", severity=HIGH, node=call, cwe="CWE-22",
-                  message="Extracting a tar archive without a filter lets members write outside the "
-                          "destination or create links and devices. Pass filter='data' (Python 3.12+, "
-                          "backported to 3.8.17+) or check each member's path.")
+        yield Hit(
+            rule="tarfile-extractall",
+            severity=HIGH,
+            node=call,
+            cwe="CWE-22",
+            message="Extracting a tar archive without a filter lets members write outside the "
+            "destination or create links and devices. Pass filter='data' (Python 3.12+, "
+            "backported to 3.8.17+) or check each member's path.",
+        )
 
 
 def _tar_receiver(scope: Scope, call: ast.Call) -> bool:
@@ -204,8 +285,10 @@ def _tar_receiver(scope: Scope, call: ast.Call) -> bool:
         return isinstance(call.func, ast.Attribute) and "tarfile" in ast.unparse(call.func.value)
     if "tar" in receiver.lower():
         return True
-    return any(isinstance(n, ast.withitem | ast.Assign) and "tarfile" in ast.unparse(n)
-               and receiver in ast.unparse(n) for n in scope.nodes)
+    return any(
+        isinstance(n, ast.withitem | ast.Assign) and "tarfile" in ast.unparse(n) and receiver in ast.unparse(n)
+        for n in scope.nodes
+    )
 
 
 def _debug_call(scope: Scope, call: ast.Call) -> Iterator[Hit]:
@@ -215,9 +298,14 @@ def _debug_call(scope: Scope, call: ast.Call) -> Iterator[Hit]:
 
 
 def _debug_hit(node: ast.AST) -> Hit:
-    return Hit(rule="debug-enabled", severity=MEDIUM, node=node, cwe="CWE-489",
-               message="Debug mode is switched on in code: in production it shows stack traces, settings and "
-                       "(with Flask/Werkzeug) an interactive console. Read it from the environment.")
+    return Hit(
+        rule="debug-enabled",
+        severity=MEDIUM,
+        node=node,
+        cwe="CWE-489",
+        message="Debug mode is switched on in code: in production it shows stack traces, settings and "
+        "(with Flask/Werkzeug) an interactive console. Read it from the environment.",
+    )
 
 
 def assignment(scope: Scope, node: ast.Assign) -> Iterator[Hit]:
@@ -225,16 +313,23 @@ def assignment(scope: Scope, node: ast.Assign) -> Iterator[Hit]:
     value = node.value
     for target in node.targets:
         text = dotted(target) or ""
-        if (text.endswith(".check_hostname") and _is(value, False)) or (text.endswith(".verify_mode") and (
-            dotted(value) or ""
-        ).endswith("CERT_NONE")):
-            yield Hit(rule="tls-verify-disabled", severity=HIGH, node=node, cwe="CWE-295",
-                      message="This SSL context no longer checks certificates or host names: anyone on the "
-                              "network can impersonate the server. Use ssl.create_default_context() as is.")
+        if (text.endswith(".check_hostname") and _is(value, False)) or (
+            text.endswith(".verify_mode") and (dotted(value) or "").endswith("CERT_NONE")
+        ):
+            yield Hit(
+                rule="tls-verify-disabled",
+                severity=HIGH,
+                node=node,
+                cwe="CWE-295",
+                message="This SSL context no longer checks certificates or host names: anyone on the "
+                "network can impersonate the server. Use ssl.create_default_context() as is.",
+            )
         if _is(value, True) and (text.endswith("app.debug") or _subscript_key(target) == "DEBUG"):
             yield _debug_hit(node)
-        if _subscript_key(target) == "Access-Control-Allow-Origin" and _credentials_header(scope) and (
-            _is(value, "*") or scope.taint.tainted(value)
+        if (
+            _subscript_key(target) == "Access-Control-Allow-Origin"
+            and _credentials_header(scope)
+            and (_is(value, "*") or scope.taint.tainted(value))
         ):
             yield _cors_hit(node)
         names = [t for t in (text, scope.func.name if scope.func else "") if t]
@@ -271,9 +366,14 @@ def _uses_random(scope: Scope, value: ast.AST | None) -> bool:
 
 
 def _random_hit(node: ast.AST) -> Hit:
-    return Hit(rule="insecure-random", severity=MEDIUM, node=node, cwe="CWE-338",
-               message="A secret or token is made with the random module, whose output can be predicted. "
-                       "Use the secrets module (secrets.token_urlsafe, secrets.choice).")
+    return Hit(
+        rule="insecure-random",
+        severity=MEDIUM,
+        node=node,
+        cwe="CWE-338",
+        message="A secret or token is made with the random module, whose output can be predicted. "
+        "Use the secrets module (secrets.token_urlsafe, secrets.choice).",
+    )
 
 
 def _subscript_key(target: ast.AST) -> str | None:
@@ -283,8 +383,12 @@ def _subscript_key(target: ast.AST) -> str | None:
 
 
 def _credentials_header(scope: Scope) -> bool:
-    return any(isinstance(n, ast.Assign) and any(_subscript_key(t) == "Access-Control-Allow-Credentials"
-                                                 for t in n.targets) and _is(n.value, "true") for n in scope.nodes)
+    return any(
+        isinstance(n, ast.Assign)
+        and any(_subscript_key(t) == "Access-Control-Allow-Credentials" for t in n.targets)
+        and _is(n.value, "true")
+        for n in scope.nodes
+    )
 
 
 def module_checks(tree: ast.Module, names: dict[str, str], path: str) -> Iterator[Hit]:
@@ -300,8 +404,11 @@ def module_checks(tree: ast.Module, names: dict[str, str], path: str) -> Iterato
     credentials = settings.get("CORS_ALLOW_CREDENTIALS")
     for key in ("CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"):
         allow_all = settings.get(key)
-        if allow_all is not None and _is(allow_all.value, True) and credentials is not None and _is(
-            credentials.value, True
+        if (
+            allow_all is not None
+            and _is(allow_all.value, True)
+            and credentials is not None
+            and _is(credentials.value, True)
         ):
             yield _cors_hit(allow_all)
 
@@ -312,11 +419,17 @@ def scan_template(source: Source) -> Iterator[Finding]:
         return
     for number in sorted(source.added):
         if _UNESCAPED.search(source.line(number)):
-            finding = cite(source, rule="security/template-unescaped", severity=MEDIUM, start=number,
-                           cwe="CWE-79", confidence=0.5,
-                           message="Template output is not escaped here: if the value can hold user input, "
-                                   "this is cross-site scripting. Drop |safe / autoescape off, or escape the "
-                                   "value where it is built.")
+            finding = cite(
+                source,
+                rule="security/template-unescaped",
+                severity=MEDIUM,
+                start=number,
+                cwe="CWE-79",
+                confidence=0.5,
+                message="Template output is not escaped here: if the value can hold user input, "
+                "this is cross-site scripting. Drop |safe / autoescape off, or escape the "
+                "value where it is built.",
+            )
             if finding is not None:
                 yield finding
 

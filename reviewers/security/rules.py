@@ -27,9 +27,16 @@ def scan(source: Source, tree: ast.Module) -> Iterator[Finding]:
             hits.extend(_check(scope, node))
     hits.extend(misconfig.module_checks(tree, names, source.path))
     for hit in hits:
-        finding = cite(source, rule=f"security/{hit.rule}", severity=hit.severity,
-                       start=getattr(hit.node, "lineno", 1), end=getattr(hit.node, "end_lineno", None),
-                       message=hit.message, cwe=hit.cwe, confidence=hit.confidence)
+        finding = cite(
+            source,
+            rule=f"security/{hit.rule}",
+            severity=hit.severity,
+            start=getattr(hit.node, "lineno", 1),
+            end=getattr(hit.node, "end_lineno", None),
+            message=hit.message,
+            cwe=hit.cwe,
+            confidence=hit.confidence,
+        )
         if finding is not None:
             yield finding
 

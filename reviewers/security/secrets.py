@@ -31,23 +31,39 @@ def _fmt(rule: str, label: str, pattern: str, keep: int) -> KeyFormat:
 
 KEY_FORMATS = (
     _fmt("aws-access-key", "AWS access key id", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b", 4),
-    _fmt("aws-secret-key", "AWS secret access key",
-         r"(?i)aws_?secret_?(?:access_?)?key[\"']?\s*[:=]+\s*[\"']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])", 0),
+    _fmt(
+        "aws-secret-key",
+        "AWS secret access key",
+        r"(?i)aws_?secret_?(?:access_?)?key[\"']?\s*[:=]+\s*[\"']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
+        0,
+    ),
     _fmt("github-token", "GitHub token", r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b", 4),
     _fmt("github-token", "GitHub fine-grained token", r"\bgithub_pat_[A-Za-z0-9_]{60,}\b", 11),
     _fmt("slack-token", "Slack token", r"\bxox[abposr]-[0-9A-Za-z-]{10,}", 5),
-    _fmt("slack-webhook", "Slack webhook URL",
-         r"https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{16,}", 31),
+    _fmt(
+        "slack-webhook",
+        "Slack webhook URL",
+        r"https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{16,}",
+        31,
+    ),
     _fmt("stripe-key", "Stripe live key", r"\b(?:sk|rk)_live_[0-9A-Za-z]{20,}\b", 8),
     _fmt("google-api-key", "Google API key", r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])", 4),
     _fmt("google-oauth-secret", "Google OAuth client secret", r"\bGOCSPX-[A-Za-z0-9_\-]{28}\b", 7),
     _fmt("anthropic-key", "Anthropic API key", r"\bsk-ant-[a-z]+\d*-[A-Za-z0-9_\-]{32,}", 7),
-    _fmt("openai-key", "OpenAI API key",
-         r"\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{40,}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})", 3),
+    _fmt(
+        "openai-key",
+        "OpenAI API key",
+        r"\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{40,}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
+        3,
+    ),
     _fmt("azure-storage-key", "Azure storage account key", r"AccountKey=([A-Za-z0-9+/]{80,}={0,2})", 0),
     _fmt("sendgrid-key", "SendGrid API key", r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b", 3),
-    _fmt("private-key", "private key block",
-         r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----", 0),
+    _fmt(
+        "private-key",
+        "private key block",
+        r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----",
+        0,
+    ),
 )
 
 # A name that says its value is secret, assigned in Python, JS, YAML, JSON, .env, shell or a Dockerfile.
@@ -125,10 +141,15 @@ def _provider_keys(source: Source, number: int, text: str) -> Iterator[Finding]:
             severity = Severity.MEDIUM if source.is_test else Severity.CRITICAL
             where = " (in test code: if this is a real key, it is leaked all the same)" if source.is_test else ""
             finding = cite(
-                source, rule=f"security/{fmt.rule}", severity=severity, start=number,
+                source,
+                rule=f"security/{fmt.rule}",
+                severity=severity,
+                start=number,
                 message=f"Hard-coded {fmt.label}{where}. Revoke it, remove it from the history, and read it "
-                        "from the environment or a secret manager at run time.",
-                cwe="CWE-798", confidence=0.95, evidence=_redacted_line(text, fmt, secret),
+                "from the environment or a secret manager at run time.",
+                cwe="CWE-798",
+                confidence=0.95,
+                evidence=_redacted_line(text, fmt, secret),
             )
             if finding is not None:
                 yield finding
@@ -146,10 +167,15 @@ def _url_credentials(source: Source, number: int, text: str) -> Iterator[Finding
         if _PLACEHOLDER.search(password) or password.startswith(("$", "{", "%")) or entropy(password) < 2.0:
             continue
         finding = cite(
-            source, rule="security/url-credentials", severity=Severity.HIGH, start=number,
+            source,
+            rule="security/url-credentials",
+            severity=Severity.HIGH,
+            start=number,
             message="A password is written into this URL. Build the URL from configuration or the "
-                    "environment at run time, and rotate the password.",
-            cwe="CWE-798", confidence=0.8, evidence=redact(text, password).strip(),
+            "environment at run time, and rotate the password.",
+            cwe="CWE-798",
+            confidence=0.8,
+            evidence=redact(text, password).strip(),
         )
         if finding is not None:
             yield finding
@@ -165,10 +191,15 @@ def _named_secrets(source: Source, number: int, text: str, *, code: bool) -> Ite
         if not _looks_secret(name, value):
             continue
         finding = cite(
-            source, rule="security/hardcoded-secret", severity=Severity.HIGH, start=number,
+            source,
+            rule="security/hardcoded-secret",
+            severity=Severity.HIGH,
+            start=number,
             message=f"{name.strip(chr(34) + chr(39))} is assigned a hard-coded secret. Read it from the "
-                    "environment or a secret manager, and rotate the value that was committed.",
-            cwe="CWE-798", confidence=0.7, evidence=redact(text, value).strip(),
+            "environment or a secret manager, and rotate the value that was committed.",
+            cwe="CWE-798",
+            confidence=0.7,
+            evidence=redact(text, value).strip(),
         )
         if finding is not None:
             yield finding

@@ -18,15 +18,51 @@ from reviewkit import Severity
 # Decorator attributes that make a function a web route (Flask, FastAPI, Starlette, Sanic, aiohttp).
 ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "delete", "patch", "api_route", "websocket"})
 # Calls whose result no longer carries the caller's string as such: casts, checks and sanitisers.
-SANITIZERS = frozenset({
-    "int", "float", "bool", "len", "abs", "round", "hash", "id", "isinstance", "uuid.UUID", "UUID",
-    "secure_filename", "werkzeug.utils.secure_filename", "os.path.basename", "basename",
-    "shlex.quote", "pipes.quote", "quote", "html.escape", "escape", "markupsafe.escape",
-    "flask.escape", "bleach.clean", "safe_join", "werkzeug.security.safe_join", "flask.safe_join",
-    "os.path.exists", "os.path.isfile", "os.path.isdir", "re.match", "re.fullmatch", "ipaddress.ip_address",
-    "urllib.parse.quote", "urllib.parse.quote_plus", "json.dumps", "sorted", "any", "all",
-    "flask.render_template", "render_template", "django.shortcuts.render",  # autoescaped output
-})
+SANITIZERS = frozenset(
+    {
+        "int",
+        "float",
+        "bool",
+        "len",
+        "abs",
+        "round",
+        "hash",
+        "id",
+        "isinstance",
+        "uuid.UUID",
+        "UUID",
+        "secure_filename",
+        "werkzeug.utils.secure_filename",
+        "os.path.basename",
+        "basename",
+        "shlex.quote",
+        "pipes.quote",
+        "quote",
+        "html.escape",
+        "escape",
+        "markupsafe.escape",
+        "flask.escape",
+        "bleach.clean",
+        "safe_join",
+        "werkzeug.security.safe_join",
+        "flask.safe_join",
+        "os.path.exists",
+        "os.path.isfile",
+        "os.path.isdir",
+        "re.match",
+        "re.fullmatch",
+        "ipaddress.ip_address",
+        "urllib.parse.quote",
+        "urllib.parse.quote_plus",
+        "json.dumps",
+        "sorted",
+        "any",
+        "all",
+        "flask.render_template",
+        "render_template",
+        "django.shortcuts.render",  # autoescaped output
+    }
+)
 _SAFE_ANNOTATIONS = frozenset({"int", "float", "bool", "UUID", "uuid.UUID", "date", "datetime"})
 _REQUEST_ROOTS = frozenset({"request", "req"})
 

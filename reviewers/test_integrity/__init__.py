@@ -49,16 +49,26 @@ or the production change deliberately changes that behaviour and the new expecte
 correct one, or the mock replaces a collaborator rather than the unit. Keep it in any doubt.
 """
 _AMBIGUOUS = 0.8  # findings less sure than this go to the model when there is one
-_TEST_PATHSPECS = (":(glob)**/test_*.py", ":(glob)**/*_test.py", ":(glob)**/tests/**", ":(glob)**/test/**",
-                   ":(glob)**/conftest.py", ":(glob)**/*.test.*", ":(glob)**/*.spec.*", ":(glob)**/*_test.go")
+_TEST_PATHSPECS = (
+    ":(glob)**/test_*.py",
+    ":(glob)**/*_test.py",
+    ":(glob)**/tests/**",
+    ":(glob)**/test/**",
+    ":(glob)**/conftest.py",
+    ":(glob)**/*.test.*",
+    ":(glob)**/*.spec.*",
+    ":(glob)**/*_test.go",
+)
 _DOCTEST = re.compile(r"^\s*>>> ")
 _MAX_GREP_FILES = 200  # test files read to pair a special-cased input with its expected output
 
 
 class TestIntegrity(Reviewer):
     name = "test-integrity"
-    description = ("Catches changes that make tests pass by weakening them: deleted, skipped or emptied "
-                   "tests, weaker assertions, edited expectations, tests special-cased in code, looser CI.")
+    description = (
+        "Catches changes that make tests pass by weakening them: deleted, skipped or emptied "
+        "tests, weaker assertions, edited expectations, tests special-cased in code, looser CI."
+    )
     blocking = True
     trigger = "always"
     __test__ = False  # pytest: this class is a reviewer, not a test class
@@ -95,8 +105,11 @@ def analyse(pairs: Sequence[FilePair], search: LiteralSearch | None = None, *, s
     search = search or _search_in(pairs)
     result = Analysis()
     # A test file renamed to a name pytest does not collect (test_x.py.bak, x_tests.py) is gone.
-    python_tests = [p if is_python_test(p.path) else replace(p, head=None)
-                    for p in pairs if is_python_test(p.path) or is_python_test(p.old_path)]
+    python_tests = [
+        p if is_python_test(p.path) else replace(p, head=None)
+        for p in pairs
+        if is_python_test(p.path) or is_python_test(p.old_path)
+    ]
     if syntax:
         result.extend(compare_python_tests(python_tests, _covered_by(pairs)))
     result.extend(compare_blocks([p for p in pairs if is_js_test(p.path) or is_js_test(p.old_path)], go=False))
@@ -179,7 +192,10 @@ def _git_search(context: ReviewContext, pairs: Sequence[FilePair]) -> LiteralSea
         patterns = [arg for lit in wanted for arg in ("-e", lit)]
         proc = subprocess.run(
             ["git", "-C", str(repo), "grep", "-l", "-F", *patterns, commit, "--", *_TEST_PATHSPECS],
-            capture_output=True, text=True, timeout=30, check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
         paths = [line.split(":", 1)[1] for line in proc.stdout.splitlines() if ":" in line]
         others = [context.head.read_text(p) for p in paths[:_MAX_GREP_FILES] if p not in changed]
@@ -192,13 +208,19 @@ def _covered_by(pairs: Sequence[FilePair]) -> Callable[[TestModule], list[str]]:
     """Which changed production files a test module imports (the code its expectations are about)."""
     modules = {
         p.path: ".".join(PurePosixPath(p.path).with_suffix("").parts).removesuffix(".__init__")
-        for p in pairs if is_python_source(p.path) and p.base is not None and p.head is not None
+        for p in pairs
+        if is_python_source(p.path)
+        and p.base is not None
+        and p.head is not None
         and PurePosixPath(p.path).name not in ("conftest.py", "setup.py", "noxfile.py")
     }
 
     def covered(module: TestModule) -> list[str]:
-        return [path for path, dotted in modules.items()
-                if any(_same_module(dotted, imported) for imported in module.modules)]
+        return [
+            path
+            for path, dotted in modules.items()
+            if any(_same_module(dotted, imported) for imported in module.modules)
+        ]
 
     return covered
 
@@ -214,9 +236,13 @@ def _needed(restores: list[Restore], findings: list[Finding]) -> list[Restore]:
     def undoes(restore: Restore, item: Finding) -> bool:
         if item.side is Side.BASE:
             return item.path == restore.old_path and (
-                restore.anchor == -1 or restore.base_start <= item.line <= restore.base_end)
-        return item.path == restore.path and restore.head_start is not None and (
-            restore.head_start <= item.line <= (restore.head_end or 0))
+                restore.anchor == -1 or restore.base_start <= item.line <= restore.base_end
+            )
+        return (
+            item.path == restore.path
+            and restore.head_start is not None
+            and (restore.head_start <= item.line <= (restore.head_end or 0))
+        )
 
     return [r for r in restores if any(undoes(r, f) for f in findings)]
 
@@ -228,10 +254,19 @@ def _doctests(pairs: Sequence[FilePair]) -> Analysis:
         added = [t for _, t in changed_lines(pair).added if _DOCTEST.match(t)]
         if pair.base is not None and len(removed) > len(added):
             number, text = removed[0]
-            result.findings.append(finding(
-                "doctest-removed", "low", pair.old_path, number, text,
-                f"{len(removed) - len(added)} doctest example(s) removed; if the project runs doctests, "
-                "these checks are gone", side=Side.BASE, confidence=0.6))
+            result.findings.append(
+                finding(
+                    "doctest-removed",
+                    "low",
+                    pair.old_path,
+                    number,
+                    text,
+                    f"{len(removed) - len(added)} doctest example(s) removed; if the project runs doctests, "
+                    "these checks are gone",
+                    side=Side.BASE,
+                    confidence=0.6,
+                )
+            )
     return result
 
 

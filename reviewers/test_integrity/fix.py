@@ -42,11 +42,11 @@ def _apply(head: str, restores: list[Restore], bases: dict[str, str]) -> str:
         trailing = False
     # Bottom-up, so that earlier line numbers stay valid.
     for restore in sorted(restores, key=lambda r: r.head_start or r.anchor + 0.5, reverse=True):
-        block = bases[restore.old_path].splitlines(keepends=True)[restore.base_start - 1:restore.base_end]
+        block = bases[restore.old_path].splitlines(keepends=True)[restore.base_start - 1 : restore.base_end]
         if block and not block[-1].endswith("\n"):
             block[-1] += _eol(lines)
         if restore.head_start is not None and restore.head_end is not None:
-            lines[restore.head_start - 1:restore.head_end] = block
+            lines[restore.head_start - 1 : restore.head_end] = block
         else:
             indented = bool(block) and block[0][:1] in (" ", "\t")
             gap = [_eol(lines)] * (1 if indented else 2)
@@ -63,8 +63,9 @@ def _eol(lines: list[str]) -> str:
 def _diff(path: str, old: str, new: str) -> str:
     if old == new:
         return ""
-    body = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                f"a/{path}", f"b/{path}", n=3)
+    body = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}", n=3
+    )
     out = [f"diff --git a/{path} b/{path}\n"]
     for line in body:
         out.append(line if line.endswith("\n") else line + "\n" + _NO_NEWLINE)
@@ -75,8 +76,13 @@ def _new_file(path: str, text: str) -> str:
     lines = text.splitlines(keepends=True)
     if not lines:
         return ""
-    out = [f"diff --git a/{path} b/{path}\n", "new file mode 100644\n", "--- /dev/null\n", f"+++ b/{path}\n",
-           f"@@ -0,0 +1,{len(lines)} @@\n"]
+    out = [
+        f"diff --git a/{path} b/{path}\n",
+        "new file mode 100644\n",
+        "--- /dev/null\n",
+        f"+++ b/{path}\n",
+        f"@@ -0,0 +1,{len(lines)} @@\n",
+    ]
     for line in lines:
         out.append("+" + line if line.endswith("\n") else "+" + line + "\n" + _NO_NEWLINE)
     return "".join(out)

@@ -25,8 +25,13 @@ _JS_SKIPS = frozenset({"skip", "todo", "failing", "fails", "only"})
 _JS_STRENGTH = [
     (re.compile(r"\.(toBeTruthy|toBeFalsy|toBeDefined|toBeUndefined|toBeInstanceOf|toHaveBeenCalled)\(\)?"), 1),
     (re.compile(r"\.not\.(toBeNull|toBeUndefined|toBe\(null\)|toThrow\(\))"), 1),
-    (re.compile(r"\.(toContain|toMatch|toBeGreaterThan\w*|toBeLessThan\w*|toHaveLength|toHaveProperty"
-                r"|toBeCloseTo|toThrow\(\))"), 2),
+    (
+        re.compile(
+            r"\.(toContain|toMatch|toBeGreaterThan\w*|toBeLessThan\w*|toHaveLength|toHaveProperty"
+            r"|toBeCloseTo|toThrow\(\))"
+        ),
+        2,
+    ),
     (re.compile(r"expect\(\s*(true|1|!0)\s*\)\.(toBe|toEqual)\(\s*(true|1)\s*\)"), 0),
 ]
 _JS_CHECK = re.compile(r"\bexpect\s*\(|\bassert(\.\w+)?\s*\(|\bexpectTypeOf\s*\(")
@@ -59,17 +64,25 @@ def js_blocks(text: str | None) -> dict[str, Block]:
         end = decls[index + 1][0] - 1 if index + 1 < len(decls) else len(lines)
         mods = {m for m in match["mods"].split(".") if m} | ({"skip"} if match["prefix"] == "x" else set())
         mods |= {"only"} if match["prefix"] == "f" else set()
-        body = lines[number - 1:end]
+        body = lines[number - 1 : end]
         name = match["name"]
         if match["kind"] in ("describe", "context", "suite"):
             stack = [name]
             name = f"describe {name}"
         else:
             name = " > ".join([*stack, name])
-        blocks.setdefault(name, Block(
-            name=name, line=number, end=end, modifiers=frozenset(mods),
-            checks=tuple(_js_strength(line) for line in body if _JS_CHECK.search(line)), skips=0,
-            body=_body(body)))
+        blocks.setdefault(
+            name,
+            Block(
+                name=name,
+                line=number,
+                end=end,
+                modifiers=frozenset(mods),
+                checks=tuple(_js_strength(line) for line in body if _JS_CHECK.search(line)),
+                skips=0,
+                body=_body(body),
+            ),
+        )
     return blocks
 
 
@@ -88,10 +101,16 @@ def go_blocks(text: str | None) -> dict[str, Block]:
         if not match:
             continue
         end = next((n for n in range(number, len(lines) + 1) if lines[n - 1].startswith("}")), len(lines))
-        body = lines[number - 1:end]
-        blocks[match[1]] = Block(name=match[1], line=number, end=end, modifiers=frozenset(),
-                                 checks=tuple(3 for b in body if _GO_CHECK.search(b)),
-                                 skips=sum(1 for b in body if _GO_SKIP.search(b)), body=_body(body))
+        body = lines[number - 1 : end]
+        blocks[match[1]] = Block(
+            name=match[1],
+            line=number,
+            end=end,
+            modifiers=frozenset(),
+            checks=tuple(3 for b in body if _GO_CHECK.search(b)),
+            skips=sum(1 for b in body if _GO_SKIP.search(b)),
+            body=_body(body),
+        )
     return blocks
 
 
@@ -108,19 +127,36 @@ def compare_blocks(pairs: Sequence[FilePair], *, go: bool) -> Analysis:
     for pair in pairs:
         base = parse(pair.base)
         head = heads.get(pair.path, {})
-        gone = [b for name, b in base.items() if name not in head and everywhere[name] == 0
-                and not name.startswith("describe ") and bodies[b.body] == 0]
+        gone = [
+            b
+            for name, b in base.items()
+            if name not in head and everywhere[name] == 0 and not name.startswith("describe ") and bodies[b.body] == 0
+        ]
         if pair.head is None and gone:
             _file_gone(pair, gone, result)
             continue
         for block in gone:
-            result.findings.append(finding(
-                "test-deleted", "high", pair.old_path, block.line, split(pair.base)[block.line - 1],
-                f"test '{block.name}' ({len(block.checks)} check(s)) is removed; no test in the change "
-                "replaces it", side=Side.BASE))
+            result.findings.append(
+                finding(
+                    "test-deleted",
+                    "high",
+                    pair.old_path,
+                    block.line,
+                    split(pair.base)[block.line - 1],
+                    f"test '{block.name}' ({len(block.checks)} check(s)) is removed; no test in the change replaces it",
+                    side=Side.BASE,
+                )
+            )
             if go:  # gofmt ends a test at a column-0 brace, so the block is exact: put it back at the end
-                result.restores.append(Restore(path=pair.path, old_path=pair.old_path, base_start=block.line,
-                                               base_end=block.end, anchor=len(split(pair.head))))
+                result.restores.append(
+                    Restore(
+                        path=pair.path,
+                        old_path=pair.old_path,
+                        base_start=block.line,
+                        base_end=block.end,
+                        anchor=len(split(pair.head)),
+                    )
+                )
         for name, now in head.items():
             if name in base:
                 _compare(pair, base[name], now, result, go=go)
@@ -129,12 +165,20 @@ def compare_blocks(pairs: Sequence[FilePair], *, go: bool) -> Analysis:
 
 def _file_gone(pair: FilePair, gone: list[Block], result: Analysis) -> None:
     first = min(gone, key=lambda b: b.line)
-    result.findings.append(finding(
-        "test-file-deleted", "high", pair.old_path, first.line, split(pair.base)[first.line - 1],
-        f"{pair.old_path} is deleted with its {len(gone)} test(s); no test in the change replaces them",
-        side=Side.BASE))
-    result.restores.append(Restore(path=pair.old_path, old_path=pair.old_path, base_start=1,
-                                   base_end=len(split(pair.base)), anchor=-1))
+    result.findings.append(
+        finding(
+            "test-file-deleted",
+            "high",
+            pair.old_path,
+            first.line,
+            split(pair.base)[first.line - 1],
+            f"{pair.old_path} is deleted with its {len(gone)} test(s); no test in the change replaces them",
+            side=Side.BASE,
+        )
+    )
+    result.restores.append(
+        Restore(path=pair.old_path, old_path=pair.old_path, base_start=1, base_end=len(split(pair.base)), anchor=-1)
+    )
 
 
 def _compare(pair: FilePair, was: Block, now: Block, result: Analysis, *, go: bool) -> None:
@@ -152,9 +196,16 @@ def _compare(pair: FilePair, was: Block, now: Block, result: Analysis, *, go: bo
         add("test-skipped", now.line, "the change adds t.Skip: the test no longer runs")
     if len(now.checks) < len(was.checks):
         add("assertion-removed", now.line, f"{len(was.checks)} check(s) in the base, {len(now.checks)} now")
-    elif any(h < b for h, b in zip(sorted(now.checks, reverse=True), sorted(was.checks, reverse=True),
-                                   strict=False)):
+    elif any(h < b for h, b in zip(sorted(now.checks, reverse=True), sorted(was.checks, reverse=True), strict=False)):
         add("assertion-weakened", now.line, "its checks are weaker than the base's (e.g. toEqual -> toBeTruthy)")
     if go and len(result.findings) > before:
-        result.restores.append(Restore(path=pair.path, old_path=pair.old_path, base_start=was.line,
-                                       base_end=was.end, head_start=now.line, head_end=now.end))
+        result.restores.append(
+            Restore(
+                path=pair.path,
+                old_path=pair.old_path,
+                base_start=was.line,
+                base_end=was.end,
+                head_start=now.line,
+                head_end=now.end,
+            )
+        )

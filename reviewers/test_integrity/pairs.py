@@ -78,12 +78,25 @@ class Analysis:
 
 
 def finding(
-    rule: str, severity: Severity | str, path: str, line: int, evidence: str, message: str,
-    *, side: Side = Side.HEAD, confidence: float = 0.9,
+    rule: str,
+    severity: Severity | str,
+    path: str,
+    line: int,
+    evidence: str,
+    message: str,
+    *,
+    side: Side = Side.HEAD,
+    confidence: float = 0.9,
 ) -> Finding:
     return Finding(
-        rule=f"{RULE}/{rule}", severity=Severity(severity), path=path, line=line,
-        evidence=evidence.strip(), message=message, side=side, confidence=confidence,
+        rule=f"{RULE}/{rule}",
+        severity=Severity(severity),
+        path=path,
+        line=line,
+        evidence=evidence.strip(),
+        message=message,
+        side=side,
+        confidence=confidence,
     )
 
 
@@ -145,7 +158,7 @@ def changed_lines(pair: FilePair) -> Changed:
     end = 0
     while end < min(len(base), len(head)) - start and base[-1 - end] == head[-1 - end]:
         end += 1
-    middle_a, middle_b = base[start:len(base) - end], head[start:len(head) - end]
+    middle_a, middle_b = base[start : len(base) - end], head[start : len(head) - end]
     junk = len(middle_a) + len(middle_b) > _EXACT_DIFF_LINES
     matcher = difflib.SequenceMatcher(a=middle_a, b=middle_b, autojunk=junk)
     added: list[tuple[int, str]] = []

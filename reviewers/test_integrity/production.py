@@ -25,10 +25,13 @@ _RUNNER_ENV = frozenset({"PYTEST_CURRENT_TEST", "PYTEST_VERSION", "PYTEST_XDIST_
 _RUNNER_MODULES = frozenset({"pytest", "_pytest", "unittest"})
 _PAIR_WINDOW = 6  # lines around a test's use of the input within which the expected output must appear
 _SOURCE_SUFFIXES = (".py", ".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".go")
-_DETECTS_MESSAGE = ("production code checks whether it runs under a test runner: tests then check a different "
-                    "program from the one users run")
-_EXIT_MESSAGE = ("replacing the exception hook or exiting with os._exit can turn a failing run into a passing "
-                 "exit status")
+_DETECTS_MESSAGE = (
+    "production code checks whether it runs under a test runner: tests then check a different "
+    "program from the one users run"
+)
+_EXIT_MESSAGE = (
+    "replacing the exception hook or exiting with os._exit can turn a failing run into a passing exit status"
+)
 
 
 def check_production(pairs: Sequence[FilePair], search: LiteralSearch) -> Analysis:
@@ -44,11 +47,15 @@ def check_production(pairs: Sequence[FilePair], search: LiteralSearch) -> Analys
             if line not in added or (kind == "detects" and not production):
                 continue
             if kind == "detects":
-                result.findings.append(finding("test-special-case", "critical", pair.path, line, added[line],
-                                               _DETECTS_MESSAGE, confidence=0.9))
+                result.findings.append(
+                    finding(
+                        "test-special-case", "critical", pair.path, line, added[line], _DETECTS_MESSAGE, confidence=0.9
+                    )
+                )
             else:
-                result.findings.append(finding("exit-trick", "high", pair.path, line, added[line],
-                                               _EXIT_MESSAGE, confidence=0.7))
+                result.findings.append(
+                    finding("exit-trick", "high", pair.path, line, added[line], _EXIT_MESSAGE, confidence=0.7)
+                )
         if production and tree is not None:
             result.extend(_literal_special_cases(pair, tree, set(added), search))
     return result
@@ -115,9 +122,12 @@ def _exit_trick(node: ast.AST) -> bool:
 def _asks_for_runner(node: ast.Compare) -> bool:
     """``"pytest" in sys.modules`` and the like."""
     left = node.left
-    return (isinstance(left, ast.Constant) and left.value in _RUNNER_MODULES
-            and any(isinstance(op, ast.In | ast.NotIn) for op in node.ops)
-            and any(_dotted(c) in ("sys.modules", "sys.argv") for c in node.comparators))
+    return (
+        isinstance(left, ast.Constant)
+        and left.value in _RUNNER_MODULES
+        and any(isinstance(op, ast.In | ast.NotIn) for op in node.ops)
+        and any(_dotted(c) in ("sys.modules", "sys.argv") for c in node.comparators)
+    )
 
 
 def _exits(call: ast.Call) -> bool:
@@ -127,8 +137,9 @@ def _exits(call: ast.Call) -> bool:
     if name == "atexit.register":
         return any("_exit" in _dotted(arg) for arg in call.args)
     if name == "pytest.exit":
-        return any(k.arg == "returncode" and isinstance(k.value, ast.Constant) and k.value.value == 0
-                   for k in call.keywords)
+        return any(
+            k.arg == "returncode" and isinstance(k.value, ast.Constant) and k.value.value == 0 for k in call.keywords
+        )
     return False
 
 
@@ -156,11 +167,18 @@ def _literal_special_cases(pair: FilePair, tree: ast.Module, added: set[int], se
             continue  # returning (part of) what was matched is dispatch or normalisation, not a canned answer
         hit = _paired_in_tests(search(inputs), inputs, outputs)
         if hit:
-            result.findings.append(finding(
-                "test-special-case", "high", pair.path, node.lineno, lines[node.lineno - 1],
-                f"production code returns {', '.join(outputs)} for the input {hit}, and a test checks "
-                "exactly that pair: the test passes on this input alone, the general case is untested",
-                confidence=0.7))
+            result.findings.append(
+                finding(
+                    "test-special-case",
+                    "high",
+                    pair.path,
+                    node.lineno,
+                    lines[node.lineno - 1],
+                    f"production code returns {', '.join(outputs)} for the input {hit}, and a test checks "
+                    "exactly that pair: the test passes on this input alone, the general case is untested",
+                    confidence=0.7,
+                )
+            )
     return result
 
 
@@ -182,7 +200,7 @@ def _paired_in_tests(texts: list[str], inputs: list[str], outputs: list[str]) ->
             hit = next((value for value in inputs if _occurs(value, line)), None)
             if hit is None:
                 continue
-            window = "\n".join(lines[max(index - _PAIR_WINDOW, 0):index + _PAIR_WINDOW + 1])
+            window = "\n".join(lines[max(index - _PAIR_WINDOW, 0) : index + _PAIR_WINDOW + 1])
             if all(_occurs(value, window) for value in outputs):
                 return hit
     return None

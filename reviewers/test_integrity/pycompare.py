@@ -132,14 +132,24 @@ def _similar(test: TestFunc, pool: dict[tuple[str, str], tuple[_Side, TestFunc]]
 # --- one test, base against head -----------------------------------------------------------------------
 
 
-def _compare(base_side: _Side, base: TestFunc, head_side: _Side, head: TestFunc,
-             covered: Covered, all_cases: set[str], moved: Counter[str]) -> Analysis:
+def _compare(
+    base_side: _Side,
+    base: TestFunc,
+    head_side: _Side,
+    head: TestFunc,
+    covered: Covered,
+    all_cases: set[str],
+    moved: Counter[str],
+) -> Analysis:
     result = Analysis()
     path, text = head_side.pair.path, head_side.pair.head
 
     def add(rule: str, severity: str, line: int, message: str, confidence: float = 0.9) -> None:
-        result.findings.append(finding(rule, severity, path, line, line_at(text, line),
-                                       f"{head.qualname}: {message}", confidence=confidence))
+        result.findings.append(
+            finding(
+                rule, severity, path, line, line_at(text, line), f"{head.qualname}: {message}", confidence=confidence
+            )
+        )
 
     _check_skips(base, head, add)
     _check_assertions(base, head, moved, add)
@@ -150,10 +160,16 @@ def _compare(base_side: _Side, base: TestFunc, head_side: _Side, head: TestFunc,
     if prod:
         _check_expected(base, head, prod, add)
     if result.findings:
-        result.restores.append(Restore(
-            path=path, old_path=base_side.pair.old_path, base_start=base.start, base_end=base.end,
-            head_start=head.start, head_end=head.end,
-        ))
+        result.restores.append(
+            Restore(
+                path=path,
+                old_path=base_side.pair.old_path,
+                base_start=base.start,
+                base_end=base.end,
+                head_start=head.start,
+                head_end=head.end,
+            )
+        )
     return result
 
 
@@ -167,12 +183,15 @@ def _check_skips(base: TestFunc, head: TestFunc, add: Add) -> None:
             before[mark.text] -= 1
             continue
         conditional = mark.key in ("skipif", "skipIf", "skipUnless", "importorskip")
-        add("test-skipped", "medium" if conditional else "high", mark.line,
+        add(
+            "test-skipped",
+            "medium" if conditional else "high",
+            mark.line,
             f"the change makes this test skip or expect failure ({mark.text}); the base ran it",
-            confidence=0.7 if conditional else 0.95)
+            confidence=0.7 if conditional else 0.95,
+        )
     if head.early_return and not base.early_return:
-        add("early-return", "high", head.early_return.line,
-            "returns before its checks run; the base ran them all")
+        add("early-return", "high", head.early_return.line, "returns before its checks run; the base ran them all")
 
 
 def _check_assertions(base: TestFunc, head: TestFunc, moved: Counter[str], add: Add) -> None:
@@ -189,8 +208,12 @@ def _check_assertions(base: TestFunc, head: TestFunc, moved: Counter[str], add: 
     merged = head.total_asserts * max(len(head.cases), 1) >= base.total_asserts * max(len(base.cases), 1)
     kept = head.total_asserts + len(relocated)
     if kept < base.total_asserts and not (head.cases and merged):  # merged into a table
-        add("assertion-removed", "high", head.def_line,
-            f"{base.total_asserts} assertion(s) in the base, {kept} now; removed: {shown}")
+        add(
+            "assertion-removed",
+            "high",
+            head.def_line,
+            f"{base.total_asserts} assertion(s) in the base, {kept} now; removed: {shown}",
+        )
         return
     base_texts = {a.text for a in base.asserts}
     new = sorted((a for a in head.asserts if a.text not in base_texts), key=lambda a: a.strength)
@@ -201,8 +224,7 @@ def _check_assertions(base: TestFunc, head: TestFunc, moved: Counter[str], add: 
     strongest_base = sorted((a.strength for a in base.asserts), reverse=True)
     weaker = any(h < b for h, b in zip(strongest_head, strongest_base, strict=False))
     if weaker and new and new[0].strength > 0:
-        add("assertion-weakened", "high", new[0].line,
-            f"'{new[0].text}' checks less than the base's {shown}")
+        add("assertion-weakened", "high", new[0].line, f"'{new[0].text}' checks less than the base's {shown}")
 
 
 def _check_raises_and_tolerances(base: TestFunc, head: TestFunc, add: Add) -> None:
@@ -222,8 +244,12 @@ def _check_raises_and_tolerances(base: TestFunc, head: TestFunc, add: Add) -> No
         old = previous[index] if index < len(previous) else None
         if _wider(mark.key, old, mark.value):
             shown = "the default" if old is None else f"{old:g}"
-            add("tolerance-widened", "high", mark.line,
-                f"{mark.key.split(':')[1]} is {mark.value:g} now, was {shown}: the check accepts more")
+            add(
+                "tolerance-widened",
+                "high",
+                mark.line,
+                f"{mark.key.split(':')[1]} is {mark.value:g} now, was {shown}: the check accepts more",
+            )
 
 
 def _wider(key: str, old: float | None, new: float) -> bool:
@@ -239,35 +265,55 @@ def _check_swallows_and_mocks(base: TestFunc, head: TestFunc, add: Add) -> None:
         if before[mark.text] > 0:
             before[mark.text] -= 1
             continue
-        add("failure-swallowed", "high", mark.line,
-            f"'{mark.text}' around assertions hides their failures; the base let them fail")
+        add(
+            "failure-swallowed",
+            "high",
+            mark.line,
+            f"'{mark.text}' around assertions hides their failures; the base let them fail",
+        )
     patched_before = {m.key for m in base.patches}
     for mark in head.patches:
         if mark.key in head.calls and mark.key not in patched_before:
-            add("unit-mocked", "high", mark.line,
+            add(
+                "unit-mocked",
+                "high",
+                mark.line,
                 f"patches {mark.key}, the very unit this test calls, so the test checks the mock",
-                confidence=0.75)
+                confidence=0.75,
+            )
 
 
 def _check_cases(base: TestFunc, head: TestFunc, all_cases: set[str], add: Add, result: Analysis) -> None:
     if len(base.cases) > _HUGE_TABLE or len(head.cases) > _HUGE_TABLE:
         if len(head.cases) < len(base.cases):
-            add("parametrize-case-removed", "high", head.def_line,
-                f"{len(base.cases)} parametrize cases in the base, {len(head.cases)} now")
+            add(
+                "parametrize-case-removed",
+                "high",
+                head.def_line,
+                f"{len(base.cases)} parametrize cases in the base, {len(head.cases)} now",
+            )
         result.notes.append(f"{head.qualname}: parametrize table too large to compare case by case")
         return
     if {c.key.split(":")[0] for c in base.cases} != {c.key.split(":")[0] for c in head.cases} and head.cases:
         # The parameters themselves changed (one added or dropped): cases can only be counted.
         if len(head.cases) < len(base.cases):
-            add("parametrize-case-removed", "high", head.cases[0].line,
-                f"{len(base.cases)} parametrize cases in the base, {len(head.cases)} now")
+            add(
+                "parametrize-case-removed",
+                "high",
+                head.cases[0].line,
+                f"{len(base.cases)} parametrize cases in the base, {len(head.cases)} now",
+            )
         return
     inputs = {c.key for c in head.cases}
     removed = [c.text for c in base.cases if c.text not in all_cases and c.key not in inputs]
     if removed:
         line = head.cases[0].line if head.cases else head.def_line
-        add("parametrize-case-removed", "high", line,
-            f"{len(removed)} parametrize case(s) removed and not found elsewhere: {'; '.join(removed[:4])}")
+        add(
+            "parametrize-case-removed",
+            "high",
+            line,
+            f"{len(removed)} parametrize case(s) removed and not found elsewhere: {'; '.join(removed[:4])}",
+        )
 
 
 def _check_expected(base: TestFunc, head: TestFunc, prod: list[str], add: Add) -> None:
@@ -275,14 +321,18 @@ def _check_expected(base: TestFunc, head: TestFunc, prod: list[str], add: Add) -
     changes = _changed_values(
         [(a.subject, a.expected) for a in base.asserts if a.subject],
         [(a.subject, a.expected, a.line) for a in head.asserts if a.subject],
-    ) + _changed_values(
-        [(c.key, c.text) for c in base.cases], [(c.key, c.text, c.line) for c in head.cases])
+    ) + _changed_values([(c.key, c.text) for c in base.cases], [(c.key, c.text, c.line) for c in head.cases])
     if not changes:
         return
     shown = "; ".join(f"{was} -> {now}" for was, now, _ in changes[:3]) + (" ..." if len(changes) > 3 else "")
-    add("expected-value-changed", "medium", changes[0][2],
+    add(
+        "expected-value-changed",
+        "medium",
+        changes[0][2],
         f"expected value(s) changed in the same change that edits {', '.join(prod[:3])} ({shown}): "
-        "was the code fixed, or the test bent to its new output?", confidence=0.6)
+        "was the code fixed, or the test bent to its new output?",
+        confidence=0.6,
+    )
 
 
 def _changed_values(
@@ -306,8 +356,9 @@ def _changed_values(
 # --- tests gone -------------------------------------------------------------------------------------------
 
 
-def _deleted(gone: list[tuple[_Side, TestFunc]], heads: list[_Side],
-             new_tests: list[tuple[_Side, TestFunc]]) -> Analysis:
+def _deleted(
+    gone: list[tuple[_Side, TestFunc]], heads: list[_Side], new_tests: list[tuple[_Side, TestFunc]]
+) -> Analysis:
     result = Analysis()
     new_constants = [t.constants for _, t in new_tests]
     if len(gone) * len(new_constants) > _MAX_FUZZY_PAIRS:
@@ -332,12 +383,20 @@ def _file_gone(side: _Side, tests: list[TestFunc]) -> Analysis:
     names = ", ".join(t.qualname for t in tests[:6]) + (" ..." if len(tests) > 6 else "")
     base_lines = len(split(pair.base))
     return Analysis(
-        findings=[finding("test-file-deleted", "high", pair.old_path, first.def_line,
-                          line_at(pair.base, first.def_line),
-                          f"{pair.old_path} is deleted with its {len(tests)} test(s) ({names}); "
-                          "no test in the change replaces them", side=Side.BASE, confidence=0.9)],
-        restores=[Restore(path=pair.old_path, old_path=pair.old_path, base_start=1, base_end=base_lines,
-                          anchor=-1)],
+        findings=[
+            finding(
+                "test-file-deleted",
+                "high",
+                pair.old_path,
+                first.def_line,
+                line_at(pair.base, first.def_line),
+                f"{pair.old_path} is deleted with its {len(tests)} test(s) ({names}); "
+                "no test in the change replaces them",
+                side=Side.BASE,
+                confidence=0.9,
+            )
+        ],
+        restores=[Restore(path=pair.old_path, old_path=pair.old_path, base_start=1, base_end=base_lines, anchor=-1)],
     )
 
 
@@ -346,29 +405,49 @@ def _tests_gone(side: _Side, head: _Side | None, tests: list[TestFunc]) -> Analy
     pair = side.pair
     head_classes = head.module.classes if head else {}
     head_tests = head.module.tests if head else {}
-    survivors = sorted(((t, head_tests[q]) for q, t in side.module.tests.items() if q in head_tests),
-                       key=lambda pair_: pair_[0].start)
+    survivors = sorted(
+        ((t, head_tests[q]) for q, t in side.module.tests.items() if q in head_tests), key=lambda pair_: pair_[0].start
+    )
     by_class: dict[str, list[TestFunc]] = {}
     for test in tests:
         owner = test.qualname.split("::")[0] if "::" in test.qualname else ""
         by_class.setdefault(owner, []).append(test)
     for owner, members in by_class.items():
         cls = side.module.classes.get(owner)
-        all_gone = cls and owner not in head_classes and len(members) == sum(
-            1 for q in side.module.tests if q.startswith(f"{owner}::"))
+        all_gone = (
+            cls
+            and owner not in head_classes
+            and len(members) == sum(1 for q in side.module.tests if q.startswith(f"{owner}::"))
+        )
         if cls and all_gone:
             names = ", ".join(t.qualname.split("::")[1] for t in members[:6])
-            result.findings.append(finding(
-                "test-deleted", "high", pair.old_path, cls.line, line_at(pair.base, cls.line),
-                f"test class {owner} and its {len(members)} test(s) ({names}) are removed; "
-                "no test in the change replaces them", side=Side.BASE))
+            result.findings.append(
+                finding(
+                    "test-deleted",
+                    "high",
+                    pair.old_path,
+                    cls.line,
+                    line_at(pair.base, cls.line),
+                    f"test class {owner} and its {len(members)} test(s) ({names}) are removed; "
+                    "no test in the change replaces them",
+                    side=Side.BASE,
+                )
+            )
             result.restores.append(_insertion(side, survivors, cls.line, cls.end))
             continue
         for test in members:
-            result.findings.append(finding(
-                "test-deleted", "high", pair.old_path, test.def_line, line_at(pair.base, test.def_line),
-                f"{test.qualname} ({test.total_asserts} assertion(s)) is removed; no test in the change "
-                "replaces it", side=Side.BASE))
+            result.findings.append(
+                finding(
+                    "test-deleted",
+                    "high",
+                    pair.old_path,
+                    test.def_line,
+                    line_at(pair.base, test.def_line),
+                    f"{test.qualname} ({test.total_asserts} assertion(s)) is removed; no test in the change "
+                    "replaces it",
+                    side=Side.BASE,
+                )
+            )
             result.restores.append(_insertion(side, survivors, test.start, test.end))
     return result
 
@@ -400,12 +479,28 @@ def _module_skips(base: _Side, head: _Side) -> Analysis:
         if before[mark.text] > 0:
             before[mark.text] -= 1
             continue
-        result.findings.append(finding(
-            "test-skipped", "high", head.pair.path, mark.line, line_at(head.pair.head, mark.line),
-            f"'{mark.text}' skips or hides every test it covers; the base ran them", confidence=0.9))
-        added = split(head.pair.head)[mark.first - 1:mark.last]
+        result.findings.append(
+            finding(
+                "test-skipped",
+                "high",
+                head.pair.path,
+                mark.line,
+                line_at(head.pair.head, mark.line),
+                f"'{mark.text}' skips or hides every test it covers; the base ran them",
+                confidence=0.9,
+            )
+        )
+        added = split(head.pair.head)[mark.first - 1 : mark.last]
         if mark.first and not set(added) & set(split(base.pair.base)):
             # Lines that are new in full: deleting them restores the base.
-            result.restores.append(Restore(path=head.pair.path, old_path=base.pair.old_path, base_start=1,
-                                           base_end=0, head_start=mark.first, head_end=mark.last))
+            result.restores.append(
+                Restore(
+                    path=head.pair.path,
+                    old_path=base.pair.old_path,
+                    base_start=1,
+                    base_end=0,
+                    head_start=mark.first,
+                    head_end=mark.last,
+                )
+            )
     return result

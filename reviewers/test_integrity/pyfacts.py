@@ -19,6 +19,7 @@ TOLERANCE_CALLS: dict[str, tuple[dict[str, float], dict[str, float]]] = {
     "assert_array_almost_equal": ({}, {"decimal": 6}),
 }
 
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Mark:
     """A fact at one line: ``text`` is its normalised source, ``key`` what to compare it by."""
@@ -78,8 +79,14 @@ def raises(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[Mark]:
         name = call_name(call)
         if name in _RAISES and call.args:
             matched = name.startswith("assertRaisesRegex") or any(k.arg == "match" for k in call.keywords)
-            marks.append(Mark(line=call.lineno, text=ast.unparse(call), key=ast.unparse(call.args[0]),
-                              value=1.0 if matched else 0.0))
+            marks.append(
+                Mark(
+                    line=call.lineno,
+                    text=ast.unparse(call),
+                    key=ast.unparse(call.args[0]),
+                    value=1.0 if matched else 0.0,
+                )
+            )
     return marks
 
 
@@ -119,8 +126,11 @@ def cases(decorators: list[ast.expr]) -> list[Mark]:
         if len(decorator.args) < 2 or not isinstance(decorator.args[1], ast.List | ast.Tuple):
             continue
         for case in decorator.args[1].elts:
-            values = case.args if isinstance(case, ast.Call) and call_name(case) == "param" else (
-                case.elts if isinstance(case, ast.Tuple) else [case])
+            values = (
+                case.args
+                if isinstance(case, ast.Call) and call_name(case) == "param"
+                else (case.elts if isinstance(case, ast.Tuple) else [case])
+            )
             inputs = values[:-1] if len(values) > 1 else values
             # The arity is part of the key: a case that gained a parameter is restructured, not edited.
             key = f"{len(values)}:" + ", ".join(ast.unparse(v) for v in inputs)

@@ -17,19 +17,50 @@ from .pyfacts import Mark, call_name, cases, dotted, patches, raises, tolerances
 # How strongly an assertion pins the result: 3 exact, 2 partial (membership, order, a predicate),
 # 1 truthiness or type only, 0 cannot fail.
 _UNITTEST_STRENGTH = {
-    "assertEqual": 3, "assertEquals": 3, "assertListEqual": 3, "assertDictEqual": 3,
-    "assertTupleEqual": 3, "assertSetEqual": 3, "assertSequenceEqual": 3, "assertMultiLineEqual": 3,
-    "assertCountEqual": 3, "assertIs": 3, "assertIsNone": 3, "assertAlmostEqual": 3,
-    "assertRaises": 3, "assertRaisesRegex": 3, "assertWarns": 3, "assertWarnsRegex": 3,
-    "assertRegex": 2, "assertIn": 2, "assertNotIn": 2, "assertGreater": 2, "assertGreaterEqual": 2,
-    "assertLess": 2, "assertLessEqual": 2, "assertNotEqual": 2, "assertNotAlmostEqual": 2,
-    "assertDictContainsSubset": 2, "assertIsNot": 1,
-    "assertTrue": 1, "assertFalse": 1, "assertIsNotNone": 1, "assertIsInstance": 1,
+    "assertEqual": 3,
+    "assertEquals": 3,
+    "assertListEqual": 3,
+    "assertDictEqual": 3,
+    "assertTupleEqual": 3,
+    "assertSetEqual": 3,
+    "assertSequenceEqual": 3,
+    "assertMultiLineEqual": 3,
+    "assertCountEqual": 3,
+    "assertIs": 3,
+    "assertIsNone": 3,
+    "assertAlmostEqual": 3,
+    "assertRaises": 3,
+    "assertRaisesRegex": 3,
+    "assertWarns": 3,
+    "assertWarnsRegex": 3,
+    "assertRegex": 2,
+    "assertIn": 2,
+    "assertNotIn": 2,
+    "assertGreater": 2,
+    "assertGreaterEqual": 2,
+    "assertLess": 2,
+    "assertLessEqual": 2,
+    "assertNotEqual": 2,
+    "assertNotAlmostEqual": 2,
+    "assertDictContainsSubset": 2,
+    "assertIsNot": 1,
+    "assertTrue": 1,
+    "assertFalse": 1,
+    "assertIsNotNone": 1,
+    "assertIsInstance": 1,
     "assertNotIsInstance": 1,
 }
 _COMPARE_STRENGTH = {
-    ast.Eq: 3, ast.Is: 3, ast.NotEq: 2, ast.In: 2, ast.NotIn: 2,
-    ast.Lt: 2, ast.LtE: 2, ast.Gt: 2, ast.GtE: 2, ast.IsNot: 1,
+    ast.Eq: 3,
+    ast.Is: 3,
+    ast.NotEq: 2,
+    ast.In: 2,
+    ast.NotIn: 2,
+    ast.Lt: 2,
+    ast.LtE: 2,
+    ast.Gt: 2,
+    ast.GtE: 2,
+    ast.IsNot: 1,
 }
 SKIP_NAMES = frozenset({"skip", "skipif", "xfail", "skipIf", "skipUnless", "expectedFailure"})
 _SKIP_CALLS = frozenset({"skip", "xfail", "skipTest", "importorskip"})
@@ -101,7 +132,9 @@ def parse_tests(source: str) -> TestModule:
             module.tests[node.name] = _test(node, node.name, module, helpers)
         elif isinstance(node, ast.ClassDef) and _is_test_class(node):
             module.classes[node.name] = TestClass(
-                qualname=node.name, line=_start(node), end=node.end_lineno or node.lineno,
+                qualname=node.name,
+                line=_start(node),
+                end=node.end_lineno or node.lineno,
                 skips=tuple(_skip_marks(node.decorator_list)),
             )
             methods = {**helpers, **{f"self.{k}": v for k, v in _helper_counts(node).items()}}
@@ -169,8 +202,9 @@ def _module_skips(tree: ast.Module) -> list[Mark]:
     return marks
 
 
-def _test(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, module: TestModule,
-          helpers: dict[str, int]) -> TestFunc:
+def _test(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, module: TestModule, helpers: dict[str, int]
+) -> TestFunc:
     body = node.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]  # the docstring
@@ -232,8 +266,13 @@ def _assertions(body: list[ast.stmt]) -> list[Assertion]:
 def _weigh_loops(body: list[ast.stmt], found: list[Assertion]) -> list[Assertion]:
     """An assertion in ``for x in <literal table>`` checks every row: it weighs as many asserts, so
     that turning repeated asserts into a table loop is not taken for removing them."""
-    tables = {t.id: n.value for n in _walk_body(body) if isinstance(n, ast.Assign)
-              for t in n.targets if isinstance(t, ast.Name)}
+    tables = {
+        t.id: n.value
+        for n in _walk_body(body)
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
     rows: dict[int, int] = {}
     for loop in (n for n in _walk_body(body) if isinstance(n, ast.For)):
         size = _rows(loop.iter, tables)
@@ -244,8 +283,11 @@ def _weigh_loops(body: list[ast.stmt], found: list[Assertion]) -> list[Assertion
 
 
 def _rows(node: ast.expr, tables: dict[str, ast.expr]) -> int:
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
-            "items", "keys", "values"):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("items", "keys", "values")
+    ):
         node = node.func.value
     if isinstance(node, ast.Name) and node.id in tables:
         node = tables[node.id]
@@ -270,15 +312,26 @@ def _assert_stmt(node: ast.Assert) -> Assertion:
         strength = 2
     elif isinstance(test, ast.Call) and call_name(test) in ("isinstance", "hasattr", "callable"):
         strength = 1
-    elif isinstance(test, ast.Call) and call_name(test) == "all" and test.args and isinstance(
-            test.args[0], ast.GeneratorExp | ast.ListComp) and isinstance(test.args[0].elt, ast.Compare):
+    elif (
+        isinstance(test, ast.Call)
+        and call_name(test) == "all"
+        and test.args
+        and isinstance(test.args[0], ast.GeneratorExp | ast.ListComp)
+        and isinstance(test.args[0].elt, ast.Compare)
+    ):
         strength = _COMPARE_STRENGTH.get(type(test.args[0].elt.ops[0]), 2)
     elif isinstance(test, ast.Call | ast.BoolOp):
         strength = 2
     else:
         strength = 1
-    return Assertion(line=node.lineno, text=ast.unparse(node), strength=strength,
-                     subject=subject, expected=expected, weight=_weight(test))
+    return Assertion(
+        line=node.lineno,
+        text=ast.unparse(node),
+        strength=strength,
+        subject=subject,
+        expected=expected,
+        weight=_weight(test),
+    )
 
 
 def _weight(test: ast.expr) -> int:
@@ -297,8 +350,7 @@ def _assert_call(node: ast.Call, name: str) -> Assertion:
         strength = 0
     if name in ("assertEqual", "assertEquals", "assertListEqual", "assertDictEqual") and len(node.args) >= 2:
         subject, expected = _subject_expected(node.args[0], node.args[1])
-    return Assertion(line=node.lineno, text=ast.unparse(node), strength=strength,
-                     subject=subject, expected=expected)
+    return Assertion(line=node.lineno, text=ast.unparse(node), strength=strength, subject=subject, expected=expected)
 
 
 def _always_true(test: ast.expr) -> bool:
@@ -327,7 +379,8 @@ def _is_value(node: ast.expr) -> bool:
     """A literal, or a constructor of literals (``Decimal("4.00")``, ``date(2024, 1, 31)``)."""
     if isinstance(node, ast.Call):
         return bool(node.args or node.keywords) and all(
-            _is_literal(a) for a in [*node.args, *(k.value for k in node.keywords)])
+            _is_literal(a) for a in [*node.args, *(k.value for k in node.keywords)]
+        )
     return _is_literal(node)
 
 
@@ -351,8 +404,15 @@ def _skip_marks(decorators: list[ast.expr]) -> list[Mark]:
         for node in ast.walk(decorator):
             name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
             if name in SKIP_NAMES:
-                marks.append(Mark(line=getattr(node, "lineno", decorator.lineno), text=ast.unparse(decorator),
-                                  key=name, first=decorator.lineno, last=decorator.end_lineno or decorator.lineno))
+                marks.append(
+                    Mark(
+                        line=getattr(node, "lineno", decorator.lineno),
+                        text=ast.unparse(decorator),
+                        key=name,
+                        first=decorator.lineno,
+                        last=decorator.end_lineno or decorator.lineno,
+                    )
+                )
                 break
     return marks
 
@@ -371,10 +431,9 @@ def _early_return(body: list[ast.stmt]) -> Mark | None:
     """A ``return`` (or ``if True: return``) with test code after it: the rest never runs."""
     for index, stmt in enumerate(body[:-1]):
         returns = isinstance(stmt, ast.Return) or (
-            isinstance(stmt, ast.If) and _always_true(stmt.test)
-            and any(isinstance(s, ast.Return) for s in stmt.body)
+            isinstance(stmt, ast.If) and _always_true(stmt.test) and any(isinstance(s, ast.Return) for s in stmt.body)
         )
-        if returns and body[index + 1:]:
+        if returns and body[index + 1 :]:
             return Mark(line=stmt.lineno, text=ast.unparse(stmt).splitlines()[0], key="return")
     return None
 
@@ -426,8 +485,12 @@ def _calls(node: ast.FunctionDef | ast.AsyncFunctionDef, module: TestModule) -> 
 def _called_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
     """Helper calls: ``check(...)`` and ``self.check(...)``."""
     calls = [c.func for c in ast.walk(node) if isinstance(c, ast.Call)]
-    return [dotted(f) for f in calls if isinstance(f, ast.Name) or (
-        isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self")]
+    return [
+        dotted(f)
+        for f in calls
+        if isinstance(f, ast.Name)
+        or (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self")
+    ]
 
 
 def _constants(node: ast.AST) -> set[str]:

@@ -15,11 +15,28 @@ from reviewkit import Side
 
 from .pairs import Analysis, FilePair, changed_lines, finding
 
-_CONFIG_NAMES = frozenset({
-    "pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml", ".coveragerc", "conftest.py", "noxfile.py",
-    "Makefile", "makefile", "GNUmakefile", "package.json", "Jenkinsfile", ".travis.yml", ".gitlab-ci.yml",
-    "azure-pipelines.yml", "justfile", "codecov.yml", ".codecov.yml",
-})
+_CONFIG_NAMES = frozenset(
+    {
+        "pytest.ini",
+        "tox.ini",
+        "setup.cfg",
+        "pyproject.toml",
+        ".coveragerc",
+        "conftest.py",
+        "noxfile.py",
+        "Makefile",
+        "makefile",
+        "GNUmakefile",
+        "package.json",
+        "Jenkinsfile",
+        ".travis.yml",
+        ".gitlab-ci.yml",
+        "azure-pipelines.yml",
+        "justfile",
+        "codecov.yml",
+        ".codecov.yml",
+    }
+)
 _CONFIG_PREFIXES = ("jest.config.", "vitest.config.", "vite.config.", "karma.conf.")
 _CI_DIRS = (".github/workflows/", ".circleci/", ".ci/", "ci/", ".buildkite/", "scripts/")
 
@@ -36,8 +53,10 @@ _COLLECTION = [
     (re.compile(r"\bpytest_ignore_collect\b"), "adds a hook that ignores test files"),
     (re.compile(r"\bnorecursedirs\b"), "stops pytest from entering directories"),
     (re.compile(r"\badd_marker\(.*\b(skip|xfail)\b"), "marks collected tests skipped or expected to fail"),
-    (re.compile(r"\bitems\s*\[\s*:\s*\]\s*=|\bitems\.(remove|clear|pop)\(|pytest_deselected"),
-     "removes collected tests"),
+    (
+        re.compile(r"\bitems\s*\[\s*:\s*\]\s*=|\bitems\.(remove|clear|pop)\(|pytest_deselected"),
+        "removes collected tests",
+    ),
     (re.compile(r"\b__test__\s*=\s*False"), "hides tests from collection"),
     (re.compile(r"\bpython_(files|functions|classes)\s*="), "changes which names pytest collects"),
     (re.compile(r"testPathIgnorePatterns"), "excludes test files"),
@@ -84,8 +103,7 @@ def check_safety_net(pairs: Sequence[FilePair]) -> Analysis:
             _check_added(pair, number, text, result)
             if _is_test_command(text):
                 added_commands.append((pair, _command(text)))
-        removed_commands += [(pair, n, t) for n, t in changed.removed
-                             if not _is_comment(t) and _is_test_command(t)]
+        removed_commands += [(pair, n, t) for n, t in changed.removed if not _is_comment(t) and _is_test_command(t)]
     moved_to = max((value for pair in pairs for _, value, _ in _thresholds(pair.head)), default=0.0)
     for pair in pairs:
         _check_threshold(pair, moved_to, result)
@@ -108,23 +126,46 @@ def _command(text: str) -> str:
 def _check_added(pair: FilePair, number: int, text: str, result: Analysis) -> None:
     for pattern, what in _COLLECTION:
         if pattern.search(text):
-            result.findings.append(finding(
-                "collection-narrowed", "high", pair.path, number, text,
-                f"the change {what} ({text.strip()}): tests that ran before may not run now"))
+            result.findings.append(
+                finding(
+                    "collection-narrowed",
+                    "high",
+                    pair.path,
+                    number,
+                    text,
+                    f"the change {what} ({text.strip()}): tests that ran before may not run now",
+                )
+            )
             return
     pytest_reads = _PYTEST_CONTEXT.search(text) or (
-        PurePosixPath(pair.path).name in _PYTEST_FILES and not _OTHER_TOOLS.search(text))
+        PurePosixPath(pair.path).name in _PYTEST_FILES and not _OTHER_TOOLS.search(text)
+    )
     for pattern, what in _PYTEST_ONLY if pytest_reads else []:
         if pattern.search(text):
-            result.findings.append(finding(
-                "collection-narrowed", "medium", pair.path, number, text,
-                f"the change {what} ({text.strip()}): tests that ran before may not run now", confidence=0.7))
+            result.findings.append(
+                finding(
+                    "collection-narrowed",
+                    "medium",
+                    pair.path,
+                    number,
+                    text,
+                    f"the change {what} ({text.strip()}): tests that ran before may not run now",
+                    confidence=0.7,
+                )
+            )
             return
     ignores = any(p.search(text) for p in _IGNORED_FAILURE) and _block_runs_tests(pair.head, number)
     if ignores or _EXIT_STATUS.search(text) or (_is_test_command(text) and _IGNORED_ON_COMMAND.search(text)):
-        result.findings.append(finding(
-            "ci-failure-ignored", "high", pair.path, number, text,
-            f"failing tests no longer fail the build ({text.strip()})"))
+        result.findings.append(
+            finding(
+                "ci-failure-ignored",
+                "high",
+                pair.path,
+                number,
+                text,
+                f"failing tests no longer fail the build ({text.strip()})",
+            )
+        )
 
 
 def _block_runs_tests(text: str | None, number: int) -> bool:
@@ -139,7 +180,7 @@ def _block_runs_tests(text: str | None, number: int) -> bool:
         return any(_is_test_command(line) for line in lines)
     parent = _indent(lines[start])
     block = [lines[start]]
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if line.strip() and _indent(line) <= parent:
             break
         block.append(line)
@@ -168,19 +209,35 @@ def _check_threshold(pair: FilePair, elsewhere: float, result: Analysis) -> None
     if not after:
         if elsewhere < highest:
             line, value, text = max(before, key=lambda item: item[1])
-            result.findings.append(finding(
-                "coverage-lowered", "high", pair.old_path, line, text,
-                f"the coverage threshold ({value:g}) is removed", side=Side.BASE))
+            result.findings.append(
+                finding(
+                    "coverage-lowered",
+                    "high",
+                    pair.old_path,
+                    line,
+                    text,
+                    f"the coverage threshold ({value:g}) is removed",
+                    side=Side.BASE,
+                )
+            )
         return
     line, value, text = min(after, key=lambda item: item[1])
     if value < highest:
-        result.findings.append(finding(
-            "coverage-lowered", "high", pair.path, line, text,
-            f"the coverage threshold is lowered from {highest:g} to {value:g}"))
+        result.findings.append(
+            finding(
+                "coverage-lowered",
+                "high",
+                pair.path,
+                line,
+                text,
+                f"the coverage threshold is lowered from {highest:g} to {value:g}",
+            )
+        )
 
 
-def _check_removed_commands(removed: list[tuple[FilePair, int, str]], added: list[tuple[FilePair, str]],
-                            result: Analysis) -> None:
+def _check_removed_commands(
+    removed: list[tuple[FilePair, int, str]], added: list[tuple[FilePair, str]], result: Analysis
+) -> None:
     """A removed test command is accounted for by an equal one added anywhere, else by any test command
     added in the same file (an edited command); what is left is a test run the change took away."""
     pool = list(added)
@@ -196,6 +253,14 @@ def _check_removed_commands(removed: list[tuple[FilePair, int, str]], added: lis
         if edited:
             pool.remove(edited)
             continue
-        result.findings.append(finding(
-            "ci-tests-removed", "high", pair.old_path, number, text,
-            f"the change removes a test run ({text.strip()}) and adds none in its place", side=Side.BASE))
+        result.findings.append(
+            finding(
+                "ci-tests-removed",
+                "high",
+                pair.old_path,
+                number,
+                text,
+                f"the change removes a test run ({text.strip()}) and adds none in its place",
+                side=Side.BASE,
+            )
+        )

@@ -47,7 +47,12 @@ def run_tool_loop(
     if loop is None:
         raise ProviderError("a tool loop needs a model: set ANTHROPIC_API_KEY and drop --offline")
     result: ToolLoopResult = loop(
-        context, instructions=instructions, tools=tools, execute=execute, max_turns=max_turns,
-        max_tokens=max_tokens, model=model,
+        context,
+        instructions=instructions,
+        tools=tools,
+        execute=execute,
+        max_turns=max_turns,
+        max_tokens=max_tokens,
+        model=model,
     )
     return result

@@ -116,8 +116,9 @@ class AnthropicAccess:
             batch = [i for i, f in enumerate(findings) if f.path in prefix.paths]
             if not batch:
                 continue
-            listing = prompt.triage_part([findings[i] for i in batch], boundary=plan.boundary,
-                                         env_values=self._env_values)
+            listing = prompt.triage_part(
+                [findings[i] for i in batch], boundary=plan.boundary, env_values=self._env_values
+            )
             part = self._part(context, plan, instructions, prefix) + "\n\n" + listing
             answer = self._ask(context, model, plan, prefix, part)
             for index, reason in answer.dismissals:
@@ -146,8 +147,16 @@ class AnthropicAccess:
         prefix = (plan.prefixes_for({f.path for f in context.files}) or plan.prefixes)[0]
         loop = ToolLoop(transport=self._get_transport(), env_values=self._env_values, repo_url=self._repo_url)
         first = self._part(context, plan, instructions, prefix)
-        return loop.run(context, model=model, system=list(prefix.system), first=first, tools=tools,
-                        execute=execute, max_turns=max_turns, max_tokens=max_tokens)
+        return loop.run(
+            context,
+            model=model,
+            system=list(prefix.system),
+            first=first,
+            tools=tools,
+            execute=execute,
+            max_turns=max_turns,
+            max_tokens=max_tokens,
+        )
 
     # --- internals -------------------------------------------------------------------------------
 
@@ -165,8 +174,12 @@ class AnthropicAccess:
     def _part(self, context: ReviewContext, plan: Plan, instructions: str, prefix: prompt.Prefix) -> str:
         scope = [f.path for f in context.files if f.path in prefix.paths]
         return prompt.reviewer_part(
-            reviewer=context.reviewer, instructions=instructions, scope=scope,
-            all_files=set(scope) == prefix.paths, boundary=plan.boundary, env_values=self._env_values,
+            reviewer=context.reviewer,
+            instructions=instructions,
+            scope=scope,
+            all_files=set(scope) == prefix.paths,
+            boundary=plan.boundary,
+            env_values=self._env_values,
         )
 
     def _ask(self, context: ReviewContext, model: str, plan: Plan, prefix: prompt.Prefix, part: str) -> Answer:
@@ -181,11 +194,17 @@ class AnthropicAccess:
         message = self._gated(context, model, plan, prefix, params, estimate)
         text = "".join(block.text for block in message.content if block.type == "text")
         scope = {f.path for f in context.files} & prefix.paths
-        return parse_answer(text, reviewer=context.reviewer, scope=scope, env_values=self._env_values,
-                            repo_url=self._repo_url)
+        return parse_answer(
+            text, reviewer=context.reviewer, scope=scope, env_values=self._env_values, repo_url=self._repo_url
+        )
 
     def _gated(
-        self, context: ReviewContext, model: str, plan: Plan, prefix: prompt.Prefix, params: dict[str, Any],
+        self,
+        context: ReviewContext,
+        model: str,
+        plan: Plan,
+        prefix: prompt.Prefix,
+        params: dict[str, Any],
         estimate: int,
     ) -> Any:
         transport = self._get_transport()
@@ -244,8 +263,10 @@ class AnthropicAccess:
 
     def _notes(self, context: ReviewContext, plan: Plan, outside: int) -> None:
         if plan.material.invisible:
-            context.note(f"{plan.material.invisible} invisible or bidi control character(s) in the change were shown "
-                         "to the model as [U+XXXX] markers")
+            context.note(
+                f"{plan.material.invisible} invisible or bidi control character(s) in the change were shown "
+                "to the model as [U+XXXX] markers"
+            )
         if len(plan.prefixes) > 1:
             context.note(f"the diff exceeded the model's context window: reviewed in {len(plan.prefixes)} chunks")
         if outside:

@@ -19,8 +19,20 @@ from reviewkit.schemas import load_schema, validate
 SCHEMA = "model-output"
 # Keywords structured outputs do not accept; they stay in the local check.
 _LOCAL_ONLY = frozenset(
-    {"$id", "$schema", "title", "description", "minimum", "maximum", "exclusiveMinimum",
-     "exclusiveMaximum", "multipleOf", "minLength", "maxLength", "maxItems"}
+    {
+        "$id",
+        "$schema",
+        "title",
+        "description",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minLength",
+        "maxLength",
+        "maxItems",
+    }
 )
 _RULE_CHARS = re.compile(r"[^a-z0-9]+")
 

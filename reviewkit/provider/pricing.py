@@ -26,8 +26,10 @@ class ModelInfo:
 
 # First match wins: the older, dearer generations before the family default.
 _TABLE: tuple[tuple[tuple[str, ...], ModelInfo], ...] = (
-    (("claude-opus-4-0", "claude-opus-4-1", "claude-opus-4-2025", "claude-3-opus"),
-     ModelInfo(input_per_mtok=15.0, output_per_mtok=75.0, min_cacheable_tokens=1024)),
+    (
+        ("claude-opus-4-0", "claude-opus-4-1", "claude-opus-4-2025", "claude-3-opus"),
+        ModelInfo(input_per_mtok=15.0, output_per_mtok=75.0, min_cacheable_tokens=1024),
+    ),
     (("opus",), ModelInfo(input_per_mtok=5.0, output_per_mtok=25.0, min_cacheable_tokens=4096)),
     (("sonnet",), ModelInfo(input_per_mtok=3.0, output_per_mtok=15.0, min_cacheable_tokens=1024)),
     (("claude-3-haiku",), ModelInfo(input_per_mtok=0.25, output_per_mtok=1.25, min_cacheable_tokens=2048)),
@@ -45,9 +47,7 @@ def model_info(model: str) -> ModelInfo:
     return _DEFAULT
 
 
-def cost_usd(
-    model: str, *, input_tokens: int, output_tokens: int, cache_read: int, cache_write: int
-) -> float:
+def cost_usd(model: str, *, input_tokens: int, output_tokens: int, cache_read: int, cache_write: int) -> float:
     info = model_info(model)
     billed_input = input_tokens + cache_write * CACHE_WRITE_FACTOR + cache_read * CACHE_READ_FACTOR
     return round((billed_input * info.input_per_mtok + output_tokens * info.output_per_mtok) / 1e6, 6)

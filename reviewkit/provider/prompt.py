@@ -108,7 +108,8 @@ def cut_long_lines(text: str) -> str:
     if len(text) <= MAX_LINE_CHARS or all(len(line) <= MAX_LINE_CHARS for line in text.split("\n")):
         return text
     return "\n".join(
-        line if len(line) <= MAX_LINE_CHARS
+        line
+        if len(line) <= MAX_LINE_CHARS
         else f"{line[:MAX_LINE_CHARS]} [... {len(line) - MAX_LINE_CHARS} more characters not shown]"
         for line in text.split("\n")
     )
@@ -188,31 +189,33 @@ def _prefix(index: int, files: Sequence[Rendered], goal: str | None, boundary: s
 
 
 def reviewer_part(
-    *, reviewer: str, instructions: str, scope: Sequence[str], all_files: bool, boundary: str,
+    *,
+    reviewer: str,
+    instructions: str,
+    scope: Sequence[str],
+    all_files: bool,
+    boundary: str,
     env_values: Sequence[str],
 ) -> str:
     """The user turn of one reviewer: who it is, its scope, and its instructions (fenced: a prompt
     file from the repository is as untrusted as the diff)."""
     safe, _count = reveal_invisible(redact(instructions.strip(), env_values))
     where = "every file shown above" if all_files else ", ".join(scope)
-    return (
-        f"Reviewer: {reviewer}\n"
-        f"Files in your scope: {where}\n\n"
-        "Your instructions:\n" + fence(safe, boundary=boundary, kind="reviewer-instructions")
+    return f"Reviewer: {reviewer}\nFiles in your scope: {where}\n\nYour instructions:\n" + fence(
+        safe, boundary=boundary, kind="reviewer-instructions"
     )
 
 
 def triage_part(findings: Sequence[Finding], *, boundary: str, env_values: Sequence[str]) -> str:
     """The findings to triage, as data: the evidence in them is code from the change."""
     listing = [
-        {"index": index, "rule": f.rule, "path": f.path, "line": f.line, "message": f.message,
-         "evidence": f.evidence}
+        {"index": index, "rule": f.rule, "path": f.path, "line": f.line, "message": f.message, "evidence": f.evidence}
         for index, f in enumerate(findings)
     ]
     text, _count = reveal_invisible(redact(json.dumps(listing, indent=1, ensure_ascii=False), env_values))
     return (
         "Triage: below are findings from a rule-based pass. For each one you can show is a false "
         "positive from the code in the diff, add a dismissal with its index and the reason. Keep "
-        "every finding you are not sure about. Leave \"findings\" empty.\n"
+        'every finding you are not sure about. Leave "findings" empty.\n'
         + fence(text, boundary=boundary, kind="findings")
     )

@@ -20,8 +20,7 @@ REDACTED = "****"
 # Zero-width and joiner characters, bidi embeddings/overrides/isolates (Trojan Source), soft hyphen,
 # word joiners, the BOM, and the Unicode tag block (invisible ASCII look-alikes used to hide prompts).
 _INVISIBLE = re.compile(
-    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
-    "\U000e0000-\U000e007f]"
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
 )
 _MARKER = re.compile(r"\[U\+([0-9A-F]{4,6})\]")
 
@@ -55,11 +54,34 @@ _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-
 # Environment variables whose values are ordinary words, paths or settings, not secrets; any other
 # value long enough to be one is kept out of prompts. CI metadata (GITHUB_REPOSITORY, RUNNER_OS...)
 # is not secret and would otherwise blank out the repository's own name wherever the diff mentions it.
-_HARMLESS_ENV = frozenset({
-    "PATH", "HOME", "PWD", "OLDPWD", "SHELL", "USER", "LOGNAME", "LANG", "LANGUAGE", "TERM", "TMPDIR",
-    "TEMP", "TMP", "HOSTNAME", "SHLVL", "PYTHONPATH", "VIRTUAL_ENV", "EDITOR", "PAGER", "COLUMNS",
-    "LINES", "DISPLAY", "TZ", "MAIL",
-})
+_HARMLESS_ENV = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "PWD",
+        "OLDPWD",
+        "SHELL",
+        "USER",
+        "LOGNAME",
+        "LANG",
+        "LANGUAGE",
+        "TERM",
+        "TMPDIR",
+        "TEMP",
+        "TMP",
+        "HOSTNAME",
+        "SHLVL",
+        "PYTHONPATH",
+        "VIRTUAL_ENV",
+        "EDITOR",
+        "PAGER",
+        "COLUMNS",
+        "LINES",
+        "DISPLAY",
+        "TZ",
+        "MAIL",
+    }
+)
 _MIN_ENV_SECRET = 8
 
 

@@ -43,8 +43,13 @@ class ToolLoop:
         messages: list[dict[str, Any]] = [{"role": "user", "content": [{"type": "text", "text": first}]}]
         calls = 0
         for turn in range(1, max_turns + 1):
-            params = {"model": model, "max_tokens": max_tokens, "system": system, "tools": list(tools),
-                      "messages": _with_breakpoint(messages)}
+            params = {
+                "model": model,
+                "max_tokens": max_tokens,
+                "system": system,
+                "tools": list(tools),
+                "messages": _with_breakpoint(messages),
+            }
             message = self.transport.create(context, params, allow=_ALLOW)
             if message.stop_reason != "tool_use":
                 return ToolLoopResult(text=self._final_text(message), turns=turn, tool_calls=calls)

@@ -28,7 +28,7 @@ _RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 _RETRY_ERROR_TYPES = frozenset({"overloaded_error", "rate_limit_error", "api_error", "timeout_error"})
 _STOP_ERRORS = {
     "max_tokens": "the model's answer was cut off at max_tokens ({max_tokens}); raise "
-                  "REVIEWKIT_MODEL_MAX_OUTPUT or narrow the reviewer's trigger",
+    "REVIEWKIT_MODEL_MAX_OUTPUT or narrow the reviewer's trigger",
     "refusal": "the model refused to answer (stop_reason refusal)",
     "model_context_window_exceeded": "the prompt exceeded the model's context window",
     "pause_turn": "the model paused its turn (server tools are not used by reviewkit)",
@@ -175,15 +175,19 @@ class Transport:
                 output_tokens=usage.output_tokens,
                 cache_read_input_tokens=cache_read,
                 cache_creation_input_tokens=cache_write,
-                cost_usd=cost_usd(model, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-                                  cache_read=cache_read, cache_write=cache_write),
+                cost_usd=cost_usd(
+                    model,
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    cache_read=cache_read,
+                    cache_write=cache_write,
+                ),
             )
         )
 
 
 def _tokens(usage: Usage) -> int:
-    return (usage.input_tokens + usage.output_tokens + usage.cache_read_input_tokens
-            + usage.cache_creation_input_tokens)
+    return usage.input_tokens + usage.output_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens
 
 
 def _retryable(exc: anthropic.APIStatusError) -> bool:

@@ -46,8 +46,16 @@ class Replacer(Reviewer):
 
     description = "test reviewer that replaces text"
 
-    def __init__(self, name: str, needle: str, replacement: str = "", *, fix: str | None = "patch",
-                 blocking: bool = True, fail_when: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        needle: str,
+        replacement: str = "",
+        *,
+        fix: str | None = "patch",
+        blocking: bool = True,
+        fail_when: str | None = None,
+    ) -> None:
         self.name = name  # type: ignore[misc]
         self.blocking = blocking  # type: ignore[misc]
         self.needle = needle
@@ -59,12 +67,22 @@ class Replacer(Reviewer):
     def review(self, context: ReviewContext) -> Iterator[Finding]:
         if self.fail_when and any(self.fail_when in (context.read(p) or "") for p in context.change.paths):
             raise RuntimeError(f"{self.name} crashed on purpose")
-        self.seen.append({"app": context.workspace.read_text("app.py") if context.workspace else None,
-                          "head": context.read("app.py")})
+        self.seen.append(
+            {
+                "app": context.workspace.read_text("app.py") if context.workspace else None,
+                "head": context.read("app.py"),
+            }
+        )
         for line in context.change.added_lines():
             if self.needle in line.text and line.path.endswith(".py"):
-                yield Finding(rule=f"{self.name}/found", severity="high", path=line.path, line=line.number,
-                              message=f"replace {self.needle!r}", evidence=line.text)
+                yield Finding(
+                    rule=f"{self.name}/found",
+                    severity="high",
+                    path=line.path,
+                    line=line.number,
+                    message=f"replace {self.needle!r}",
+                    evidence=line.text,
+                )
         for path in context.change.paths:
             old = context.read(path) if path.endswith(".py") else None
             if self.fix is None or old is None or self.needle not in old:

@@ -39,8 +39,15 @@ def test_the_test_integrity_restore_is_merged_and_the_weakened_test_fixed(repo: 
     config = f"[code_review]\nreviewers = [\"test-integrity\"]\ntest_command = '''{gate}'''\n"
     calc = "def add(a, b):\n    return a + b\n"
     test = "from calc import add\n\n\ndef test_add():\n    assert add(2, 2) == 4\n    assert add(-1, 1) == 0\n"
-    repo.commit("base", **{".agents__config.toml": config, "calc.py": calc, "tests__test_calc.py": test,
-                           "conftest.py": "import sys, os\nsys.path.insert(0, os.path.dirname(__file__))\n"})
+    repo.commit(
+        "base",
+        **{
+            ".agents__config.toml": config,
+            "calc.py": calc,
+            "tests__test_calc.py": test,
+            "conftest.py": "import sys, os\nsys.path.insert(0, os.path.dirname(__file__))\n",
+        },
+    )
     repo.branch("feature")
     repo.commit("weaken", **{"tests__test_calc.py": test.replace("    assert add(-1, 1) == 0\n", "    assert True\n")})
     report = _review(repo, "test-integrity")

@@ -31,8 +31,13 @@ def test_ctrl_c_during_the_test_gate_leaves_nothing_behind(backend, signum, feat
     feature_repo.commit("app", **{"app.py": APP, "check.py": CHECK, ".agents__config.toml": config(test_command=gate)})
     install_plugin(tmp_path, monkeypatch, 'eval(str(x) + " * 2")', "x * 2")
     env = {**os.environ, **GIT_ENV, "TMPDIR": str(workspaces), "REVIEWKIT_WORKSPACE_BACKEND": backend}
-    proc = subprocess.Popen([sys.executable, "-m", "reviewkit", "review", "--base", "main", "--reviewer", "fixer"],
-                            cwd=feature_repo.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reviewkit", "review", "--base", "main", "--reviewer", "fixer"],
+        cwd=feature_repo.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         _wait_for(marker, proc)
         assert list(workspaces.glob("reviewkit-ws-*")), "the gate runs inside a workspace"

@@ -60,8 +60,9 @@ def test_a_fix_that_breaks_the_tests_is_discarded(feature_repo, tmp_path, monkey
 
 def test_two_conflicting_fixes_the_later_one_is_dropped_and_stays_unfixed(feature_repo):
     _feature(feature_repo, config())
-    report = review_with([Replacer("alpha", EVAL_DOUBLE, "x * 2"), Replacer("beta", EVAL_DOUBLE, "2 * x")],
-                         feature_repo)
+    report = review_with(
+        [Replacer("alpha", EVAL_DOUBLE, "x * 2"), Replacer("beta", EVAL_DOUBLE, "2 * x")], feature_repo
+    )
 
     alpha, beta = report.verdicts  # merged in the configured order: alpha first
     assert alpha.fix.merged and alpha.status.value == "fixed"
@@ -74,8 +75,7 @@ def test_two_conflicting_fixes_the_later_one_is_dropped_and_stays_unfixed(featur
 
 def test_fixes_to_different_lines_of_one_file_merge_three_way(feature_repo):
     _feature(feature_repo, config())
-    report = review_with([Replacer("alpha", EVAL_DOUBLE, "x * 2"), Replacer("beta", EVAL_HALF, "x / 2")],
-                         feature_repo)
+    report = review_with([Replacer("alpha", EVAL_DOUBLE, "x * 2"), Replacer("beta", EVAL_HALF, "x / 2")], feature_repo)
 
     assert report.fixes.merged and report.fixes.dropped == ()
     assert all(v.status.value == "fixed" for v in report.verdicts)
@@ -119,8 +119,10 @@ def test_the_gate_sees_no_secrets(feature_repo, monkeypatch):
 
 
 def test_a_hanging_test_command_times_out_and_is_killed(feature_repo):
-    _feature(feature_repo, config(test_command="sleep 60", extra="").replace(
-        "[code_review]\n", "[code_review]\ntest_timeout = \"1s\"\n"))
+    _feature(
+        feature_repo,
+        config(test_command="sleep 60", extra="").replace("[code_review]\n", '[code_review]\ntest_timeout = "1s"\n'),
+    )
     report = review_with([Replacer("fixer", EVAL_DOUBLE, "x * 2")], feature_repo)
 
     tests = report.fixes.tests
@@ -155,10 +157,23 @@ def test_parallel_reviewers_edit_separate_workspaces_and_their_edits_merge(featu
 
 def test_a_fix_touching_reviewkit_config_or_prompt_files_is_refused(feature_repo):
     agent = '[[review_agents]]\nname = "style"\nprompt_file = "prompts/style.md"\n'
-    feature_repo.commit("app", **{"app.py": APP, "check.py": CHECK, ".agents__config.toml": config(extra=agent),
-                                  "prompts__style.md": "Review the style.\n"})
-    report = review_with([_Editor("cfg", ".agents/config.toml"), _Editor("prompt", "prompts/style.md"),
-                          _Editor("hook", ".git/hooks/pre-commit")], feature_repo)
+    feature_repo.commit(
+        "app",
+        **{
+            "app.py": APP,
+            "check.py": CHECK,
+            ".agents__config.toml": config(extra=agent),
+            "prompts__style.md": "Review the style.\n",
+        },
+    )
+    report = review_with(
+        [
+            _Editor("cfg", ".agents/config.toml"),
+            _Editor("prompt", "prompts/style.md"),
+            _Editor("hook", ".git/hooks/pre-commit"),
+        ],
+        feature_repo,
+    )
 
     assert report.fixes.patch is None and not report.fixes.merged
     assert [d.split(":")[0] for d in report.fixes.dropped] == ["cfg", "prompt", "hook"]
@@ -182,8 +197,18 @@ def test_apply_writes_the_merged_fixes_to_the_working_tree(feature_repo, cli, mo
     _feature(feature_repo, config())
     entry = install_plugin(tmp_path, monkeypatch, EVAL_DOUBLE, "x * 2")
     out = tmp_path / "report.json"
-    result = cli("review", "--base", "main", "--reviewer", "fixer", "--format", "json", "--output", str(out),
-                 cwd=feature_repo.root)
+    result = cli(
+        "review",
+        "--base",
+        "main",
+        "--reviewer",
+        "fixer",
+        "--format",
+        "json",
+        "--output",
+        str(out),
+        cwd=feature_repo.root,
+    )
     assert result.exit_code == 0, result.stderr
     assert (feature_repo.root / "app.py").read_text() == APP
     assert "+    return x * 2" in (out.read_text())
@@ -196,7 +221,8 @@ def test_apply_writes_the_merged_fixes_to_the_working_tree(feature_repo, cli, mo
 
 
 def test_apply_onto_a_working_tree_that_moved_on_is_one_clear_error_and_writes_nothing(
-        feature_repo, cli, monkeypatch, tmp_path):
+    feature_repo, cli, monkeypatch, tmp_path
+):
     _feature(feature_repo, config())
     install_plugin(tmp_path, monkeypatch, EVAL_DOUBLE, "x * 2")
     edited = APP.replace(EVAL_DOUBLE, "x + x")

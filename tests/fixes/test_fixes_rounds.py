@@ -46,8 +46,9 @@ def test_an_unfixable_blocking_finding_continues_development(feature_repo):
 
 def test_a_blocking_finding_that_survives_every_round_stops_development(feature_repo):
     _feature(feature_repo)
-    report = review_with([Replacer("fixer", EVAL_DOUBLE, "x * 2"), Replacer("flagger", "def half", fix=None)],
-                         feature_repo, rounds=3)
+    report = review_with(
+        [Replacer("fixer", EVAL_DOUBLE, "x * 2"), Replacer("flagger", "def half", fix=None)], feature_repo, rounds=3
+    )
 
     assert _decisions(report) == ["CONTINUE_DEVELOPMENT", "STOP_DEVELOPMENT"]
     assert (report.decision, report.exit_code) == (Decision.STOP_DEVELOPMENT, 1)
@@ -77,8 +78,9 @@ def test_a_diff_run_only_proposes_fixes_and_says_so(feature_repo, tmp_path, cli)
     _feature(feature_repo)
     patch = tmp_path / "change.patch"
     patch.write_text(make_patch("app.py", "", APP).replace("--- a/app.py", "--- /dev/null"))
-    report = review_with([Replacer("fixer", EVAL_DOUBLE, "x * 2")], feature_repo, base=None, head=None,
-                         diff_file=str(patch))
+    report = review_with(
+        [Replacer("fixer", EVAL_DOUBLE, "x * 2")], feature_repo, base=None, head=None, diff_file=str(patch)
+    )
 
     assert not report.fixes.merged and "+    return x * 2" in report.fixes.patch
     assert "proposed only" in report.fixes.note and "--diff" in report.fixes.note

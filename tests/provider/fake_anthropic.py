@@ -75,10 +75,18 @@ def answer(*findings: dict[str, Any], summary: str = "reviewed", dismissals: lis
     return Reply(text=json.dumps(data))
 
 
-def finding(path: str, line: int, evidence: str, *, rule: str = "issue", severity: str = "high",
-            message: str = "a problem") -> dict[str, Any]:
-    return {"rule": rule, "severity": severity, "path": path, "line": line, "message": message,
-            "evidence": evidence, "confidence": 0.9}
+def finding(
+    path: str, line: int, evidence: str, *, rule: str = "issue", severity: str = "high", message: str = "a problem"
+) -> dict[str, Any]:
+    return {
+        "rule": rule,
+        "severity": severity,
+        "path": path,
+        "line": line,
+        "message": message,
+        "evidence": evidence,
+        "confidence": 0.9,
+    }
 
 
 @dataclass
@@ -115,8 +123,7 @@ class FakeAnthropic:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     @property
     def url(self) -> str:
@@ -199,8 +206,9 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(int(self.headers.get("content-length", 0)))
             body = json.loads(raw)
             path = self.path.split("?")[0]
-            recorded = Recorded(path=path, headers={k.lower(): v for k, v in self.headers.items()}, body=body,
-                                at=time.monotonic())
+            recorded = Recorded(
+                path=path, headers={k.lower(): v for k, v in self.headers.items()}, body=body, at=time.monotonic()
+            )
             with fake._lock:
                 fake.requests.append(recorded)
             try:
@@ -250,9 +258,14 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
             time.sleep(max(fake.latency_s - fake.prefill_s, 0.0))
             for event in _content_events(message["content"]):
                 self._event(event["type"], event)
-            self._event("message_delta", {"type": "message_delta",
-                                          "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
-                                          "usage": {"output_tokens": reply.output_tokens}})
+            self._event(
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
+                    "usage": {"output_tokens": reply.output_tokens},
+                },
+            )
             self._event("message_stop", {"type": "message_stop"})
             self.wfile.flush()
 
@@ -262,8 +275,7 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
         def _json(self, status: int, data: dict[str, Any], headers: dict[str, str] | None = None) -> None:
             self._send(status, json.dumps(data).encode(), "application/json", headers)
 
-        def _send(self, status: int, payload: bytes, content_type: str,
-                  headers: dict[str, str] | None = None) -> None:
+        def _send(self, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
             self.send_header("content-type", content_type)
             self.send_header("content-length", str(len(payload)))
@@ -286,8 +298,13 @@ def _message(reply: Reply, body: dict[str, Any], usage: dict[str, int]) -> dict[
     for number, (name, tool_input) in enumerate(reply.tool_uses):
         content.append({"type": "tool_use", "id": f"toolu_{number}", "name": name, "input": tool_input})
     return {
-        "id": "msg_fake", "type": "message", "role": "assistant", "model": body.get("model", ""),
-        "content": content, "stop_reason": reply.stop_reason, "stop_sequence": None,
+        "id": "msg_fake",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", ""),
+        "content": content,
+        "stop_reason": reply.stop_reason,
+        "stop_sequence": None,
         "usage": {**usage, "output_tokens": reply.output_tokens},
     }
 
@@ -298,13 +315,22 @@ def _content_events(content: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             yield {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}
             text = block["text"]
             for start in range(0, len(text), 200):  # several deltas, as the API sends them
-                yield {"type": "content_block_delta", "index": index,
-                       "delta": {"type": "text_delta", "text": text[start:start + 200]}}
+                yield {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "text_delta", "text": text[start : start + 200]},
+                }
         else:
-            yield {"type": "content_block_start", "index": index,
-                   "content_block": {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}}
-            yield {"type": "content_block_delta", "index": index,
-                   "delta": {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}}
+            yield {
+                "type": "content_block_start",
+                "index": index,
+                "content_block": {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}},
+            }
+            yield {
+                "type": "content_block_delta",
+                "index": index,
+                "delta": {"type": "input_json_delta", "partial_json": json.dumps(block["input"])},
+            }
         yield {"type": "content_block_stop", "index": index}
 
 

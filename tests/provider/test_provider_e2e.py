@@ -40,14 +40,36 @@ def build(repo: GitRepo) -> None:
 def respond(request: Recorded) -> Reply:
     reviewer = re.search(r"Reviewer: ([\w-]+)", request.user_text).group(1)
     if reviewer == "migrations":
-        return answer(finding("migrations/0002_drop_email_sql", 1, "ALTER TABLE users DROP COLUMN email;",
-                              rule="irreversible", message="Dropping a column cannot be rolled back."))
+        return answer(
+            finding(
+                "migrations/0002_drop_email_sql",
+                1,
+                "ALTER TABLE users DROP COLUMN email;",
+                rule="irreversible",
+                message="Dropping a column cannot be rolled back.",
+            )
+        )
     if reviewer == "api-docs":
-        return answer(finding("api/users_py", 1, "def list_users(db):", rule="missing-docstring",
-                              severity="low", message="list_users has no docstring."))
+        return answer(
+            finding(
+                "api/users_py",
+                1,
+                "def list_users(db):",
+                rule="missing-docstring",
+                severity="low",
+                message="list_users has no docstring.",
+            )
+        )
     if reviewer == "goal-adherence":
-        return answer(finding("migrations/0002_drop_email_sql", 1, "DROP COLUMN email", rule="unrelated",
-                              message="Dropping the email column is not part of listing users."))
+        return answer(
+            finding(
+                "migrations/0002_drop_email_sql",
+                1,
+                "DROP COLUMN email",
+                rule="unrelated",
+                message="Dropping the email column is not part of listing users.",
+            )
+        )
     return answer(summary="names are fine")
 
 
@@ -76,8 +98,12 @@ def test_cli_reviews_with_three_markdown_reviewers_and_goal_adherence(
     models = {re.search(r"Reviewer: ([\w-]+)", r.user_text).group(1): r.body["model"] for r in requests}
     assert models["naming"] == "claude-haiku-5-5" and models["migrations"] == "claude-sonnet-5-5"
     assert all("Add an endpoint that lists users." in r.system_text for r in requests)
-    scope = {re.search(r"Reviewer: ([\w-]+)", r.user_text).group(1):
-             re.search(r"Files in your scope: (.*)", r.user_text).group(1) for r in requests}
+    scope = {
+        re.search(r"Reviewer: ([\w-]+)", r.user_text).group(1): re.search(
+            r"Files in your scope: (.*)", r.user_text
+        ).group(1)
+        for r in requests
+    }
     assert scope["migrations"] == "migrations/0002_drop_email_sql"
     assert scope["naming"] == "every file shown above"
 
@@ -96,14 +122,11 @@ def test_a_blocking_reviewer_whose_model_fails_is_not_approved(
     assert (report["decision"], result.exit_code) == ("NOTIFY_MANAGEMENT", 3)
 
 
-def test_the_command_as_a_process_talks_to_the_api_from_the_environment(
-    repo: GitRepo, fake_api: FakeAnthropic
-) -> None:
+def test_the_command_as_a_process_talks_to_the_api_from_the_environment(repo: GitRepo, fake_api: FakeAnthropic) -> None:
     build(repo)
     fake_api.responder = respond
     env = {"ANTHROPIC_API_KEY": FAKE_KEY, "ANTHROPIC_BASE_URL": fake_api.url}
-    result = run_reviewkit("review", "--base", "main", "--goal", "@goal.md", "--format", "json",
-                           cwd=repo.root, env=env)
+    result = run_reviewkit("review", "--base", "main", "--goal", "@goal.md", "--format", "json", cwd=repo.root, env=env)
     assert result.exit_code == 1, result.stderr
     assert len(json.loads(result.stdout)["verdicts"]) == 4
     assert all(r.headers["x-api-key"] == FAKE_KEY for r in fake_api.messages())
@@ -119,8 +142,9 @@ def test_offline_and_version_runs_do_not_import_the_sdk(repo: GitRepo) -> None:
         "print(codes[0], 'anthropic' in sys.modules)\n"
     )
     env = {"ANTHROPIC_API_KEY": FAKE_KEY, "PATH": "/usr/bin:/bin", "HOME": str(repo.root.parent)}
-    proc = subprocess.run([sys.executable, "-c", probe], cwd=repo.root, env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo.root, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert proc.stdout.split()[-2:] == ["0", "False"], proc.stderr
     skipped = json.loads((repo.root / "r.json").read_text())["skipped"]
     assert {s["reviewer"] for s in skipped} == {"goal-adherence", "migrations", "api-docs", "naming"}

@@ -22,8 +22,9 @@ def change(feature_repo: GitRepo) -> GitRepo:
 
 
 def run(repo: GitRepo, **request: Any) -> Report:
-    report = review(ReviewRequest(repo=repo.root, base="main", goal="Add a handler",
-                                  reviewers=("goal-adherence",), **request))
+    report = review(
+        ReviewRequest(repo=repo.root, base="main", goal="Add a handler", reviewers=("goal-adherence",), **request)
+    )
     assert_valid("report", report.to_dict())
     return report
 
@@ -36,8 +37,12 @@ def assert_not_approved(report: Report, reason: str) -> None:
 
 
 def test_429_529_and_500_are_retried_until_an_answer_comes(change: GitRepo, fake_api: FakeAnthropic) -> None:
-    fake_api.queue(Fault(429, "rate_limit_error", {"retry-after": "0"}), Fault(529, "overloaded_error"),
-                   Fault(500, "api_error"), answer())
+    fake_api.queue(
+        Fault(429, "rate_limit_error", {"retry-after": "0"}),
+        Fault(529, "overloaded_error"),
+        Fault(500, "api_error"),
+        answer(),
+    )
     report = run(change)
     assert report.verdicts[0].status.value == "pass"
     assert len(fake_api.messages()) == 4
@@ -99,17 +104,22 @@ def test_a_stream_that_stalls_or_breaks_midway_is_retried(
     change: GitRepo, fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REVIEWKIT_MODEL_TIMEOUT", "0.5")
-    cut = b'event: message_start\ndata: {"type": "message_start", "message": {"id": "m", "type": "message", ' \
-          b'"role": "assistant", "model": "x", "content": [], "stop_reason": null, "stop_sequence": null, ' \
-          b'"usage": {"input_tokens": 5, "output_tokens": 1}}}\n\n'
+    cut = (
+        b'event: message_start\ndata: {"type": "message_start", "message": {"id": "m", "type": "message", '
+        b'"role": "assistant", "model": "x", "content": [], "stop_reason": null, "stop_sequence": null, '
+        b'"usage": {"input_tokens": 5, "output_tokens": 1}}}\n\n'
+    )
     fake_api.queue(Stall(3, midway=True), Raw(cut, content_type="text/event-stream"), answer())
     report = run(change)
     assert report.verdicts[0].status.value == "pass"
     assert len(fake_api.messages()) == 3
 
 
-@pytest.mark.parametrize("limit", ['[delegation]\nreviewer_timeout = "1s"\n',
-                                   '[supervisor]\nmax_session_duration = "1s"\n'], ids=["reviewer", "run"])
+@pytest.mark.parametrize(
+    "limit",
+    ['[delegation]\nreviewer_timeout = "1s"\n', '[supervisor]\nmax_session_duration = "1s"\n'],
+    ids=["reviewer", "run"],
+)
 def test_a_stall_past_the_reviewer_or_run_deadline_is_an_error(
     change: GitRepo, fake_api: FakeAnthropic, limit: str
 ) -> None:
@@ -127,8 +137,11 @@ def test_a_stall_past_the_reviewer_or_run_deadline_is_an_error(
     ("body", "reason"),
     [
         ('{"summary": "ok", "findings": [], "findings": []}', "repeats the key 'findings'"),
-        ('{"summary": "ok", "findings": [{"rule": "r", "severity": "high", "path": "app_py", "line": 1,'
-         ' "message": "m", "evidence": "x", "confidence": NaN}]}', "contains NaN"),
+        (
+            '{"summary": "ok", "findings": [{"rule": "r", "severity": "high", "path": "app_py", "line": 1,'
+            ' "message": "m", "evidence": "x", "confidence": NaN}]}',
+            "contains NaN",
+        ),
         ('{"summary": "ok", "findings": [], "verdict": "approve"}', "does not match the output schema"),
         ('{"summary": "ok"}', "does not match the output schema"),
         ("Looks good to me!", "is not JSON"),

@@ -31,17 +31,25 @@ def prompt_reviewers(repo: GitRepo, names: list[str], *, trigger: str = "always"
     entries = []
     for name in names:
         repo.write(f".agents/reviewers/{name}.md", f"# {name}\nLook for {name} problems.\n")
-        entries.append(f'[[review_agents]]\nname = "{name}"\nprompt_file = ".agents/reviewers/{name}.md"\n'
-                       f'trigger = "{trigger}"\nblocking = true\n')
-    repo.config('[code_review]\nreviewers = []\n' + extra + "\n" + "\n".join(entries))
+        entries.append(
+            f'[[review_agents]]\nname = "{name}"\nprompt_file = ".agents/reviewers/{name}.md"\n'
+            f'trigger = "{trigger}"\nblocking = true\n'
+        )
+    repo.config("[code_review]\nreviewers = []\n" + extra + "\n" + "\n".join(entries))
 
 
 def test_goal_adherence_reports_a_cited_finding_with_usage_and_cost(
     feature_repo: GitRepo, fake_api: FakeAnthropic
 ) -> None:
     feature_repo.commit("add", app__views_py=VIEWS)
-    fake_api.queue(answer(finding("app/views_py", 5, "def debug():", rule="Unrelated Change",
-                                  message="debug() is not part of the goal"), summary="mostly on goal"))
+    fake_api.queue(
+        answer(
+            finding(
+                "app/views_py", 5, "def debug():", rule="Unrelated Change", message="debug() is not part of the goal"
+            ),
+            summary="mostly on goal",
+        )
+    )
     report = run(feature_repo, goal="Add a home view", reviewers=("goal-adherence",))
     (verdict,) = report.verdicts
     assert verdict.status.value == "blocking"
@@ -109,14 +117,16 @@ def test_a_reviewer_of_a_small_part_of_a_big_diff_sends_only_its_files(
     prompt_reviewers(feature_repo, ["migrations"], trigger="path:migrations/**")
     config = (feature_repo.root / ".agents/config.toml").read_text()
     feature_repo.config(config.replace("reviewers = []", 'reviewers = ["goal-adherence"]'))
-    feature_repo.commit("add", migrations__m1_sql="CREATE TABLE t (id int);\n",
-                        **{f"app__h{i}_py": BIG for i in range(8)})
+    feature_repo.commit(
+        "add", migrations__m1_sql="CREATE TABLE t (id int);\n", **{f"app__h{i}_py": BIG for i in range(8)}
+    )
     run(feature_repo, goal="Add handlers and a table")
     requests = {re.search(r"Reviewer: ([\w-]+)", r.user_text).group(1): r for r in fake_api.messages()}
     own, shared = requests["migrations"].system_text, requests["goal-adherence"].system_text
     assert "=== migrations/m1_sql (added) ===" in own and "app/h0_py" not in own
     assert "Add handlers and a table" in own and "Files in your scope: every file shown above" in (
-        requests["migrations"].user_text)
+        requests["migrations"].user_text
+    )
     assert "app/h7_py" in shared and len(own) * 12.5 < len(shared)
 
 
@@ -148,8 +158,11 @@ def test_no_secret_from_the_environment_or_the_repository_reaches_a_prompt(
     monkeypatch.setenv("GITHUB_REPOSITORY", "acme/widgets-service")  # CI metadata, not a secret
     # Built at run time so that no scanner mistakes the test for a leaked key.
     stripe_like = "sk_" + "live_" + "FAKEfakeFAKEfake0000"
-    feature_repo.commit("add", settings_py=f'API_KEY = "{stripe_like}"\nDEBUG = "{canary}"\nTIMEOUT = 30\n'
-                                           f'REPO = "acme/widgets-service"\nAUTH = "{github_token}"\n')
+    feature_repo.commit(
+        "add",
+        settings_py=f'API_KEY = "{stripe_like}"\nDEBUG = "{canary}"\nTIMEOUT = 30\n'
+        f'REPO = "acme/widgets-service"\nAUTH = "{github_token}"\n',
+    )
     fake_api.queue(answer(finding("settings_py", 1, 'API_KEY = "****"', rule="hardcoded-secret")))
     report = run(feature_repo, goal="Add settings", reviewers=("goal-adherence",))
     (request,) = fake_api.messages()
@@ -168,8 +181,9 @@ def test_invisible_characters_are_shown_to_the_model_and_flagged(
 ) -> None:
     trojan = 'access = "user\u202e \u2066// admin\u2069 \u2066"\n'
     feature_repo.commit("add", auth_py=trojan + "ok = 1\n")
-    fake_api.queue(answer(finding("auth_py", 1, 'access = "user[U+202E] [U+2066]// admin[U+2069] [U+2066]"',
-                                  rule="bidi")))
+    fake_api.queue(
+        answer(finding("auth_py", 1, 'access = "user[U+202E] [U+2066]// admin[U+2069] [U+2066]"', rule="bidi"))
+    )
     report = run(feature_repo, goal="Add auth", reviewers=("goal-adherence",))
     (request,) = fake_api.messages()
     sent = request.everything()
@@ -185,8 +199,12 @@ def test_a_reviewer_sees_only_its_files_in_its_part_and_reports_only_on_them(
 ) -> None:
     prompt_reviewers(feature_repo, ["migrations"], trigger="path:migrations/**")
     feature_repo.commit("add", migrations__m1_sql="CREATE TABLE t (id int);\n", app_py="x = 1\n")
-    fake_api.queue(answer(finding("migrations/m1_sql", 1, "CREATE TABLE t (id int);", rule="no-pk"),
-                          finding("app_py", 1, "x = 1", rule="elsewhere")))
+    fake_api.queue(
+        answer(
+            finding("migrations/m1_sql", 1, "CREATE TABLE t (id int);", rule="no-pk"),
+            finding("app_py", 1, "x = 1", rule="elsewhere"),
+        )
+    )
     report = run(feature_repo)
     (request,) = fake_api.messages()
     assert "Files in your scope: migrations/m1_sql\n" in request.user_text
@@ -198,11 +216,14 @@ def test_a_reviewer_sees_only_its_files_in_its_part_and_reports_only_on_them(
 def test_model_text_is_sanitized_before_it_is_posted(feature_repo: GitRepo, fake_api: FakeAnthropic) -> None:
     feature_repo.commit("add", app__views_py=VIEWS)
     token = "gh" + "p_" + "FAKE0fake0FAKE0fake0FAKE0fake0"
-    message = (f"See ![x](https://evil.example/p.png) <img src=x onerror=alert(1)> "
-               f"[the docs](https://evil.example/phish) and [guide](docs/guide.md) https://evil.example/raw "
-               f"token {token}; return Optional<String>")
-    fake_api.queue(answer(finding("app/views_py", 5, "def debug():", message=message),
-                          summary="<script>alert(1)</script>done"))
+    message = (
+        f"See ![x](https://evil.example/p.png) <img src=x onerror=alert(1)> "
+        f"[the docs](https://evil.example/phish) and [guide](docs/guide.md) https://evil.example/raw "
+        f"token {token}; return Optional<String>"
+    )
+    fake_api.queue(
+        answer(finding("app/views_py", 5, "def debug():", message=message), summary="<script>alert(1)</script>done")
+    )
     report = run(feature_repo, goal="Add a home view", reviewers=("goal-adherence",))
     (f,) = report.verdicts[0].findings
     assert "evil.example" not in f.message and "<img" not in f.message and token not in f.message
@@ -216,10 +237,12 @@ def test_prompt_reviewers_use_their_own_model_or_the_configured_one(
 ) -> None:
     feature_repo.write(".agents/reviewers/a.md", "Check A.\n")
     feature_repo.write(".agents/reviewers/b.md", "Check B.\n")
-    feature_repo.config('[code_review]\nreviewers = []\nmodel = "claude-opus-9"\n'
-                        '[[review_agents]]\nname = "a"\nprompt_file = ".agents/reviewers/a.md"\n'
-                        'model = "claude-haiku-5-5"\n'
-                        '[[review_agents]]\nname = "b"\nprompt_file = ".agents/reviewers/b.md"\n')
+    feature_repo.config(
+        '[code_review]\nreviewers = []\nmodel = "claude-opus-9"\n'
+        '[[review_agents]]\nname = "a"\nprompt_file = ".agents/reviewers/a.md"\n'
+        'model = "claude-haiku-5-5"\n'
+        '[[review_agents]]\nname = "b"\nprompt_file = ".agents/reviewers/b.md"\n'
+    )
     feature_repo.commit("add", app_py="x = 1\n")
     run(feature_repo)
     models = {re.search(r"Reviewer: (\w+)", r.user_text).group(1): r.body["model"] for r in fake_api.messages()}
@@ -247,8 +270,9 @@ def test_auth_token_is_sent_as_a_bearer_token(
     assert _auth(fake_api.messages()[0]) == (None, "Bearer test-token-not-a-secret")
 
 
-def test_no_key_means_skipped_and_no_request(feature_repo: GitRepo, fake_api: FakeAnthropic,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_key_means_skipped_and_no_request(
+    feature_repo: GitRepo, fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY")
     feature_repo.commit("add", app_py="x = 1\n")
     report = run(feature_repo, goal="Add x", reviewers=("goal-adherence",))
@@ -258,12 +282,15 @@ def test_no_key_means_skipped_and_no_request(feature_repo: GitRepo, fake_api: Fa
 
 def test_an_empty_prompt_file_is_skipped_with_the_reason(feature_repo: GitRepo, fake_api: FakeAnthropic) -> None:
     feature_repo.write(".agents/reviewers/blank.md", "\n")
-    feature_repo.config('[code_review]\nreviewers = []\n[[review_agents]]\nname = "blank"\n'
-                        'prompt_file = ".agents/reviewers/blank.md"\nblocking = true\n')
+    feature_repo.config(
+        '[code_review]\nreviewers = []\n[[review_agents]]\nname = "blank"\n'
+        'prompt_file = ".agents/reviewers/blank.md"\nblocking = true\n'
+    )
     feature_repo.commit("add", app_py="x = 1\n")
     report = run(feature_repo)
     assert [(s.reviewer, s.reason) for s in report.skipped] == [
-        ("blank", "the prompt file .agents/reviewers/blank.md is empty")]
+        ("blank", "the prompt file .agents/reviewers/blank.md is empty")
+    ]
     assert fake_api.requests == []
 
 

@@ -33,11 +33,12 @@ class Fixer(Reviewer):
         self.calls.append((name, tool_input))
         if tool_input.get("path") == "missing.py":
             raise FileNotFoundError("missing.py does not exist in the workspace")
-        return "1: password = \"" + "hunter2hunter2" + "\"\n2: x = 1\n"
+        return '1: password = "' + "hunter2hunter2" + '"\n2: x = 1\n'
 
     def review(self, context: ReviewContext) -> Iterable[Finding]:
-        self.result = run_tool_loop(context, instructions="Fix the bug.", tools=EDITOR, execute=self.execute,
-                                    **self.loop)
+        self.result = run_tool_loop(
+            context, instructions="Fix the bug.", tools=EDITOR, execute=self.execute, **self.loop
+        )
         return []
 
 
@@ -52,11 +53,19 @@ def view(path: str) -> tuple[str, dict[str, Any]]:
 
 
 def test_tool_loop_runs_the_calls_and_returns_the_final_text(change: GitRepo, fake_api: FakeAnthropic) -> None:
-    fake_api.queue(Reply(text="Looking.", tool_uses=[view("app.py"), view("missing.py")], stop_reason="tool_use"),
-                   Reply(tool_uses=[("str_replace_based_edit_tool", {"command": "str_replace", "path": "app.py",
-                                                                     "old_str": "x = 1", "new_str": "x = 2"})],
-                         stop_reason="tool_use"),
-                   Reply(text="Fixed. See <b>https://evil.example</b>", stop_reason="end_turn"))
+    fake_api.queue(
+        Reply(text="Looking.", tool_uses=[view("app.py"), view("missing.py")], stop_reason="tool_use"),
+        Reply(
+            tool_uses=[
+                (
+                    "str_replace_based_edit_tool",
+                    {"command": "str_replace", "path": "app.py", "old_str": "x = 1", "new_str": "x = 2"},
+                )
+            ],
+            stop_reason="tool_use",
+        ),
+        Reply(text="Fixed. See <b>https://evil.example</b>", stop_reason="end_turn"),
+    )
     fixer = Fixer()
     report = review_with([fixer], change)
     assert report.verdicts[0].status.value == "pass"
@@ -108,9 +117,18 @@ class RuleChecker(Reviewer):
     blocking = True
 
     def review(self, context: ReviewContext) -> Iterable[Finding]:
-        found = [Finding(rule="rules/eval", severity="high", path=line.path, line=line.number,
-                         message="eval() call", evidence=line.text)
-                 for line in context.change.added_lines() if "eval(" in line.text]
+        found = [
+            Finding(
+                rule="rules/eval",
+                severity="high",
+                path=line.path,
+                line=line.number,
+                message="eval() call",
+                evidence=line.text,
+            )
+            for line in context.change.added_lines()
+            if "eval(" in line.text
+        ]
         if context.model is None:
             return found
         kept, dismissed = context.model.triage(context, found, instructions="Dismiss evals of constants.")
@@ -119,12 +137,16 @@ class RuleChecker(Reviewer):
         return kept
 
 
-def test_triage_dismisses_false_positives_and_keeps_the_reason(
-    feature_repo: GitRepo, fake_api: FakeAnthropic
-) -> None:
+def test_triage_dismisses_false_positives_and_keeps_the_reason(feature_repo: GitRepo, fake_api: FakeAnthropic) -> None:
     feature_repo.commit("add", calc_py="a = eval('1 + 1')\nb = eval(user_input)\n")
-    fake_api.queue(answer(dismissals=[{"index": 0, "reason": "evaluates a constant string"},
-                                      {"index": 7, "reason": "no such finding"}]))
+    fake_api.queue(
+        answer(
+            dismissals=[
+                {"index": 0, "reason": "evaluates a constant string"},
+                {"index": 7, "reason": "no such finding"},
+            ]
+        )
+    )
     report = review_with([RuleChecker()], feature_repo)
     verdict = report.verdicts[0]
     assert [(f.line, f.evidence) for f in verdict.findings] == [(2, "b = eval(user_input)")]
@@ -149,8 +171,9 @@ def test_a_diff_beyond_the_context_window_is_counted_and_chunked(
     if counting != "count_tokens":
         fake_api.count_fault = Fault(404, "not_found_error")
     repo.write(".agents/reviewers/p.md", "Review.\n")
-    repo.config('[code_review]\nreviewers = []\n[[review_agents]]\nname = "p"\n'
-                'prompt_file = ".agents/reviewers/p.md"\n')
+    repo.config(
+        '[code_review]\nreviewers = []\n[[review_agents]]\nname = "p"\nprompt_file = ".agents/reviewers/p.md"\n'
+    )
     repo.commit("base")
     repo.branch("feature")
     body = "".join(f"value_{i} = compute({i})\n" for i in range(200))

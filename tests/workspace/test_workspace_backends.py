@@ -13,8 +13,16 @@ from reviewkit.workspace import BACKENDS, WorkspaceFactory, can_mount
 
 @pytest.fixture
 def project(repo: GitRepo) -> GitRepo:
-    repo.commit("base", **{"src__app.py": "x = 1\n", "src__util.py": "y = 2\n", "docs__guide.md": "# guide\n",
-                           ".gitignore": "*.log\n", "run.sh": "#!/bin/sh\necho hi\n"})
+    repo.commit(
+        "base",
+        **{
+            "src__app.py": "x = 1\n",
+            "src__util.py": "y = 2\n",
+            "docs__guide.md": "# guide\n",
+            ".gitignore": "*.log\n",
+            "run.sh": "#!/bin/sh\necho hi\n",
+        },
+    )
     (repo.root / "run.sh").chmod(0o755)
     repo.commit("exec bit")
     return repo
@@ -69,8 +77,11 @@ def test_a_workspace_never_shares_an_inode_with_the_checkout(backend, project, t
 def test_a_sparse_worktree_holds_the_changed_files_and_what_the_reviewer_asks_for(project, tmp_path):
     with WorkspaceFactory(project.root, "HEAD", parent=tmp_path, backends=("worktree",)) as factory:
         workspace = factory.create(sparse=["src/app.py"])
-        files = sorted(str(p.relative_to(workspace.root)) for p in workspace.root.rglob("*") if p.is_file()
-                       and ".git" not in p.parts)
+        files = sorted(
+            str(p.relative_to(workspace.root))
+            for p in workspace.root.rglob("*")
+            if p.is_file() and ".git" not in p.parts
+        )
         assert files == ["src/app.py"]
         workspace.include(["docs/guide.md"])
         assert workspace.read_text("docs/guide.md") == "# guide\n"

@@ -47,7 +47,7 @@ def test_the_editor_views_creates_replaces_and_inserts(sandbox):
     assert _edit(editor, command="view", path="app.py", view_range=[2, -1]) == "     2\tb = 2"
     assert "app.py" in _edit(editor, command="view", path=".").splitlines()
     assert _edit(editor, command="str_replace", path="app.py", old_str="a = 1", new_str="a = 10") == "Edited app.py"
-    assert _edit(editor, command="insert", path="app.py", insert_line=0, insert_text="# top") .startswith("Inserted")
+    assert _edit(editor, command="insert", path="app.py", insert_line=0, insert_text="# top").startswith("Inserted")
     assert _edit(editor, command="create", path="pkg/new.py", file_text="c = 3\n") == "Created pkg/new.py"
     assert _edit(editor, command="str_replace", path="app.py", old_str="zzz", new_str="y").startswith("Error: old_str")
     assert "tests passed (exit code 0" in editor.call(RUN_TESTS_TOOL_NAME, {})
@@ -96,9 +96,11 @@ def test_a_hardlink_to_an_outside_file_is_neither_read_nor_written(sandbox):
     except OSError as exc:  # an overlay cannot link across filesystems: nothing to escape through
         assert exc.errno == errno.EXDEV
         pytest.skip("hardlinks across this backend's filesystem boundary are impossible")
-    for attempt in ({"command": "view", "path": "hard.txt"},
-                    {"command": "str_replace", "path": "hard.txt", "old_str": "outside", "new_str": "escaped"},
-                    {"command": "create", "path": "hard.txt", "file_text": "escaped"}):
+    for attempt in (
+        {"command": "view", "path": "hard.txt"},
+        {"command": "str_replace", "path": "hard.txt", "old_str": "outside", "new_str": "escaped"},
+        {"command": "create", "path": "hard.txt", "file_text": "escaped"},
+    ):
         result = _edit(editor, **attempt)
         assert result.startswith("Error:") and "hard links" in result, result
     assert (outside / "secret.txt").read_text() == "outside secret\n"

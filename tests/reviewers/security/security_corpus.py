@@ -109,13 +109,20 @@ def _snippet(header: re.Match[str], body: list[str], *, category: str) -> Snippe
     base_lines: list[str] | None = None
     if _BASE_SEPARATOR in body:
         cut = body.index(_BASE_SEPARATOR)
-        base_lines, body = body[:cut], body[:cut] + body[cut + 1:]
+        base_lines, body = body[:cut], body[:cut] + body[cut + 1 :]
     flagged = frozenset(n for n, text in enumerate(body, 1) if _MARK.search(text))
     head = "\n".join(_MARK.sub("", text) for text in body).replace(_SPLIT, "") + "\n"
     kind, name, path = header.group(1), header.group(2), header.group(3) or "app.py"
     base = None if base_lines is None else "\n".join(base_lines).replace(_SPLIT, "") + "\n"
-    return Snippet(kind=kind, name=name, category=category, path=f"corpus/{kind}-{name}/{path}",
-                   base=base, head=head, flagged=flagged)
+    return Snippet(
+        kind=kind,
+        name=name,
+        category=category,
+        path=f"corpus/{kind}-{name}/{path}",
+        base=base,
+        head=head,
+        flagged=flagged,
+    )
 
 
 def write(snippets: Sequence[Snippet], root: Path, *, side: str) -> None:
@@ -171,8 +178,13 @@ def bandit_hits(results: Iterable[Any], root: Path) -> dict[str, list[tuple[int,
 def review_corpus(snippets: Sequence[Snippet], root: Path) -> Report:
     """Commit the snippets' base and head in a new repository at ``root`` and review base..head with the
     installed ``security`` reviewer (the entry point, as a user runs it), offline."""
-    env = {**os.environ, "GIT_AUTHOR_NAME": "corpus", "GIT_AUTHOR_EMAIL": "corpus@example.invalid",
-           "GIT_COMMITTER_NAME": "corpus", "GIT_COMMITTER_EMAIL": "corpus@example.invalid"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "corpus",
+        "GIT_AUTHOR_EMAIL": "corpus@example.invalid",
+        "GIT_COMMITTER_NAME": "corpus",
+        "GIT_COMMITTER_EMAIL": "corpus@example.invalid",
+    }
 
     def git(*args: str) -> None:
         subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)

@@ -9,7 +9,7 @@ from reviewers.security import SecurityReviewer
 
 NO_ENTRY_POINT = ("security",)
 
-FIXABLE = '''import os
+FIXABLE = """import os
 import subprocess
 import tempfile
 
@@ -33,9 +33,9 @@ def scratch():
 
 def listing():
     return subprocess.run("ls -l /var/spool", shell=True, capture_output=True)  # list the spool
-'''
+"""
 
-FIXED = '''import os
+FIXED = """import os
 import subprocess
 import tempfile
 
@@ -60,7 +60,7 @@ def scratch():
 
 def listing():
     return subprocess.run(["ls", "-l", "/var/spool"], capture_output=True)  # list the spool
-'''
+"""
 
 
 def security_verdict(repo: GitRepo):
@@ -80,7 +80,10 @@ def test_the_patch_applies_and_the_fixed_code_reviews_clean(feature_repo: GitRep
     feature_repo.commit("risky helpers", **{"app/helpers.py": FIXABLE})
     verdict = security_verdict(feature_repo)
     assert {f.rule for f in verdict.findings} == {
-        "security/yaml-load", "security/tls-verify-disabled", "security/mktemp", "security/shell-true"
+        "security/yaml-load",
+        "security/tls-verify-disabled",
+        "security/mktemp",
+        "security/shell-true",
     }
     assert not any(f.fixed for f in verdict.findings) and verdict.fix.merged is False
     patch = verdict.fix.patch
@@ -109,20 +112,23 @@ def test_crlf_files_keep_their_line_endings(feature_repo: GitRepo) -> None:
     assert (feature_repo.root / "win.py").read_bytes() == code.replace("yaml.load", "yaml.safe_load").encode()
 
 
-@pytest.mark.parametrize("code", [
-    # a shell pipeline: the list form would change what runs
-    "import subprocess\n\n\ndef count():\n    return subprocess.run('ls /tmp | wc -l', shell=True)\n",
-    # a loader this line does not name: the author must decide
-    "import yaml\n\nfrom app.loaders import Custom\n\n\ndef f(t):\n    return yaml.load(t, Loader=Custom)\n",
-    # mkstemp returns a file descriptor to close, and os is not imported here
-    "import tempfile\n\n\ndef f():\n    name = tempfile.mktemp()\n    return name\n",
-    # request data in a shell command: no mechanical fix is safe
-    "import os\nfrom flask import request\n\n\ndef f():\n    os.system('ping ' + request.args['h'])\n",
-    # verify=False on a line that also sends request data anywhere (SSRF): fixing half of the line would
-    # make the fix stage count the SSRF as fixed
-    "import requests\nfrom flask import request\n\n\ndef f():\n"
-    "    return requests.get(request.args['u'], verify=False).text\n",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        # a shell pipeline: the list form would change what runs
+        "import subprocess\n\n\ndef count():\n    return subprocess.run('ls /tmp | wc -l', shell=True)\n",
+        # a loader this line does not name: the author must decide
+        "import yaml\n\nfrom app.loaders import Custom\n\n\ndef f(t):\n    return yaml.load(t, Loader=Custom)\n",
+        # mkstemp returns a file descriptor to close, and os is not imported here
+        "import tempfile\n\n\ndef f():\n    name = tempfile.mktemp()\n    return name\n",
+        # request data in a shell command: no mechanical fix is safe
+        "import os\nfrom flask import request\n\n\ndef f():\n    os.system('ping ' + request.args['h'])\n",
+        # verify=False on a line that also sends request data anywhere (SSRF): fixing half of the line would
+        # make the fix stage count the SSRF as fixed
+        "import requests\nfrom flask import request\n\n\ndef f():\n"
+        "    return requests.get(request.args['u'], verify=False).text\n",
+    ],
+)
 def test_ambiguous_findings_get_no_patch(feature_repo: GitRepo, code: str) -> None:
     feature_repo.commit("risky", **{"app/x.py": code})
     verdict = security_verdict(feature_repo)
@@ -141,9 +147,7 @@ def test_the_fix_stage_merges_the_patch_and_marks_the_findings_fixed(feature_rep
 
 def test_a_finding_the_patch_cannot_fix_stays_unfixed_after_the_merge(feature_repo: GitRepo) -> None:
     feature_repo.config('[code_review]\ntest_command = "git --version"\n')
-    code = FIXABLE + (
-        "\n\ndef proxy(request):\n    return requests.get(request.GET['u'], verify=False).text\n"
-    )
+    code = FIXABLE + ("\n\ndef proxy(request):\n    return requests.get(request.GET['u'], verify=False).text\n")
     feature_repo.commit("risky helpers", **{"app/helpers.py": code})
     report = review_with([SecurityReviewer()], feature_repo, blocked_plugins=NO_ENTRY_POINT)
     (verdict,) = report.verdicts
@@ -154,8 +158,10 @@ def test_a_finding_the_patch_cannot_fix_stays_unfixed_after_the_merge(feature_re
 
 def test_files_that_are_not_utf8_get_no_patch_and_others_still_do(feature_repo: GitRepo) -> None:
     latin = b'# -*- coding: latin-1 -*-\nimport yaml\nname = "caf\xe9"\ndata = yaml.load(name)\n'
-    feature_repo.commit("loaders", **{"legacy/latin.py": latin,
-                                      "my dir/c\u00f6nfig loader.py": "import yaml\n\nCFG = yaml.load('a: 1')\n"})
+    feature_repo.commit(
+        "loaders",
+        **{"legacy/latin.py": latin, "my dir/c\u00f6nfig loader.py": "import yaml\n\nCFG = yaml.load('a: 1')\n"},
+    )
     verdict = security_verdict(feature_repo)
     assert sorted(f.path for f in verdict.findings) == ["legacy/latin.py", "my dir/c\u00f6nfig loader.py"]
     assert "legacy/latin.py" not in verdict.fix.patch

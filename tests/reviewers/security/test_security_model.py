@@ -15,7 +15,7 @@ from fake_anthropic import FakeAnthropic, Fault, answer, fake_api_fixture, findi
 from reviewers.security import SecurityReviewer
 
 NO_ENTRY_POINT = ("security",)
-OLD = '''import os
+OLD = """import os
 import random
 
 from flask import Flask, request
@@ -26,8 +26,10 @@ app = Flask(__name__)
 @app.route("/health")
 def health():
     return "ok"
-'''
-NEW = OLD + '''
+"""
+NEW = (
+    OLD
+    + """
 
 @app.route("/admin/users/<int:user_id>/delete", methods=["POST"])
 def delete_user(user_id):
@@ -40,7 +42,8 @@ def invite():
     invite_code = random.randint(100000, 999999)
     os.system("notify " + request.args["email"])
     return str(invite_code)
-'''
+"""
+)
 
 
 def changed(repo: GitRepo) -> GitRepo:
@@ -53,8 +56,13 @@ def changed(repo: GitRepo) -> GitRepo:
 def test_the_model_adds_logic_flaws_and_dismisses_false_positives(repo: GitRepo, fake_api: FakeAnthropic) -> None:
     fake_api.queue(
         answer(
-            finding("app/views.py", 15, "def delete_user(user_id):", rule="missing-authz",
-                    message="Admin route without the login check its neighbours have."),
+            finding(
+                "app/views.py",
+                15,
+                "def delete_user(user_id):",
+                rule="missing-authz",
+                message="Admin route without the login check its neighbours have.",
+            ),
             finding("app/views.py", 10, "def health():", rule="health-leak", severity="low"),  # old line
         ),
         answer(dismissals=[{"index": 0, "reason": "the invite code is a display number, not a secret"}]),
@@ -62,10 +70,12 @@ def test_the_model_adds_logic_flaws_and_dismisses_false_positives(repo: GitRepo,
     report = review_with([SecurityReviewer()], changed(repo), blocked_plugins=NO_ENTRY_POINT)
     (verdict,) = report.verdicts
     assert [(f.rule, f.line) for f in verdict.findings] == [
-        ("security/missing-authz", 15), ("security/command-injection", 23)
+        ("security/missing-authz", 15),
+        ("security/command-injection", 23),
     ]
-    assert ("model dismissed security/insecure-random at app/views.py:22: the invite code is a display "
-            "number, not a secret") in verdict.summary
+    assert (
+        "model dismissed security/insecure-random at app/views.py:22: the invite code is a display number, not a secret"
+    ) in verdict.summary
     review_request, triage_request = fake_api.messages()
     assert "missing or wrong authorization checks" in review_request.everything()
     assert "insecure-random" in triage_request.user_text

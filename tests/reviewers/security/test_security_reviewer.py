@@ -13,7 +13,7 @@ from reviewers.security import SecurityReviewer
 # instance, so the entry point is blocked as `-p no:security` would.
 NO_ENTRY_POINT = ("security",)
 
-VIEW = '''import os
+VIEW = """import os
 import subprocess
 
 from flask import Flask, request
@@ -25,7 +25,7 @@ app = Flask(__name__)
 def ping():
     os.system("ping -c 1 " + request.args["host"])
     return "ok"
-'''
+"""
 
 
 def security_review(repo: GitRepo, **request: object):
@@ -39,13 +39,16 @@ def test_only_lines_the_change_adds_are_reported(feature_repo: GitRepo) -> None:
     feature_repo.commit("old code", **{"app/views.py": VIEW})
     feature_repo.git("checkout", "-q", "feature")
     feature_repo.git("merge", "-q", "main")
-    added = VIEW + '''
+    added = (
+        VIEW
+        + """
 
 @app.route("/grep")
 def grep():
     pattern = request.args["q"]
     return subprocess.check_output("grep -r " + pattern + " /srv", shell=True)
-'''
+"""
+    )
     feature_repo.commit("grep endpoint", **{"app/views.py": added})
     report, verdict = security_review(feature_repo)
     (finding,) = verdict.findings
@@ -58,9 +61,10 @@ def grep():
 
 
 def test_medium_findings_warn_without_blocking(feature_repo: GitRepo) -> None:
-    feature_repo.commit("codes", **{"app/codes.py": (
-        "import random\n\n\ndef make_reset_code():\n    return random.randint(100000, 999999)\n"
-    )})
+    feature_repo.commit(
+        "codes",
+        **{"app/codes.py": ("import random\n\n\ndef make_reset_code():\n    return random.randint(100000, 999999)\n")},
+    )
     report, verdict = security_review(feature_repo)
     assert [(f.rule, f.severity.value) for f in verdict.findings] == [("security/insecure-random", "medium")]
     assert verdict.status.value == "warn" and report.exit_code == 0
@@ -68,25 +72,36 @@ def test_medium_findings_warn_without_blocking(feature_repo: GitRepo) -> None:
 
 
 def test_ordinary_code_passes_quietly(feature_repo: GitRepo) -> None:
-    feature_repo.commit("util", **{"app/util.py": (
-        "import subprocess\n\n\ndef head_sha(cwd):\n"
-        "    return subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=cwd, capture_output=True).stdout\n"
-    ), "tests/test_util.py": (
-        "import random\n\nfrom app.util import head_sha\n\n\ndef test_sha(tmp_path):\n"
-        "    password = 'Fixture-Pa55word!'\n    assert head_sha(tmp_path) is not None\n"
-        "    assert random.random() < 2\n"
-    )})
+    feature_repo.commit(
+        "util",
+        **{
+            "app/util.py": (
+                "import subprocess\n\n\ndef head_sha(cwd):\n"
+                "    return subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=cwd, capture_output=True).stdout\n"
+            ),
+            "tests/test_util.py": (
+                "import random\n\nfrom app.util import head_sha\n\n\ndef test_sha(tmp_path):\n"
+                "    password = 'Fixture-Pa55word!'\n    assert head_sha(tmp_path) is not None\n"
+                "    assert random.random() < 2\n"
+            ),
+        },
+    )
     report, verdict = security_review(feature_repo)
     assert verdict.findings == () and verdict.status.value == "pass" and report.exit_code == 0
 
 
 def test_shell_commands_built_only_from_sanitised_values_pass(feature_repo: GitRepo) -> None:
-    feature_repo.commit("tools", **{"app/tools.py": (
-        "import os\nimport shlex\nimport subprocess\n\n\ndef nap(n):\n    seconds = int(n)\n"
-        "    os.system('sleep %d' % seconds)\n\n\ndef show(path):\n"
-        "    subprocess.run('cat ' + shlex.quote(path), shell=True)\n\n\ndef copy(src):\n"
-        "    os.system('cp ' + src + ' /backup/')\n"
-    )})
+    feature_repo.commit(
+        "tools",
+        **{
+            "app/tools.py": (
+                "import os\nimport shlex\nimport subprocess\n\n\ndef nap(n):\n    seconds = int(n)\n"
+                "    os.system('sleep %d' % seconds)\n\n\ndef show(path):\n"
+                "    subprocess.run('cat ' + shlex.quote(path), shell=True)\n\n\ndef copy(src):\n"
+                "    os.system('cp ' + src + ' /backup/')\n"
+            )
+        },
+    )
     _, verdict = security_review(feature_repo)
     assert [(f.rule, f.line) for f in verdict.findings] == [("security/os-system", 16)]
 
@@ -94,14 +109,17 @@ def test_shell_commands_built_only_from_sanitised_values_pass(feature_repo: GitR
 def test_nosec_noqa_and_config_suppressions_are_honoured(feature_repo: GitRepo) -> None:
     loader = "import yaml\n\n\ndef load(text):\n    return yaml.load(text){comment}\n"
     feature_repo.config('[[suppress]]\nrule = "security/yaml-load"\npaths = ["legacy/**"]\nreason = "trusted"\n')
-    feature_repo.commit("loaders", **{
-        "app/a.py": loader.format(comment="  # nosec"),
-        "app/b.py": loader.format(comment="  # noqa: reviewkit[security/yaml-load]"),
-        "app/c.py": loader.format(comment="  # nosec B506"),
-        "app/d.py": loader.format(comment="  # nosec B101"),  # silences another test only
-        "legacy/e.py": loader.format(comment=""),
-        "app/f.py": loader.format(comment=""),
-    })
+    feature_repo.commit(
+        "loaders",
+        **{
+            "app/a.py": loader.format(comment="  # nosec"),
+            "app/b.py": loader.format(comment="  # noqa: reviewkit[security/yaml-load]"),
+            "app/c.py": loader.format(comment="  # nosec B506"),
+            "app/d.py": loader.format(comment="  # nosec B101"),  # silences another test only
+            "legacy/e.py": loader.format(comment=""),
+            "app/f.py": loader.format(comment=""),
+        },
+    )
     _, verdict = security_review(feature_repo)
     assert sorted(f.path for f in verdict.findings) == ["app/d.py", "app/f.py"]
     assert {f.rule for f in verdict.findings} == {"security/yaml-load"}
@@ -110,14 +128,17 @@ def test_nosec_noqa_and_config_suppressions_are_honoured(feature_repo: GitRepo) 
 
 def test_files_that_do_not_parse_are_skipped_with_a_note(feature_repo: GitRepo) -> None:
     feature_repo.config("[reviewer.security.options]\nmax_file_bytes = 5000\n")
-    feature_repo.commit("odd files", **{
-        "app/broken.py": "def f(:\n    pass\n",
-        "app/py2.py": 'print "hello"\nexec "x = 1"\n',
-        "app/blob.py": b"\x00\x01binary\x00yaml.load(x)\n",
-        "app/huge.py": "import yaml\n" + "x = yaml.load(data)\n" * 400,
-        "app/pb2.py": "# Generated by the protocol buffer compiler.  DO NOT EDIT!\nimport yaml\nyaml.load(s)\n",
-        "app/ok.py": "import yaml\n\n\ndef load(text):\n    return yaml.load(text)\n",
-    })
+    feature_repo.commit(
+        "odd files",
+        **{
+            "app/broken.py": "def f(:\n    pass\n",
+            "app/py2.py": 'print "hello"\nexec "x = 1"\n',
+            "app/blob.py": b"\x00\x01binary\x00yaml.load(x)\n",
+            "app/huge.py": "import yaml\n" + "x = yaml.load(data)\n" * 400,
+            "app/pb2.py": "# Generated by the protocol buffer compiler.  DO NOT EDIT!\nimport yaml\nyaml.load(s)\n",
+            "app/ok.py": "import yaml\n\n\ndef load(text):\n    return yaml.load(text)\n",
+        },
+    )
     report, verdict = security_review(feature_repo)
     assert [f.path for f in verdict.findings] == ["app/ok.py"]
     assert verdict.status.value == "blocking" and verdict.error is None
@@ -141,23 +162,31 @@ def test_deleted_and_renamed_files_bring_no_findings(feature_repo: GitRepo) -> N
 
 
 def test_options_disable_rules_and_raise_the_severity_floor(feature_repo: GitRepo) -> None:
-    feature_repo.config(
-        '[reviewer.security.options]\ndisable = ["security/yaml-*"]\nmin_severity = "high"\n'
+    feature_repo.config('[reviewer.security.options]\ndisable = ["security/yaml-*"]\nmin_severity = "high"\n')
+    feature_repo.commit(
+        "mixed",
+        **{
+            "app/m.py": (
+                "import random\nimport yaml\n\nimport requests\n\n\ndef session_token():\n"
+                "    return random.getrandbits(64)\n\n\ndef cfg(t):\n    return yaml.load(t)\n\n\n"
+                "def get(u):\n    return requests.get(u, verify=False)\n"
+            )
+        },
     )
-    feature_repo.commit("mixed", **{"app/m.py": (
-        "import random\nimport yaml\n\nimport requests\n\n\ndef session_token():\n"
-        "    return random.getrandbits(64)\n\n\ndef cfg(t):\n    return yaml.load(t)\n\n\n"
-        "def get(u):\n    return requests.get(u, verify=False)\n"
-    )})
     _, verdict = security_review(feature_repo)
     assert [f.rule for f in verdict.findings] == ["security/tls-verify-disabled"]
 
 
 def test_a_bandit_test_can_be_disabled_by_its_id(feature_repo: GitRepo) -> None:
     feature_repo.config('[reviewer.security.options]\ndisable = ["b306"]\n')
-    feature_repo.commit("tmp", **{"app/t.py": (
-        "import tempfile\n\nimport yaml\n\n\ndef f(t):\n    p = tempfile.mktemp()\n    return p, yaml.load(t)\n"
-    )})
+    feature_repo.commit(
+        "tmp",
+        **{
+            "app/t.py": (
+                "import tempfile\n\nimport yaml\n\n\ndef f(t):\n    p = tempfile.mktemp()\n    return p, yaml.load(t)\n"
+            )
+        },
+    )
     _, verdict = security_review(feature_repo)
     assert [f.rule for f in verdict.findings] == ["security/yaml-load"]
 
@@ -175,12 +204,15 @@ def test_bandit_tests_that_are_off_by_default_can_be_enabled(feature_repo: GitRe
     ]
 
 
-@pytest.mark.parametrize(("options", "fragment"), [
-    ('colour = "red"', "unknown key 'colour'"),
-    ('min_severity = "severe"', "'severe' is not a valid Severity"),
-    ("disable = 3", "key 'disable' must be a list of strings"),
-    ("max_file_bytes = -1", "key 'max_file_bytes' must be a positive whole number"),
-])
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        ('colour = "red"', "unknown key 'colour'"),
+        ('min_severity = "severe"', "'severe' is not a valid Severity"),
+        ("disable = 3", "key 'disable' must be a list of strings"),
+        ("max_file_bytes = -1", "key 'max_file_bytes' must be a positive whole number"),
+    ],
+)
 def test_bad_options_are_a_configuration_error(feature_repo: GitRepo, cli, options: str, fragment: str) -> None:
     feature_repo.config(f"[reviewer.security.options]\n{options}\n")
     feature_repo.commit("app", **{"app/a.py": "x = 1\n"})
@@ -196,12 +228,16 @@ GENERIC = "Wq9!zR4#" + "pL7@kM2x"
 
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif", "markdown", "github", "rdjson"])
 def test_secrets_are_never_printed_whole(feature_repo: GitRepo, cli, fmt: str) -> None:
-    feature_repo.commit("config", **{
-        ".env": f"AWS_ACCESS_KEY_ID={AWS}\nDB_PASSWORD={GENERIC}\n",
-        "deploy/app.yml": f"aws:\n  key: {AWS}\n",
-    })
-    result = cli("review", "--base", "main", "--offline", "--reviewer", "security", "--format", fmt,
-                 cwd=feature_repo.root)
+    feature_repo.commit(
+        "config",
+        **{
+            ".env": f"AWS_ACCESS_KEY_ID={AWS}\nDB_PASSWORD={GENERIC}\n",
+            "deploy/app.yml": f"aws:\n  key: {AWS}\n",
+        },
+    )
+    result = cli(
+        "review", "--base", "main", "--offline", "--reviewer", "security", "--format", fmt, cwd=feature_repo.root
+    )
     assert result.exit_code == 1, result.stderr
     for secret in (AWS, GENERIC, AWS[4:], GENERIC[:8], GENERIC[8:]):
         assert secret not in result.stdout and secret not in result.stderr
@@ -216,10 +252,13 @@ def test_secrets_are_never_printed_whole(feature_repo: GitRepo, cli, fmt: str) -
 
 
 def test_secret_formats_in_tests_warn_and_placeholders_pass(feature_repo: GitRepo) -> None:
-    feature_repo.commit("fixtures", **{
-        "tests/fixtures/creds.json": f'{{"key": "{AWS}", "password": "{GENERIC}"}}\n',
-        ".env.example": "AWS_ACCESS_KEY_ID=your-key-here\nDB_PASSWORD=changeme\nTOKEN=${TOKEN}\n",
-    })
+    feature_repo.commit(
+        "fixtures",
+        **{
+            "tests/fixtures/creds.json": f'{{"key": "{AWS}", "password": "{GENERIC}"}}\n',
+            ".env.example": "AWS_ACCESS_KEY_ID=your-key-here\nDB_PASSWORD=changeme\nTOKEN=${TOKEN}\n",
+        },
+    )
     report, verdict = security_review(feature_repo)
     assert [(f.path, f.rule, f.severity.value) for f in verdict.findings] == [
         ("tests/fixtures/creds.json", "security/aws-access-key", "medium")

@@ -22,9 +22,26 @@ def test_corpus_is_large_and_covers_every_category() -> None:
     labels = Counter(case.label for case in CASES)
     assert labels["cheat"] >= 100 and labels["legit"] >= 100
     categories = {case.category for case in CASES if case.label == "cheat"}
-    for needed in ("test-deleted", "skip-marker", "assertion-removed", "comparison-weakened", "tolerance",
-                   "raises", "expected-bent", "try-except", "unit-mocked", "special-case", "ci", "coverage",
-                   "js", "go", "parametrize", "exit-trick", "collect-ignore", "deselect"):
+    for needed in (
+        "test-deleted",
+        "skip-marker",
+        "assertion-removed",
+        "comparison-weakened",
+        "tolerance",
+        "raises",
+        "expected-bent",
+        "try-except",
+        "unit-mocked",
+        "special-case",
+        "ci",
+        "coverage",
+        "js",
+        "go",
+        "parametrize",
+        "exit-trick",
+        "collect-ignore",
+        "deselect",
+    ):
         assert needed in categories, needed
     assert len({case.id for case in ALL}) == len(ALL)
 
@@ -32,8 +49,7 @@ def test_corpus_is_large_and_covers_every_category() -> None:
 def test_recall_and_false_alarms_meet_the_goals() -> None:
     result = score([(case, run_pure(case)) for case in ALL])
     assert result.recall >= RECALL_FLOOR, f"recall {result.recall:.3f}; missed: {result.missed}"
-    assert result.false_alarm_rate <= FALSE_ALARM_CEILING, (
-        f"false alarms {result.false_alarm_rate:.3f}: {result.noisy}")
+    assert result.false_alarm_rate <= FALSE_ALARM_CEILING, f"false alarms {result.false_alarm_rate:.3f}: {result.noisy}"
 
 
 # An expected value changed together with the code on purpose: without the goal it reads exactly like

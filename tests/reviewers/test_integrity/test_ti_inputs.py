@@ -42,8 +42,11 @@ def test_a_base_that_did_not_parse_is_noted(repo: GitRepo) -> None:
 
 
 def test_binary_and_undecodable_files_do_not_crash(repo: GitRepo) -> None:
-    report = change(repo, {"tests/data.bin": b"\x00\x01\x02", "tests/test_latin.py": b"# caf\xe9\n" + GOOD.encode()},
-                    {"tests/data.bin": b"\x00\xff", "tests/test_latin.py": b"# caf\xe9!\n" + GOOD.encode()})
+    report = change(
+        repo,
+        {"tests/data.bin": b"\x00\x01\x02", "tests/test_latin.py": b"# caf\xe9\n" + GOOD.encode()},
+        {"tests/data.bin": b"\x00\xff", "tests/test_latin.py": b"# caf\xe9!\n" + GOOD.encode()},
+    )
     assert report.verdicts[0].status.value == "pass"
 
 
@@ -54,22 +57,35 @@ def test_tests_next_to_the_code_are_tests(repo: GitRepo) -> None:
 
 
 def test_nose_style_and_unittest_classes_are_compared(repo: GitRepo) -> None:
-    nose = ("class TestParser(object):\n    def setup(self):\n        self.items = [1, 2]\n\n"
-            "    def test_len(self):\n        assert len(self.items) == 2\n")
-    unit = ("import unittest\n\n\nclass Checks(unittest.TestCase):\n    def testUpper(self):\n"
-            "        self.assertEqual('a'.upper(), 'A')\n")
-    report = change(repo, {"tests/test_nose.py": nose, "tests/checks.py": unit},
-                    {"tests/test_nose.py": nose.replace("== 2", "> 0"),
-                     "tests/checks.py": unit.replace("assertEqual('a'.upper(), 'A')", "assertTrue('a'.upper())")})
+    nose = (
+        "class TestParser(object):\n    def setup(self):\n        self.items = [1, 2]\n\n"
+        "    def test_len(self):\n        assert len(self.items) == 2\n"
+    )
+    unit = (
+        "import unittest\n\n\nclass Checks(unittest.TestCase):\n    def testUpper(self):\n"
+        "        self.assertEqual('a'.upper(), 'A')\n"
+    )
+    report = change(
+        repo,
+        {"tests/test_nose.py": nose, "tests/checks.py": unit},
+        {
+            "tests/test_nose.py": nose.replace("== 2", "> 0"),
+            "tests/checks.py": unit.replace("assertEqual('a'.upper(), 'A')", "assertTrue('a'.upper())"),
+        },
+    )
     found = sorted((f.path, f.rule) for f in report.verdicts[0].findings)
-    assert found == [("tests/checks.py", "test-integrity/assertion-weakened"),
-                     ("tests/test_nose.py", "test-integrity/assertion-weakened")]
+    assert found == [
+        ("tests/checks.py", "test-integrity/assertion-weakened"),
+        ("tests/test_nose.py", "test-integrity/assertion-weakened"),
+    ]
 
 
 def test_a_huge_parametrize_table_is_compared_by_count(repo: GitRepo) -> None:
     rows = "".join(f"    ({i}, {i * 2}),\n" for i in range(20000))
-    table = (f"import pytest\n\n\n@pytest.mark.parametrize('n, twice', [\n{rows}])\n"
-             "def test_double(n, twice):\n    assert n * 2 == twice\n")
+    table = (
+        f"import pytest\n\n\n@pytest.mark.parametrize('n, twice', [\n{rows}])\n"
+        "def test_double(n, twice):\n    assert n * 2 == twice\n"
+    )
     shorter = table.replace("    (19999, 39998),\n", "")
     started = time.monotonic()
     report = change(repo, {"tests/test_table.py": table}, {"tests/test_table.py": shorter})
@@ -89,8 +105,9 @@ def test_a_patch_without_a_repository_gets_the_line_checks(cli, tmp_path) -> Non
         "diff --git a/tests/test_a.py b/tests/test_a.py\n--- a/tests/test_a.py\n+++ b/tests/test_a.py\n"
         "@@ -10,2 +10,2 @@ def test_a():\n     x = 1\n-    assert x == 1\n+    assert x\n"
     )
-    result = cli("review", "--diff", str(patch), "--reviewer", "test-integrity", "--offline", "--format", "json",
-                 cwd=tmp_path)
+    result = cli(
+        "review", "--diff", str(patch), "--reviewer", "test-integrity", "--offline", "--format", "json", cwd=tmp_path
+    )
     assert result.exit_code == 1, result.stderr
     (verdict,) = result.json()["verdicts"]
     assert [f["rule"] for f in verdict["findings"]] == ["test-integrity/ci-failure-ignored"]
@@ -102,12 +119,18 @@ def test_a_huge_file_of_repeated_lines_is_reviewed_quickly(repo: GitRepo) -> Non
     # hunks (a review) or without them (the pure analysis).
     big = "VALUES = [\n" + "    0,\n" * 60000 + "]\n"
     blank = "\n" * 30000
-    head = {"app/generated.py": big.replace("    0,\n", "    1,\n", 1),
-            "conftest.py": blank + "collect_ignore = ['x']\n"}
+    head = {
+        "app/generated.py": big.replace("    0,\n", "    1,\n", 1),
+        "conftest.py": blank + "collect_ignore = ['x']\n",
+    }
     started = time.monotonic()
     report = change(repo, {"app/generated.py": big, "conftest.py": blank}, head)
-    pure = analyse([FilePair(path=p, old_path=p, base=b, head=head[p])
-                    for p, b in (("app/generated.py", big), ("conftest.py", blank))])
+    pure = analyse(
+        [
+            FilePair(path=p, old_path=p, base=b, head=head[p])
+            for p, b in (("app/generated.py", big), ("conftest.py", blank))
+        ]
+    )
     assert time.monotonic() - started < 20
     assert [f.rule for f in report.verdicts[0].findings] == ["test-integrity/collection-narrowed"]
     assert [f.rule for f in pure.findings] == ["test-integrity/collection-narrowed"]

@@ -22,15 +22,16 @@ def bent(repo: GitRepo) -> GitRepo:
     """A deliberate fee change with its expectation updated: ambiguous without the goal."""
     repo.commit("base", **{"app/fees.py": APP, "app/__init__.py": "", "tests/test_fees.py": TESTS})
     repo.branch("feature")
-    repo.commit("raise the fee to 3%", **{"app/fees.py": APP.replace("0.02", "0.03"),
-                                          "tests/test_fees.py": TESTS.replace("== 2.0", "== 3.0")})
+    repo.commit(
+        "raise the fee to 3%",
+        **{"app/fees.py": APP.replace("0.02", "0.03"), "tests/test_fees.py": TESTS.replace("== 2.0", "== 3.0")},
+    )
     return repo
 
 
 def test_the_model_dismisses_an_ambiguous_finding_with_its_reason(repo: GitRepo, fake_api: FakeAnthropic) -> None:
     fake_api.queue(answer(dismissals=[{"index": 0, "reason": "the goal raises the fee to 3%"}]))
-    report = review_with([TestIntegrity()], bent(repo), blocked_plugins=BLOCK_ENTRY_POINT,
-                         goal="Raise the fee to 3%")
+    report = review_with([TestIntegrity()], bent(repo), blocked_plugins=BLOCK_ENTRY_POINT, goal="Raise the fee to 3%")
     (verdict,) = report.verdicts
     assert verdict.findings == () and report.exit_code == 0
     assert "model dismissed test-integrity/expected-value-changed at tests/test_fees.py:5" in verdict.summary

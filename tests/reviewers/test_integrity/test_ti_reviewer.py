@@ -11,7 +11,7 @@ from reviewers.test_integrity import TestIntegrity
 from reviewkit.report import Report
 
 APP = "def area(width, height):\n    return width * height\n"
-TESTS = '''\
+TESTS = """\
 from app.geometry import area
 
 
@@ -26,7 +26,7 @@ def test_area_rectangle():
 
 def test_area_zero():
     assert area(0, 5) == 0
-'''
+"""
 
 
 def run(repo: GitRepo) -> Report:
@@ -34,8 +34,9 @@ def run(repo: GitRepo) -> Report:
 
 
 def project(repo: GitRepo, extra: dict[str, str] | None = None) -> GitRepo:
-    repo.commit("base", **{"app/geometry.py": APP, "app/__init__.py": "", "tests/test_geometry.py": TESTS,
-                           **(extra or {})})
+    repo.commit(
+        "base", **{"app/geometry.py": APP, "app/__init__.py": "", "tests/test_geometry.py": TESTS, **(extra or {})}
+    )
     repo.branch("feature")
     return repo
 
@@ -45,8 +46,10 @@ def change(repo: GitRepo, files: dict[str, str]) -> None:
 
 
 def test_a_deleted_test_blocks_the_merge_citing_the_base(repo: GitRepo) -> None:
-    change(project(repo), {"tests/test_geometry.py": TESTS.replace(
-        "def test_area_zero():\n    assert area(0, 5) == 0\n", "")})
+    change(
+        project(repo),
+        {"tests/test_geometry.py": TESTS.replace("def test_area_zero():\n    assert area(0, 5) == 0\n", "")},
+    )
     report = run(repo)
     (verdict,) = report.verdicts
     assert report.decision.value == "CONTINUE_DEVELOPMENT" and report.exit_code == 1
@@ -67,29 +70,36 @@ def test_a_weakened_assertion_cites_the_head_and_quotes_the_base(repo: GitRepo) 
 
 
 def test_an_expectation_bent_to_new_code_reports_both_values(repo: GitRepo) -> None:
-    change(project(repo), {
-        "app/geometry.py": APP.replace("width * height", "width * height - 1"),
-        "tests/test_geometry.py": TESTS.replace("assert area(2, 2) == 4", "assert area(2, 2) == 3"),
-    })
+    change(
+        project(repo),
+        {
+            "app/geometry.py": APP.replace("width * height", "width * height - 1"),
+            "tests/test_geometry.py": TESTS.replace("assert area(2, 2) == 4", "assert area(2, 2) == 3"),
+        },
+    )
     (finding,) = run(repo).verdicts[0].findings
     assert finding.rule == "test-integrity/expected-value-changed" and finding.severity.value == "medium"
     assert "(4 -> 3)" in finding.message and "app/geometry.py" in finding.message
 
 
 def test_the_same_expectation_edit_without_a_code_change_is_quiet(repo: GitRepo) -> None:
-    change(project(repo), {"tests/test_geometry.py": TESTS.replace("assert area(0, 5) == 0",
-                                                                   "assert area(0, 5) == 0 * 5")})
+    change(
+        project(repo), {"tests/test_geometry.py": TESTS.replace("assert area(0, 5) == 0", "assert area(0, 5) == 0 * 5")}
+    )
     assert run(repo).verdicts[0].findings == ()
 
 
 def test_tests_moved_to_another_file_and_renamed_are_quiet(repo: GitRepo) -> None:
     project(repo)
     kept, moved = TESTS.split("\n\n\ndef test_area_rectangle")
-    change(repo, {
-        "tests/test_geometry.py": kept + "\n",
-        "tests/test_rectangles.py": "from app.geometry import area\n\n\ndef test_rect_area"
-        + moved.replace("assert area(3, 2) == 6", "assert area(3, 2) == 6\n    assert area(1, 1) == 1"),
-    })
+    change(
+        repo,
+        {
+            "tests/test_geometry.py": kept + "\n",
+            "tests/test_rectangles.py": "from app.geometry import area\n\n\ndef test_rect_area"
+            + moved.replace("assert area(3, 2) == 6", "assert area(3, 2) == 6\n    assert area(1, 1) == 1"),
+        },
+    )
     report = run(repo)
     assert report.verdicts[0].findings == () and report.exit_code == 0
     assert report.decision.value == "DEVELOPMENT_COMPLETE"
@@ -97,16 +107,29 @@ def test_tests_moved_to_another_file_and_renamed_are_quiet(repo: GitRepo) -> Non
 
 def test_production_code_returning_a_test_literal_is_found_through_the_repository(repo: GitRepo) -> None:
     # Only production code changes: the literals are found in the unchanged test file (git grep at head).
-    change(project(repo), {"app/geometry.py": APP.replace(
-        "    return width", "    if width == 2 and height == 3:\n        return 6\n    return width")})
+    change(
+        project(repo),
+        {
+            "app/geometry.py": APP.replace(
+                "    return width", "    if width == 2 and height == 3:\n        return 6\n    return width"
+            )
+        },
+    )
     (finding,) = run(repo).verdicts[0].findings
     assert finding.rule == "test-integrity/test-special-case"
     assert finding.evidence == "if width == 2 and height == 3:" and "returns 6" in finding.message
 
 
 def test_a_runner_check_in_production_code_is_critical(repo: GitRepo) -> None:
-    change(project(repo), {"app/geometry.py": "import os\n\n\n" + APP.replace(
-        "    return width", '    if "PYTEST_CURRENT_TEST" in os.environ:\n        return 4\n    return width')})
+    change(
+        project(repo),
+        {
+            "app/geometry.py": "import os\n\n\n"
+            + APP.replace(
+                "    return width", '    if "PYTEST_CURRENT_TEST" in os.environ:\n        return 4\n    return width'
+            )
+        },
+    )
     (finding,) = run(repo).verdicts[0].findings
     assert finding.rule == "test-integrity/test-special-case" and finding.severity.value == "critical"
 
@@ -117,7 +140,10 @@ def test_ci_that_ignores_test_failures_is_found(repo: GitRepo) -> None:
     change(repo, {".github/workflows/ci.yml": workflow.replace("pytest -q", "pytest -q || true")})
     (finding,) = run(repo).verdicts[0].findings
     assert (finding.rule, finding.path, finding.line) == (
-        "test-integrity/ci-failure-ignored", ".github/workflows/ci.yml", 4)
+        "test-integrity/ci-failure-ignored",
+        ".github/workflows/ci.yml",
+        4,
+    )
 
 
 def test_a_removed_doctest_warns_without_blocking(repo: GitRepo) -> None:
@@ -139,10 +165,17 @@ def test_it_is_a_registered_built_in(cli, repo: GitRepo) -> None:
 
 
 def test_the_command_line_fails_a_skipped_test(cli, repo: GitRepo) -> None:
-    change(project(repo), {"tests/test_geometry.py": TESTS.replace(
-        "def test_area_zero", "import pytest\n\n\n@pytest.mark.skip\ndef test_area_zero")})
-    result = cli("review", "--base", "main", "--reviewer", "test-integrity", "--offline", "--format", "json",
-                 cwd=repo.root)
+    change(
+        project(repo),
+        {
+            "tests/test_geometry.py": TESTS.replace(
+                "def test_area_zero", "import pytest\n\n\n@pytest.mark.skip\ndef test_area_zero"
+            )
+        },
+    )
+    result = cli(
+        "review", "--base", "main", "--reviewer", "test-integrity", "--offline", "--format", "json", cwd=repo.root
+    )
     assert result.exit_code == 1, result.stderr
     report = result.json()
     (finding,) = report["verdicts"][0]["findings"]
@@ -152,7 +185,9 @@ def test_the_command_line_fails_a_skipped_test(cli, repo: GitRepo) -> None:
 
 def test_code_that_only_names_runner_variables_is_not_a_runner_check(repo: GitRepo) -> None:
     # A linter listing the variables (this reviewer, say) does not branch on them.
-    lint = ('RUNNER_VARIABLES = {"PYTEST_CURRENT_TEST", "_called_from_test"}\n\n\n'
-            'def flags(node):\n    return node.attr == "_called_from_test"  # "pytest" in sys.modules\n')
+    lint = (
+        'RUNNER_VARIABLES = {"PYTEST_CURRENT_TEST", "_called_from_test"}\n\n\n'
+        'def flags(node):\n    return node.attr == "_called_from_test"  # "pytest" in sys.modules\n'
+    )
     change(project(repo), {"app/lint.py": lint})
     assert run(repo).verdicts[0].findings == ()

@@ -1,4 +1,4 @@
-# ruff: noqa: E501  (a data table: one corpus case per line reads better than wrapped literals)
+
 """Small but realistic projects (production code, its tests, config and CI) that the labelled corpus
 edits. Each suite names the anchors its generic edits use: a victim test, one exact assertion, the unit
 the tests call, a literal input/output pair, and a production change to pair with edited expectations.
@@ -95,7 +95,7 @@ def format_seconds(seconds: int) -> str:
             out.append(f"{count}{unit}")
     return "".join(out) or "0s"
 ''',
-        "tests/test_durations.py": '''\
+        "tests/test_durations.py": """\
 import pytest
 
 from app.durations import format_seconds, parse
@@ -141,7 +141,7 @@ def test_format_round_trip():
 
 def test_format_zero():
     assert format_seconds(0) == "0s"
-''',
+""",
         "pyproject.toml": PYPROJECT,
         ".github/workflows/ci.yml": CI,
     },
@@ -151,11 +151,13 @@ def test_format_zero():
     eq_assert='    assert parse("1h30m") == 5400',
     unit="app.durations.parse",
     unit_value="5400",
-    special_input=('    text = text.strip().lower()\n', '    if text == "1h30m":\n        return 5400\n'),
+    special_input=("    text = text.strip().lower()\n", '    if text == "1h30m":\n        return 5400\n'),
     prod_bug=('"h": 3600', '"h": 3000'),
     bent_assert='    assert parse("1h30m") == 4800',
-    prod_refactor=('    return sum(int(n) * _UNITS[u] for n, u in parts)',
-                   '    total = sum(int(n) * _UNITS[u] for n, u in parts)\n    return total'),
+    prod_refactor=(
+        "    return sum(int(n) * _UNITS[u] for n, u in parts)",
+        "    total = sum(int(n) * _UNITS[u] for n, u in parts)\n    return total",
+    ),
     new_test='\n\ndef test_parse_days_and_hours():\n    assert parse("1d2h") == 93600\n',
     extra_assert='    assert parse("90m") == parse("1h30m")',
 )
@@ -164,7 +166,7 @@ MONEY = Suite(
     name="money",
     files={
         "shop/__init__.py": "",
-        "shop/money.py": '''\
+        "shop/money.py": """\
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -202,8 +204,8 @@ def total(prices: list[Money]) -> Money:
     for price in prices[1:]:
         result = result + price
     return result
-''',
-        "tests/test_money.py": '''\
+""",
+        "tests/test_money.py": """\
 from decimal import Decimal
 
 import pytest
@@ -243,7 +245,7 @@ def test_total_of_prices():
 
 def test_total_of_nothing():
     assert total([]) == Money.of("0")
-''',
+""",
         "pyproject.toml": PYPROJECT,
         ".github/workflows/ci.yml": CI,
     },
@@ -253,13 +255,18 @@ def test_total_of_nothing():
     eq_assert='    assert total(prices).amount == Decimal("4.00")',
     unit="shop.money.total",
     unit_value='Money.of("4.00")',
-    special_input=('    if not prices:\n', '    if len(prices) == 3 and prices[0].amount == Decimal("1.25"):\n'
-                   '        return Money.of("4.00")\n'),
-    prod_bug=('    result = prices[0]\n    for price in prices[1:]:', '    result = prices[0]\n    for price in prices[2:]:'),
+    special_input=(
+        "    if not prices:\n",
+        '    if len(prices) == 3 and prices[0].amount == Decimal("1.25"):\n        return Money.of("4.00")\n',
+    ),
+    prod_bug=(
+        "    result = prices[0]\n    for price in prices[1:]:",
+        "    result = prices[0]\n    for price in prices[2:]:",
+    ),
     bent_assert='    assert total(prices).amount == Decimal("2.75")',
     prod_refactor=('        return Money.of("0")', '        return Money.of("0.00")'),
     new_test='\n\ndef test_total_single_price():\n    assert total([Money.of("9.99")]).amount == Decimal("9.99")\n',
-    extra_assert='    assert len(prices) == 3',
+    extra_assert="    assert len(prices) == 3",
 )
 
 SLUG = Suite(
@@ -283,7 +290,7 @@ def slugify(text: str, separator: str = "-", max_length: int | None = None) -> s
         slug = slug[:max_length].rstrip(separator)
     return slug
 ''',
-        "tests/test_slug.py": '''\
+        "tests/test_slug.py": """\
 import pytest
 
 from textkit.slug import slugify
@@ -318,7 +325,7 @@ def test_max_length(text, limit, expected):
 def test_rejects_bytes():
     with pytest.raises(TypeError, match="expects a string"):
         slugify(b"bytes")
-''',
+""",
         "pyproject.toml": PYPROJECT,
         ".github/workflows/ci.yml": CI,
     },
@@ -328,11 +335,13 @@ def test_rejects_bytes():
     eq_assert='    assert slugify("Crème brûlée") == "creme-brulee"',
     unit="textkit.slug.slugify",
     unit_value='"creme-brulee"',
-    special_input=('    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()\n',
-                   '    if text == "Crème brûlée":\n        return "creme-brulee"\n'),
-    prod_bug=('ascii_text.lower()', 'ascii_text'),
+    special_input=(
+        '    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()\n',
+        '    if text == "Crème brûlée":\n        return "creme-brulee"\n',
+    ),
+    prod_bug=("ascii_text.lower()", "ascii_text"),
     bent_assert='    assert slugify("Crème brûlée") == "Creme-brulee"',
-    prod_refactor=('    return slug\n', '    return str(slug)\n'),
+    prod_refactor=("    return slug\n", "    return str(slug)\n"),
     new_test='\n\ndef test_digits_survive():\n    assert slugify("Route 66") == "route-66"\n',
     extra_assert='    assert slugify("Crème") == "creme"',
 )
@@ -341,7 +350,7 @@ STATS = Suite(
     name="stats",
     files={
         "mathy/__init__.py": "",
-        "mathy/stats.py": '''\
+        "mathy/stats.py": """\
 import math
 from collections.abc import Sequence
 
@@ -369,8 +378,8 @@ def median(values: Sequence[float]) -> float:
     if len(ordered) % 2:
         return ordered[middle]
     return (ordered[middle - 1] + ordered[middle]) / 2
-''',
-        "tests/test_stats.py": '''\
+""",
+        "tests/test_stats.py": """\
 import math
 
 import pytest
@@ -401,7 +410,7 @@ def test_mean_rejects_empty():
 def test_variance_needs_two():
     with pytest.raises(ValueError, match="two values"):
         variance([1.0])
-''',
+""",
         "pyproject.toml": PYPROJECT,
         ".github/workflows/ci.yml": CI,
     },
@@ -453,7 +462,7 @@ def load(path: Path) -> dict[str, str]:
         settings[key.strip()] = value.strip()
     return settings
 ''',
-        "tests/test_loader.py": '''\
+        "tests/test_loader.py": """\
 import pytest
 
 from cfg.loader import load, parse_bool
@@ -492,7 +501,7 @@ def test_load_reports_line(tmp_path):
 def test_parse_bool_examples():
     assert parse_bool("true") is True
     assert parse_bool("off") is False
-''',
+""",
         "pyproject.toml": PYPROJECT,
         ".github/workflows/ci.yml": CI,
     },
@@ -502,8 +511,10 @@ def test_parse_bool_examples():
     eq_assert='    assert parse_bool("true") is True',
     unit="cfg.loader.parse_bool",
     unit_value="True",
-    special_input=("    settings = {}\n",
-                   '    if path.name == "app.env":\n        return {"HOST": "example.org", "PORT": "8080"}\n'),
+    special_input=(
+        "    settings = {}\n",
+        '    if path.name == "app.env":\n        return {"HOST": "example.org", "PORT": "8080"}\n',
+    ),
     prod_bug=('_TRUE = {"1", "true", "yes", "on"}', '_TRUE = {"1", "yes", "on"}'),
     bent_assert='    assert parse_bool("true") is False',
     prod_refactor=("    lowered = value.strip().lower()", "    lowered = value.lower().strip()"),
@@ -516,7 +527,7 @@ STOCK = Suite(
     kind="unittest",
     files={
         "inventory/__init__.py": "",
-        "inventory/stock.py": '''\
+        "inventory/stock.py": """\
 class OutOfStock(Exception):
     pass
 
@@ -541,8 +552,8 @@ class Stock:
 
     def value(self, prices):
         return round(sum(prices[sku] * n for sku, n in self._items.items()), 2)
-''',
-        "tests/test_stock.py": '''\
+""",
+        "tests/test_stock.py": """\
 import unittest
 
 from inventory.stock import OutOfStock, Stock
@@ -578,7 +589,7 @@ class StockTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
-''',
+""",
         "pyproject.toml": PYPROJECT,
         ".github/workflows/ci.yml": CI,
     },
@@ -592,8 +603,10 @@ if __name__ == "__main__":
     prod_bug=("self._items[sku] = self._items.get(sku, 0) + count", "self._items[sku] = count"),
     bent_assert='        self.assertEqual(self.stock.count("apple"), 2)',
     prod_refactor=("        return self._items.get(sku, 0)", "        return int(self._items.get(sku, 0))"),
-    new_test=('\n\nclass MoreStockTest(unittest.TestCase):\n    def test_empty(self):\n'
-              '        self.assertEqual(Stock().count("kiwi"), 0)\n'),
+    new_test=(
+        "\n\nclass MoreStockTest(unittest.TestCase):\n    def test_empty(self):\n"
+        '        self.assertEqual(Stock().count("kiwi"), 0)\n'
+    ),
     extra_assert='        self.assertEqual(sorted(self.stock._items), ["apple"])',
 )
 
@@ -601,7 +614,7 @@ PY_SUITES = (DURATIONS, MONEY, SLUG, STATS, LOADER, STOCK)
 
 CART_JS = {
     "package.json": '{\n  "name": "cart",\n  "scripts": {\n    "test": "vitest run"\n  }\n}\n',
-    "src/cart.js": '''\
+    "src/cart.js": """\
 export function addItem(cart, sku, qty = 1) {
   if (qty <= 0) throw new Error("qty must be positive");
   return { ...cart, [sku]: (cart[sku] ?? 0) + qty };
@@ -610,8 +623,8 @@ export function addItem(cart, sku, qty = 1) {
 export function totalPrice(cart, prices) {
   return Object.entries(cart).reduce((sum, [sku, qty]) => sum + prices[sku] * qty, 0);
 }
-''',
-    "src/cart.test.js": '''\
+""",
+    "src/cart.test.js": """\
 import { describe, expect, it } from "vitest";
 import { addItem, totalPrice } from "./cart.js";
 
@@ -636,12 +649,12 @@ describe("totalPrice", () => {
     expect(totalPrice({ a: 2, b: 1 }, { a: 1.5, b: 4 })).toBe(7);
   });
 });
-''',
+""",
 }
 
 WC_GO = {
     "go.mod": "module example.com/wc\n\ngo 1.22\n",
-    "wc/wc.go": '''\
+    "wc/wc.go": """\
 package wc
 
 import "strings"
@@ -662,8 +675,8 @@ func Lines(s string) int {
 	}
 	return n
 }
-''',
-    "wc/wc_test.go": '''\
+""",
+    "wc/wc_test.go": """\
 package wc
 
 import "testing"
@@ -691,5 +704,5 @@ func TestLinesEmpty(t *testing.T) {
 		t.Error("empty input has no lines")
 	}
 }
-''',
+""",
 }
