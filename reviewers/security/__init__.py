@@ -159,11 +159,14 @@ class SecurityReviewer(Reviewer):
 def _source(context: ReviewContext, file: FileChange) -> Source | None:
     if file.status is FileStatus.DELETED or file.binary or file.is_symlink:
         return None
-    added = file.added_line_numbers()
-    if not added:
-        return None
     text = context.read(file.path)
-    return None if text is None else Source(path=file.path, text=text, added=added)
+    if text is None:
+        return None
+    # git shows a copy as its differences from the original, but every line is new code at this path:
+    # copying a vulnerable function into a new module is how the vulnerability is introduced there.
+    copied = file.status is FileStatus.COPIED
+    added = frozenset(range(1, text.count("\n") + 2)) if copied else file.added_line_numbers()
+    return Source(path=file.path, text=text, added=added) if added else None
 
 
 def _parse(context: ReviewContext, source: Source, settings: Settings) -> ast.Module | None:

@@ -8,6 +8,7 @@ import pytest
 from conftest import GitRepo, review_with
 
 from reviewers.security import SecurityReviewer
+from reviewkit.diff import from_git
 
 # The built-in is also registered through its entry point; these tests hand the pipeline their own
 # instance, so the entry point is blocked as `-p no:security` would.
@@ -273,3 +274,19 @@ def test_the_installed_entry_point_reviews_by_default(feature_repo: GitRepo, cli
     assert verdicts["security"]["status"] == "blocking" and verdicts["security"]["blocking"] is True
     assert [f["rule"] for f in verdicts["security"]["findings"]] == ["security/yaml-load"]
     assert result.exit_code == 1
+
+
+def test_a_copied_file_is_reviewed_as_new_code(feature_repo: GitRepo) -> None:
+    helpers = "".join(f"\n\ndef helper_{i}():\n    return {i}\n" for i in range(12))
+    body = "import yaml\n\n\ndef load(fh):\n    return yaml.load(fh, Loader=yaml.Loader)\n" + helpers
+    feature_repo.git("checkout", "-q", "main")
+    feature_repo.commit("base", **{"legacy.py": body})
+    feature_repo.git("checkout", "-q", "-B", "feature")
+    # git -C reports new_module.py as a copy of legacy.py (legacy.py is also modified in this change).
+    feature_repo.commit("copy", **{"legacy.py": body + "\n# touched\n", "new_module.py": body})
+    statuses = {f.path: f.status.value for f in from_git(feature_repo.root, "main", "HEAD").files}
+    assert statuses["new_module.py"] == "copied"
+    _, verdict = security_review(feature_repo)
+    flagged = {(f.path, f.line) for f in verdict.findings}
+    assert ("new_module.py", 5) in flagged
+    assert not any(path == "legacy.py" for path, _ in flagged)
