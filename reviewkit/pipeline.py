@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from reviewkit import diff as diffs
+from reviewkit import router
 from reviewkit.config import Config, load_config
 from reviewkit.errors import ConfigError, InputError
 from reviewkit.findings import Finding, Side
 from reviewkit.fixes import FixStage, apply_to_checkout
 from reviewkit.git import find_repo_root
-from reviewkit.plugins import Plugins, RegisteredReviewer, load_plugins
+from reviewkit.plugins import Plugins, load_plugins
 from reviewkit.policy import Decision
 from reviewkit.report import Report, Round, Skipped
 from reviewkit.reviewer import ReviewContext
@@ -31,9 +32,10 @@ from reviewkit.rounds import (
     wants_another_round,
     with_fixes,
 )
+from reviewkit.router import Selected
 from reviewkit.scheduler import Job, Outcome, run_jobs
 from reviewkit.sources import GitSnapshot, PatchSnapshot, Snapshot, WorkTreeSnapshot
-from reviewkit.triggers import Firing, TriggerSet, parse_triggers
+from reviewkit.triggers import Firing
 from reviewkit.verdict import (
     Fix,
     Status,
@@ -82,17 +84,6 @@ class RunContext:
     model: Any = None
     model_unavailable: str = ""
     started: float = field(default_factory=time.monotonic)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Selected:
-    """A reviewer chosen for this run, with its effective settings and whether it fired."""
-
-    registered: RegisteredReviewer
-    name: str
-    blocking: bool
-    triggers: TriggerSet
-    firing: Firing
 
 
 # --- preparing a run -------------------------------------------------------------------------------------
@@ -173,52 +164,15 @@ def _model_for(config: Config, *, offline: bool) -> tuple[Any, str]:
 
 
 def select_reviewers(run: RunContext) -> list[Selected]:
-    """The reviewers this run considers, in a stable order, each with its trigger evaluated."""
-    config, registered = run.config, run.plugins.reviewers
-    names = list(run.request.reviewers) or _configured_names(config, registered)
-    unknown = [name for name in names if name not in registered]
-    if unknown:
-        known = ", ".join(sorted(registered)) or "none"
-        if run.request.reviewers:
-            raise InputError(f"unknown reviewer {unknown[0]!r} (--reviewer); registered: {known}")
-        raise ConfigError(
-            f"{config.path or 'default configuration'}: key 'code_review.reviewers': unknown reviewer "
-            f"{unknown[0]!r}; registered: {known}"
-        )
-    paths = [f.paths for f in run.change.files]
-    selected = []
-    for name in names:
-        entry = registered[name]
-        settings = config.settings_for(name)
-        triggers = settings.trigger or parse_triggers(entry.reviewer.trigger)
-        blocking = settings.blocking if settings.blocking is not None else entry.reviewer.blocking
-        firing = triggers.evaluate(paths, run.request.labels)
-        selected.append(Selected(registered=entry, name=name, blocking=blocking, triggers=triggers, firing=firing))
-    return selected
-
-
-def _configured_names(config: Config, registered: dict[str, RegisteredReviewer]) -> list[str]:
-    """Built-ins named in ``code_review.reviewers``, then ``[[review_agents]]``, then third-party plugins."""
-    agents = [agent.name for agent in config.review_agents]
-    third_party = [name for name, entry in registered.items() if not entry.builtin]
-    return list(dict.fromkeys([*config.reviewers, *agents, *third_party]))
+    """The reviewers this run considers, each with its trigger evaluated (see reviewkit.router)."""
+    return router.select_reviewers(
+        run.config, run.plugins.reviewers, run.change, labels=run.request.labels, only=run.request.reviewers
+    )
 
 
 def explain(run: RunContext) -> dict[str, Any]:
     """``reviewkit explain``: which reviewers fire, by which trigger, on which paths."""
-    selected = select_reviewers(run) if run.config.enabled else []
-    details = [
-        {
-            "reviewer": s.name,
-            "fired": s.firing.fired,
-            "trigger": s.firing.trigger if s.firing.fired else str(s.triggers),
-            "matched_paths": list(s.firing.matched_paths),
-            "reason": s.firing.reason,
-        }
-        for s in selected
-    ]
-    fired = [s.name for s in selected if s.firing.fired]
-    return {"outcome": "request-reviews" if fired else "no-reviews", "reviewers": fired, "details": details}
+    return router.explain(select_reviewers(run) if run.config.enabled else [])
 
 
 # --- reviewing -------------------------------------------------------------------------------------------
@@ -230,10 +184,7 @@ def review(request: ReviewRequest, progress: Progress | None = None) -> Report:
     try:
         return review_prepared(run, progress)
     finally:
-        for snapshot in (run.head, run.base):
-            close = getattr(snapshot, "close", None)
-            if close is not None:
-                close()
+        _close_snapshots(run)
 
 
 def review_prepared(run: RunContext, progress: Progress | None = None) -> Report:
