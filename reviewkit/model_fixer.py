@@ -49,6 +49,7 @@ def fix_with_model(context: ReviewContext, findings: Sequence[Finding], *, max_c
         test_timeout_s=context.config.test_timeout_s,
         max_calls=calls,
     )
+    context.declare_fixes(wanted)  # the model is asked to fix these and no others
     listing = "\n".join(f"- {f.rule} at {f.path}:{f.line}: {f.message}\n  code: {f.evidence.strip()}" for f in wanted)
     try:
         result = context.model.run_tool_loop(

@@ -229,14 +229,21 @@ def _review_round(run: RunContext, say: Progress) -> RoundResult:
             runnable.append(s)
     stage = _fix_stage(run) if runnable else None
     try:
-        verdicts, dropped = _run_reviewers(run, runnable, say, stage)
+        verdicts, dropped, declared = _run_reviewers(run, runnable, say, stage)
         fixes = stage.finish(say) if stage is not None else proposed_only(verdicts)
         infos = {s.name: stage.info(s.name) for s in runnable} if stage is not None else {}
     finally:
         if stage is not None:
             stage.close()
     verdicts = [
-        with_fixes(v, fixes, repo=run.repo, blocks=s.registered.reviewer.blocks, workspace=infos.get(s.name))
+        with_fixes(
+            v,
+            fixes,
+            repo=run.repo,
+            blocks=s.registered.reviewer.blocks,
+            workspace=infos.get(s.name),
+            declared=declared.get(s.name),
+        )
         for s, v in zip(runnable, verdicts, strict=True)
     ]
     skipped += [Skipped(reviewer=v.reviewer, reason=v.summary) for v in verdicts if v.status is Status.SKIPPED]
@@ -285,7 +292,8 @@ def _close_snapshots(run: RunContext) -> None:
 
 def _run_reviewers(
     run: RunContext, runnable: Sequence[Selected], say: Progress, stage: FixStage | None = None
-) -> tuple[list[Verdict], int]:
+) -> tuple[list[Verdict], int, dict[str, frozenset[tuple[str, str, str]] | None]]:
+    """Run the reviewers; their verdicts, the findings dropped for evidence, and the fixes each declared."""
     contexts: dict[str, ReviewContext] = {}
     jobs = [Job(name=s.name, run=_job(run, s, contexts, stage)) for s in runnable]
     deadline = run.started + run.config.max_session_duration_s
@@ -317,7 +325,7 @@ def _run_reviewers(
         verdict, lost = _verdict(run, s, outcomes[s.name], contexts.get(s.name))
         verdicts.append(verdict)
         dropped += lost
-    return verdicts, dropped
+    return verdicts, dropped, {name: context.declared_fixes for name, context in contexts.items()}
 
 
 def _completed(outcome: Outcome) -> bool:

@@ -121,6 +121,7 @@ class ReviewContext:
     _notes: list[str] = field(default_factory=list, repr=False)
     _patches: list[str] = field(default_factory=list, repr=False)
     _usage: list[Usage] = field(default_factory=list, repr=False)
+    _declared: frozenset[tuple[str, str, str]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -139,10 +140,29 @@ class ReviewContext:
         with self._lock:
             self._notes.append(text)
 
-    def propose_fix(self, patch: str) -> None:
-        """Offer a unified diff (against the head) that fixes findings; the fix stage applies it."""
+    def propose_fix(self, patch: str, *, fixes: Iterable[Finding] | None = None) -> None:
+        """Offer a unified diff (against the head) that fixes findings; the fix stage applies it.
+
+        :param fixes: the findings this patch fixes. Once a reviewer names them (here or with
+            :meth:`declare_fixes`), only named findings can be marked fixed; otherwise any finding whose
+            cited lines the merged fix changed counts, which can credit a fix for a second problem on
+            the same line.
+        """
         with self._lock:
             self._patches.append(patch)
+        if fixes is not None:
+            self.declare_fixes(fixes)
+
+    def declare_fixes(self, findings: Iterable[Finding]) -> None:
+        """Name the findings that this reviewer's workspace edits fix (see :meth:`propose_fix`)."""
+        keys = {finding.key for finding in findings}
+        with self._lock:
+            self._declared = (self._declared or frozenset()) | keys
+
+    @property
+    def declared_fixes(self) -> frozenset[tuple[str, str, str]] | None:
+        """Keys of the findings the reviewer said its fixes fix; None when it said nothing."""
+        return self._declared
 
     def add_usage(self, usage: Usage) -> None:
         with self._lock:

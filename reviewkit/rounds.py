@@ -42,8 +42,13 @@ def with_fixes(
     repo: Path | None,
     blocks: Callable[[Finding], bool],
     workspace: WorkspaceInfo | None = None,
+    declared: frozenset[tuple[str, str, str]] | None = None,
 ) -> Verdict:
-    """Mark the findings a merged fix fixed, say what became of the reviewer's fix, re-decide status."""
+    """Mark the findings a merged fix fixed, say what became of the reviewer's fix, re-decide status.
+
+    ``declared``: the keys of the findings the reviewer said its fixes fix; when given, no other
+    finding is credited, whatever lines the fix changed.
+    """
     verdict = replace(verdict, workspace=workspace or verdict.workspace)
     if verdict.status in (Status.ERROR, Status.SKIPPED):
         return verdict
@@ -52,7 +57,10 @@ def with_fixes(
     findings = verdict.findings
     if merged and own and fixes.commit and repo is not None:
         changed, read = changed_lines(own), reader_at(repo, fixes.commit)
-        findings = tuple(f.with_fixed() if is_fixed(f, changed, read) else f for f in findings)
+        findings = tuple(
+            f.with_fixed() if (declared is None or f.key in declared) and is_fixed(f, changed, read) else f
+            for f in findings
+        )
     notes = [d.split(": ", 1)[1] for d in fixes.dropped if d.startswith(f"{verdict.reviewer}: ")]
     if (verdict.fix.patch or own) and not merged and fixes.note:
         notes.append(fixes.note)

@@ -127,9 +127,9 @@ class SecurityReviewer(Reviewer):
         _note_suppressions(context, sources)
         if context.model is not None:
             findings = model_pass(context, findings, sources, triage=settings.model_triage)
-        patch = fixes.patch_for(findings, {s.path: s for s in sources})
+        patch, fixed = fixes.patch_for(findings, {s.path: s for s in sources})
         if patch:
-            context.propose_fix(patch)
+            context.propose_fix(patch, fixes=fixed)
         return sorted(findings, key=lambda f: (f.path, f.line, f.rule))
 
     def blocks(self, finding: Finding) -> bool:

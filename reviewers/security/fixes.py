@@ -23,14 +23,16 @@ _VERIFY_FALSE = re.compile(r",\s*verify\s*=\s*False\b|\bverify\s*=\s*False\s*,\s
 _YAML_LOADER = re.compile(r",\s*Loader\s*=\s*[\w.]*(?:Unsafe|Full)?Loader\b")
 
 
-def patch_for(findings: Iterable[Finding], sources: dict[str, Source]) -> str:
-    """One unified diff fixing every finding that has a mechanical fix; "" when none has.
+def patch_for(findings: Iterable[Finding], sources: dict[str, Source]) -> tuple[str, list[Finding]]:
+    """One unified diff fixing every finding that has a mechanical fix ("" when none has), and the
+    findings it fixes (declared to the fix stage, so only those can be marked fixed).
 
-    A line that also carries a finding this patch cannot fix is left alone: the fix stage counts a
-    finding as fixed when its lines change, and an SSRF next to ``verify=False`` must not pass as fixed.
+    A line that also carries a finding this patch cannot fix is left alone: an SSRF next to
+    ``verify=False`` is still there after the rewrite, and the line is better left for the author whole.
     """
     findings = list(findings)
     edited: dict[str, dict[int, str]] = {}
+    fixed: list[Finding] = []
     unfixable = {(f.path, n) for f in findings if f.rule not in _FIXERS for n in range(f.line, f.last_line + 1)}
     for finding in findings:
         source = sources.get(finding.path)
@@ -44,7 +46,9 @@ def patch_for(findings: Iterable[Finding], sources: dict[str, Source]) -> str:
         new = fixer(current, source)
         if new is not None and new != current:
             lines[finding.line] = new
-    return "".join(_diff(sources[path], lines) for path, lines in sorted(edited.items()) if lines)
+            fixed.append(finding)
+    patch = "".join(_diff(sources[path], lines) for path, lines in sorted(edited.items()) if lines)
+    return patch, fixed if patch else []
 
 
 def _diff(source: Source, edits: dict[int, str]) -> str:

@@ -84,9 +84,10 @@ class TestIntegrity(Reviewer):
         findings = result.findings
         if context.model is not None:
             findings = triage(context, findings)
-        patch = restore_patch(_needed(result.restores, findings), pairs)
+        needed = _needed(result.restores, findings)
+        patch = restore_patch(needed, pairs)
         if patch:
-            context.propose_fix(patch)
+            context.propose_fix(patch, fixes=_undone(needed, findings))
         return findings
 
     def blocks(self, finding: Finding) -> bool:
@@ -232,19 +233,24 @@ def _same_module(dotted: str, imported: str) -> bool:
 
 def _needed(restores: list[Restore], findings: list[Finding]) -> list[Restore]:
     """The restorations that undo a finding still reported (the model may have dismissed some)."""
+    return [r for r in restores if any(_undoes(r, f) for f in findings)]
 
-    def undoes(restore: Restore, item: Finding) -> bool:
-        if item.side is Side.BASE:
-            return item.path == restore.old_path and (
-                restore.anchor == -1 or restore.base_start <= item.line <= restore.base_end
-            )
-        return (
-            item.path == restore.path
-            and restore.head_start is not None
-            and (restore.head_start <= item.line <= (restore.head_end or 0))
+
+def _undone(restores: list[Restore], findings: list[Finding]) -> list[Finding]:
+    """The findings that putting these tests back undoes: declared to the fix stage as fixed by the patch."""
+    return [f for f in findings if any(_undoes(r, f) for r in restores)]
+
+
+def _undoes(restore: Restore, item: Finding) -> bool:
+    if item.side is Side.BASE:
+        return item.path == restore.old_path and (
+            restore.anchor == -1 or restore.base_start <= item.line <= restore.base_end
         )
-
-    return [r for r in restores if any(undoes(r, f) for f in findings)]
+    return (
+        item.path == restore.path
+        and restore.head_start is not None
+        and (restore.head_start <= item.line <= (restore.head_end or 0))
+    )
 
 
 def _doctests(pairs: Sequence[FilePair]) -> Analysis:
