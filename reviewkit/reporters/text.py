@@ -76,6 +76,13 @@ def _fix_lines(report: Report, paint: _Paint) -> list[str]:
     lines += [paint("dim", f"  dropped: {dropped}") for dropped in fixes.dropped]
     if report.rounds:
         lines.append("rounds: " + " -> ".join(r.decision.value for r in report.rounds))
+        for number, round_ in enumerate(report.rounds[:-1], 1):  # the last round is shown above
+            for verdict in round_.verdicts:
+                lines += [
+                    paint("dim", f"  round {number}: fixed {f.rule} at {f.path}:{f.line} ({verdict.reviewer})")
+                    for f in verdict.findings
+                    if f.fixed
+                ]
     return lines
 
 

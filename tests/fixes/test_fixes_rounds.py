@@ -6,6 +6,7 @@ from conftest import GitRepo, review_with
 from fixers import APP, CHECK, Replacer, config, make_patch
 
 from reviewkit.policy import Decision
+from reviewkit.reporters.text import TextReporter
 
 EVAL_DOUBLE = 'eval(str(x) + " * 2")'
 
@@ -35,6 +36,9 @@ def test_rounds_re_review_the_merged_result_until_development_is_complete(featur
     assert report.verdicts[0].findings == () and report.rounds[0].verdicts[0].findings[0].fixed
     assert report.fixes.merged and "+    return x * 2" in report.fixes.patch
     assert report.to_dict()["rounds"][0]["decision"] == "NEW_REVIEW_ROUND"
+    text = TextReporter().render(report)
+    assert "rounds: NEW_REVIEW_ROUND -> DEVELOPMENT_COMPLETE" in text
+    assert "round 1: fixed fixer/" in text and "app.py:2 (fixer)" in text
 
 
 def test_an_unfixable_blocking_finding_continues_development(feature_repo):
