@@ -107,46 +107,6 @@ _HTML_RESPONSES = frozenset(
 _MARKUP = frozenset(
     {"markupsafe.Markup", "flask.Markup", "jinja2.Markup", "Markup", "django.utils.safestring.mark_safe", "mark_safe"}
 )
-_HASHES = frozenset(
-    {
-        "hashlib.md5",
-        "hashlib.sha1",
-        "hashlib.sha224",
-        "hashlib.sha256",
-        "hashlib.sha384",
-        "hashlib.sha512",
-        "hashlib.new",
-        "hashlib.blake2b",
-        "hashlib.sha3_256",
-        "md5",
-        "sha1",
-    }
-)
-_PASSWORDISH = re.compile(r"passw|passwd|pwd|passphrase", re.IGNORECASE)
-_RANDOM = frozenset(
-    {
-        "random.random",
-        "random.randint",
-        "random.randrange",
-        "random.choice",
-        "random.choices",
-        "random.sample",
-        "random.getrandbits",
-        "random.uniform",
-        "random.shuffle",
-        "random.randbytes",
-    }
-)
-_TOKENISH = re.compile(
-    r"token|secret|passw|nonce|salt|otp|csrf|session_?id|api_?key|reset|verif|invite|"
-    r"activation|magic|signup_code|auth_code|one_time|pin_?code",
-    re.IGNORECASE,
-)
-_ARCHIVE_LISTS = frozenset({"infolist", "namelist", "getmembers", "getnames"})
-_CONTAINMENT = re.compile(
-    r"commonpath|realpath|abspath|is_relative_to|\.resolve\(|startswith|basename|"
-    r"secure_filename|safe_join|filter="
-)
 
 
 # --- injection: data from the request reaching a command, code, SQL, path, URL or template ---------------
