@@ -9,13 +9,13 @@ duration (the verdict's duration_s) and the whole run's wall time, best of three
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import sysconfig
 import tempfile
 import time
 from pathlib import Path
+
+from benchrepo import init_repo
 
 from reviewkit.pipeline import ReviewRequest, review
 
@@ -42,22 +42,7 @@ def main(argv: list[str]) -> int:
 
 
 def _build_repo(source_root: Path, repo: Path) -> tuple[int, int]:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "bench",
-        "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-        "GIT_COMMITTER_NAME": "bench",
-        "GIT_COMMITTER_EMAIL": "bench@example.invalid",
-    }
-
-    def git(*args: str) -> None:
-        subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
-
-    repo.mkdir(parents=True)
-    git("init", "-q", "-b", "main")
-    (repo / "README.md").write_text("bench\n", encoding="utf-8")
-    git("add", "-A")
-    git("commit", "-q", "-m", "base")
+    git = init_repo(repo)
     total = files = 0
     for path in sorted(source_root.rglob("*.py")):
         if "test" in path.parts or "site-packages" in path.parts or total >= TARGET_LINES:

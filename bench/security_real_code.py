@@ -13,13 +13,13 @@ Every top-level package directory under the given directories is added. Prints a
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchrepo import init_repo
 
 from reviewkit.pipeline import ReviewRequest, review
 
@@ -59,22 +59,7 @@ def main(argv: list[str]) -> int:
 
 
 def _commit_packages(packages: list[Path], repo: Path) -> int:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "bench",
-        "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-        "GIT_COMMITTER_NAME": "bench",
-        "GIT_COMMITTER_EMAIL": "bench@example.invalid",
-    }
-
-    def git(*args: str) -> None:
-        subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
-
-    repo.mkdir(parents=True)
-    git("init", "-q", "-b", "main")
-    (repo / "README.md").write_text("bench\n", encoding="utf-8")
-    git("add", "-A")
-    git("commit", "-q", "-m", "base")
+    git = init_repo(repo)
     total = 0
     for package in packages:
         for source in sorted(package.rglob("*.py")):
