@@ -12,7 +12,7 @@ import gc
 import re
 import subprocess
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -212,7 +212,7 @@ def _apply_numstat(
             raise InputError(f"diff of {source} parsed wrong: {file.path!r} is not in git's numstat; refusing")
         added, deleted = counts.pop(file.path)
         if added is None or deleted is None:
-            checked.append(_replace_counts(file, 0, 0, binary=True))
+            checked.append(replace(file, hunks=(), binary=True, added=0, deleted=0))  # git saw binary data
             continue
         if (added, deleted) != (file.added, file.deleted):
             raise InputError(
@@ -224,20 +224,6 @@ def _apply_numstat(
         missing = ", ".join(sorted(counts)[:3])
         raise InputError(f"diff of {source} parsed wrong: git lists {missing} but the parse lost them; refusing")
     return tuple(checked)
-
-
-def _replace_counts(file: FileChange, added: int, deleted: int, *, binary: bool) -> FileChange:
-    return FileChange(
-        path=file.path,
-        old_path=file.old_path,
-        status=file.status,
-        hunks=() if binary else file.hunks,
-        binary=binary,
-        old_mode=file.old_mode,
-        new_mode=file.new_mode,
-        added=added,
-        deleted=deleted,
-    )
 
 
 # --- from a patch ----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from reviewkit.diff import Change
+from reviewkit.diff import Change, FileStatus
 from reviewkit.git import BlobReader
 
 
@@ -100,7 +100,7 @@ class PatchSnapshot:
     def __init__(self, change: Change, *, side: str) -> None:
         self._files: dict[str, list[str]] = {}
         for file in change.files:
-            if (side == "head" and file.status.value == "deleted") or (side == "base" and file.status.value == "added"):
+            if file.status is (FileStatus.DELETED if side == "head" else FileStatus.ADDED):
                 continue
             known: dict[int, str] = {}
             for hunk in file.hunks:

@@ -43,10 +43,9 @@ def run_tool_loop(
     Raises ProviderError without a model, when ``max_turns`` pass, when the token budget or the
     reviewer's deadline runs out, or on a refusal or truncated answer.
     """
-    loop = getattr(context.model, "run_tool_loop", None)  # any model access that offers one
-    if loop is None:
+    if context.model is None:
         raise ProviderError("a tool loop needs a model: set ANTHROPIC_API_KEY and drop --offline")
-    result: ToolLoopResult = loop(
+    result: ToolLoopResult = context.model.run_tool_loop(
         context,
         instructions=instructions,
         tools=tools,
