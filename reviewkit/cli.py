@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     _selection_flags(review)
     review.add_argument("--apply", action="store_true", help="write merged fixes to the working tree")
     review.add_argument("--rounds", type=_positive_int, default=1, metavar="N", help="review rounds (default 1)")
+    review.add_argument(
+        "--untrusted",
+        action="store_true",
+        help="review a stranger's change: configuration and prompts from the base revision, suppressions the "
+        "change adds do not count, a model may not dismiss blocking findings",
+    )
     _output_flags(review)
 
     explain = commands.add_parser("explain", help="say which reviewers fire on a change and why (JSON)")
@@ -119,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.USAGE
     except KeyboardInterrupt:
         print("reviewkit: interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 def _interrupt_on_sigterm() -> None:

@@ -37,6 +37,7 @@ def request_from(args: argparse.Namespace) -> ReviewRequest:
         apply=getattr(args, "apply", False),
         rounds=getattr(args, "rounds", 1),
         blocked_plugins=blocked_plugins(args.plugin_options),
+        untrusted=getattr(args, "untrusted", False),
     )
 
 

@@ -10,7 +10,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from reviewkit.errors import ConfigError
@@ -35,6 +35,7 @@ class AgentSpec:
     blocking: bool = False
     model: str | None = None
     description: str = ""
+    optional_without_model: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,6 +46,7 @@ class ReviewerSettings:
     trigger: TriggerSet | None = None
     model: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    optional_without_model: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,6 +76,21 @@ class Config:
 
     def settings_for(self, name: str) -> ReviewerSettings:
         return self.reviewer_settings.get(name, ReviewerSettings())
+
+    def required_without_model(self, name: str) -> bool:
+        """Whether a model reviewer that cannot run (no model) makes the review incomplete: the
+        configuration made it blocking (``[[review_agents]] blocking = true`` or ``[reviewer.NAME]
+        blocking = true``) and did not mark it ``optional_without_model``."""
+        agent = next((a for a in self.review_agents if a.name == name), None)
+        settings = self.reviewer_settings.get(name)
+        if settings is not None and settings.blocking is not None:
+            blocking = settings.blocking
+        else:
+            blocking = agent is not None and agent.blocking
+        optional = (agent is not None and agent.optional_without_model) or (
+            settings is not None and settings.optional_without_model
+        )
+        return blocking and not optional
 
 
 def load_config(root: Path | None, explicit: Path | None = None) -> Config:
@@ -229,6 +246,7 @@ def _agents(items: list[dict[str, Any]], path: Path, text: str, read_prompt: Any
                 blocking=item.get("blocking", False),
                 model=item.get("model"),
                 description=item.get("description", ""),
+                optional_without_model=item.get("optional_without_model", False),
             )
         )
     return tuple(agents)
@@ -241,6 +259,49 @@ def _settings(items: dict[str, dict[str, Any]], path: Path, text: str) -> dict[s
             trigger=_trigger(item["trigger"], path, text, f"reviewer.{name}.trigger") if "trigger" in item else None,
             model=item.get("model"),
             options=item.get("options", {}),
+            optional_without_model=item.get("optional_without_model", False),
         )
         for name, item in items.items()
     }
+
+
+# --- configuration at a revision ----------------------------------------------------------------------
+
+
+def config_at(repo: Path, revision: str, config_path: str | None) -> Config:
+    """The configuration in ``revision`` (``config_path`` or .agents/config.toml), prompt files from there too.
+
+    Untrusted reviews read it so: a change must not be able to rewrite the rules it is reviewed by. No
+    file at the default path means the defaults; a missing explicit path is a ConfigError.
+    """
+    relative = _relative(config_path or str(CONFIG_PATH), "--config")
+    data = _blob(repo, revision, relative)
+    if data is None:
+        if config_path:
+            raise ConfigError(f"{relative}: configuration file not found in the base revision {revision[:12]}")
+        return Config()
+
+    def read_prompt(path: str) -> str | None:
+        blob = _blob(repo, revision, _relative(path, "prompt_file"))
+        return None if blob is None else blob.decode("utf-8", "replace")
+
+    try:
+        return parse_config(data, path=Path(relative), root=repo, read_prompt=read_prompt)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} (read from the base revision {revision[:12]})") from exc
+
+
+def _relative(path: str, what: str) -> str:
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or ".." in pure.parts:
+        raise ConfigError(f"{what} {path!r}: must be a path inside the repository")
+    return str(pure)
+
+
+def _blob(repo: Path, revision: str, path: str) -> bytes | None:
+    from reviewkit.git import git_text, run_git
+
+    spec = f"{revision}:{path}"
+    if git_text(repo, ["cat-file", "-t", spec], check=False) != "blob":
+        return None
+    return run_git(repo, ["cat-file", "blob", spec])

@@ -52,6 +52,9 @@ class Finding:
     :param confidence: 0..1, how sure the reviewer is.
     :param cwe: e.g. ``CWE-502``.
     :param side: ``head`` (default) or ``base`` for code that the change deleted.
+    :param blocking: set by the pipeline, not by reviewers: whether this finding blocks the merge (its
+        reviewer is blocking and :meth:`reviewkit.Reviewer.blocks` says so). Other findings are notes.
+    :param notes: remarks the pipeline attaches, e.g. that the change itself added a suppression for it.
     """
 
     rule: str
@@ -65,6 +68,8 @@ class Finding:
     confidence: float | None = None
     cwe: str | None = None
     side: Side = Side.HEAD
+    blocking: bool = False
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Accept plain strings from plugin authors; keep the enums inside.
@@ -83,6 +88,9 @@ class Finding:
     def with_fixed(self, fixed: bool = True) -> Finding:
         return replace(self, fixed=fixed)
 
+    def with_note(self, note: str) -> Finding:
+        return replace(self, notes=(*self.notes, note))
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "rule": self.rule,
@@ -98,6 +106,9 @@ class Finding:
         }
         if self.side is not Side.HEAD:
             data["side"] = self.side.value
+        data["blocking"] = self.blocking
+        if self.notes:
+            data["notes"] = list(self.notes)
         return data
 
     @classmethod
@@ -114,4 +125,6 @@ class Finding:
             confidence=data.get("confidence"),
             cwe=data.get("cwe"),
             side=Side(data.get("side", "head")),
+            blocking=data.get("blocking", False),
+            notes=tuple(data.get("notes", ())),
         )

@@ -15,7 +15,7 @@ from typing import Any
 
 from reviewkit import diff as diffs
 from reviewkit import router
-from reviewkit.config import Config, load_config
+from reviewkit.config import Config, config_at, load_config
 from reviewkit.errors import ConfigError, InputError
 from reviewkit.findings import Finding, Side
 from reviewkit.fixes import FixStage, apply_to_checkout
@@ -38,6 +38,7 @@ from reviewkit.sources import GitSnapshot, PatchSnapshot, Snapshot, WorkTreeSnap
 from reviewkit.triggers import Firing
 from reviewkit.verdict import (
     Fix,
+    NotReviewed,
     Status,
     Usage,
     Verdict,
@@ -65,6 +66,7 @@ class ReviewRequest:
     apply: bool = False
     rounds: int = 1
     blocked_plugins: tuple[str, ...] = ()
+    untrusted: bool = False  # a change from someone the repository does not trust (see DESIGN.md)
     config: Config | None = None  # preloaded (``reviewkit github`` reads it from the base revision)
     plugins: tuple[object, ...] = ()  # plugin objects registered besides the entry points
 
@@ -92,8 +94,8 @@ class RunContext:
 def prepare(request: ReviewRequest) -> RunContext:
     """Resolve the repository, configuration, change, plugins and model for a run."""
     repo = _repo_for(request)
-    config = request.config or load_config(repo, request.config_path)
     change, head, base = _load_change(request, repo)
+    config = request.config or _config_for(request, repo, change)
     plugins = load_plugins(config, blocked=request.blocked_plugins, extra=request.plugins)
     goal = request.goal if request.goal is not None else _goal_from_config(config, repo)
     model, unavailable = _model_for(config, offline=request.offline)
@@ -109,6 +111,25 @@ def prepare(request: ReviewRequest) -> RunContext:
         model=model,
         model_unavailable=unavailable,
     )
+
+
+def _config_for(request: ReviewRequest, repo: Path | None, change: diffs.Change) -> Config:
+    """The working tree's configuration; for an untrusted change, the base revision's (the change must
+    not rewrite the rules it is reviewed by)."""
+    if request.untrusted and repo is not None and change.base is not None:
+        explicit = None if request.config_path is None else _repo_relative(repo, request.config_path)
+        return config_at(repo, change.base, explicit)
+    return load_config(repo, request.config_path)
+
+
+def _repo_relative(repo: Path, path: Path) -> str:
+    resolved = path.resolve() if path.is_absolute() else (Path.cwd() / path).resolve()
+    if not resolved.is_relative_to(repo):
+        raise InputError(
+            f"--config {path}: an --untrusted review reads it from the base revision, so it must be "
+            f"inside the repository {repo}"
+        )
+    return resolved.relative_to(repo).as_posix()
 
 
 def _repo_for(request: ReviewRequest) -> Path | None:
@@ -219,12 +240,15 @@ def _review_round(run: RunContext, say: Progress) -> RoundResult:
     skipped = [
         Skipped(reviewer=s.name, reason=f"not triggered: {s.firing.reason}") for s in selected if not s.firing.fired
     ]
-    runnable = []
+    runnable, cannot_run = [], []
     for s in selected:
         if not s.firing.fired:
             continue
         if s.registered.reviewer.needs_model and run.model is None:
-            skipped.append(Skipped(reviewer=s.name, reason=run.model_unavailable))
+            if s.blocking and run.config.required_without_model(s.name):
+                cannot_run.append(_cannot_run(run, s))
+            else:
+                skipped.append(Skipped(reviewer=s.name, reason=run.model_unavailable))
         else:
             runnable.append(s)
     stage = _fix_stage(run) if runnable else None
@@ -247,7 +271,21 @@ def _review_round(run: RunContext, say: Progress) -> RoundResult:
         for s, v in zip(runnable, verdicts, strict=True)
     ]
     skipped += [Skipped(reviewer=v.reviewer, reason=v.summary) for v in verdicts if v.status is Status.SKIPPED]
-    return RoundResult(verdicts=tuple(verdicts), skipped=tuple(skipped), dropped=dropped, fixes=fixes)
+    return RoundResult(verdicts=(*verdicts, *cannot_run), skipped=tuple(skipped), dropped=dropped, fixes=fixes)
+
+
+def _cannot_run(run: RunContext, selected: Selected) -> Verdict:
+    """A blocking reviewer the configuration requires could not run: the review is incomplete (exit 3)."""
+    where = run.config.path or "the configuration"
+    return error_verdict(
+        selected.name,
+        blocking=True,
+        trigger=selected.firing.trigger,
+        error=(
+            f"did not run: it {run.model_unavailable.removeprefix('needs a model; ')} and {where} makes it "
+            f"blocking; set optional_without_model = true for it to skip it when no model is available"
+        ),
+    )
 
 
 def _fix_stage(run: RunContext) -> FixStage | None:
@@ -351,6 +389,7 @@ def _job(
             model=run.model,
             workspace=stage.workspace_for(selected.name, run.change.paths) if stage is not None else None,
             deadline=deadline,
+            untrusted=run.request.untrusted,
         )
         contexts[selected.name] = context
         return _collect(selected.registered.reviewer.review(context), selected.name)
@@ -414,15 +453,33 @@ def _verdict(
     kept = _unique(f for f in findings if evidence_matches(f, _line_reader(run)))
     dropped = len(_unique(findings)) - len(kept)
     reviewer = selected.registered.reviewer
+    kept = [replace(f, blocking=selected.blocking and reviewer.blocks(f)) for f in kept]
     status = decide_status(kept, blocking=selected.blocking, blocks=reviewer.blocks)
     patch = "".join(context.patches) or None
-    return replace(
+    verdict = replace(
         base,
         status=status,
         findings=tuple(kept),
         summary=_summary(kept, context.notes, dropped),
         fix=Fix(patch=patch, merged=False),
-    ), dropped
+    )
+    return _with_unreviewed(verdict, context.unreviewed), dropped
+
+
+def _with_unreviewed(verdict: Verdict, unreviewed: Sequence[tuple[str, str]]) -> Verdict:
+    """Files the reviewer could not analyse make its review incomplete; its findings still stand."""
+    if not unreviewed:
+        return verdict
+    shown = "; ".join(f"{path} ({reason})" for path, reason in unreviewed[:5])
+    more = f" and {len(unreviewed) - 5} more" if len(unreviewed) > 5 else ""
+    error = f"could not analyse {len(unreviewed)} changed file(s): {shown}{more}"
+    return replace(
+        verdict,
+        status=Status.ERROR,
+        error=error,
+        summary=f"review not completed: {error}; {verdict.summary}",
+        not_reviewed=tuple(NotReviewed(path=path, reason=reason) for path, reason in unreviewed),
+    )
 
 
 def _line_reader(run: RunContext) -> Callable[[Side, str], list[str] | None]:

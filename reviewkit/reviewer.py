@@ -102,6 +102,9 @@ class ReviewContext:
     :ivar model: model access, or None when offline / no API key.
     :ivar workspace: this reviewer's own copy of the head to edit, when the run gives it one.
     :ivar deadline: ``time.monotonic()`` value by which the review must end.
+    :ivar untrusted: the change comes from someone the repository does not trust (``reviewkit github``,
+        ``review --untrusted``): suppressions the change adds (``# nosec``, ``# noqa``) are claims, not
+        instructions, and a model may add findings but never dismiss or demote one that blocks.
     """
 
     reviewer: str
@@ -118,10 +121,12 @@ class ReviewContext:
     model: ModelAccess | None = None
     workspace: Any = None
     deadline: float = float("inf")
+    untrusted: bool = False
     _notes: list[str] = field(default_factory=list, repr=False)
     _patches: list[str] = field(default_factory=list, repr=False)
     _usage: list[Usage] = field(default_factory=list, repr=False)
     _declared: frozenset[tuple[str, str, str]] | None = field(default=None, repr=False)
+    _not_reviewed: dict[str, str] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -139,6 +144,22 @@ class ReviewContext:
         """Add a line to the verdict's summary (e.g. a file skipped because it does not parse)."""
         with self._lock:
             self._notes.append(text)
+
+    def not_reviewed(self, path: str, reason: str) -> None:
+        """Say that a changed file this reviewer is responsible for could not be analysed, and why.
+
+        Use it instead of skipping a file quietly (syntax the parser cannot read, a size limit, an
+        encoding): the verdict lists it, and a blocking reviewer with such a file makes the review
+        incomplete (exit 3). Unreadable is never clean. Analyse what you still can (line by line).
+        """
+        with self._lock:
+            self._not_reviewed.setdefault(path, reason)
+
+    @property
+    def unreviewed(self) -> tuple[tuple[str, str], ...]:
+        """``(path, reason)`` for each file reported with :meth:`not_reviewed`."""
+        with self._lock:
+            return tuple(self._not_reviewed.items())
 
     def propose_fix(self, patch: str, *, fixes: Iterable[Finding] | None = None) -> None:
         """Offer a unified diff (against the head) that fixes findings; the fix stage applies it.

@@ -97,6 +97,7 @@ def decide_rounds(history: Sequence[RoundResult]) -> Outcome:
         fixes_changed_code=last.fixes.merged,
         persisted_every_round=persisted,
         fixes_keep_failing=keep_failing,
+        revision=history[0].verdicts,
     )
 
 

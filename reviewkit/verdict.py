@@ -73,6 +73,15 @@ class WorkspaceInfo:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NotReviewed:
+    """A changed file a reviewer is responsible for but could not analyse, and why (e.g. syntax newer
+    than the running Python, over a size limit). An unreadable file is never a clean one."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Verdict:
     reviewer: str
     status: Status
@@ -85,6 +94,7 @@ class Verdict:
     usage: Usage = field(default_factory=Usage)
     duration_s: float = 0.0
     error: str | None = None
+    not_reviewed: tuple[NotReviewed, ...] = ()
 
     @property
     def unfixed(self) -> tuple[Finding, ...]:
@@ -103,6 +113,11 @@ class Verdict:
             "usage": self.usage.to_dict(),
             "duration_s": round(self.duration_s, 4),
             "error": self.error,
+            **(
+                {"not_reviewed": [{"path": n.path, "reason": n.reason} for n in self.not_reviewed]}
+                if self.not_reviewed
+                else {}
+            ),
         }
 
     @classmethod
@@ -121,6 +136,7 @@ class Verdict:
             usage=Usage.from_dict(data.get("usage") or {}),
             duration_s=data.get("duration_s", 0.0),
             error=data.get("error"),
+            not_reviewed=tuple(NotReviewed(path=n["path"], reason=n["reason"]) for n in data.get("not_reviewed", [])),
         )
 
 

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reviewkit.cli import progress_printer, write_output
+from reviewkit.config import config_at
 from reviewkit.diff import Change
 from reviewkit.errors import InputError
 from reviewkit.git import find_repo_root
-from reviewkit.github.checkout import config_at, prepare_commits
+from reviewkit.github.checkout import prepare_commits
 from reviewkit.github.client import GitHubClient, GitHubError
 from reviewkit.github.event import PullRequest, read_event
 from reviewkit.github.post import Posted, Poster
@@ -69,6 +70,7 @@ def run(options: ActionOptions, *, plugins: tuple[object, ...] = (), env: Mutabl
         offline=options.offline,
         blocked_plugins=options.blocked_plugins,
         plugins=plugins,
+        untrusted=True,  # a pull request's change is a stranger's until a maintainer merges it
     )
     report = review(request, progress_printer())
     report_path, sarif_path = _write_files(report, options, env)

@@ -2,16 +2,15 @@
 
 Actions' checkout is shallow (depth 1) by default: base and head are fetched here when missing, then
 deepened until their merge-base is known, since GitHub reviews a pull request as merge-base..head.
-Configuration and prompt files come from the base revision: a pull request must not be able to rewrite
-the rules it is reviewed by.
+Configuration and prompt files come from the base revision (reviewkit.config.config_at): a pull request
+must not be able to rewrite the rules it is reviewed by.
 """
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from reviewkit.config import CONFIG_PATH, Config, parse_config
-from reviewkit.errors import ConfigError, InputError
+from reviewkit.errors import InputError
 from reviewkit.git import git_text, run_git
 
 _DEPTHS = (50, 500)
@@ -43,39 +42,3 @@ def _is_shallow(repo: Path) -> bool:
 def _fetch(repo: Path, remote: str, shas: list[str], *, depth: int | None) -> None:
     depth_args = [f"--depth={depth}"] if depth else (["--unshallow"] if _is_shallow(repo) else [])
     run_git(repo, ["fetch", "--no-tags", "--quiet", *depth_args, remote, *shas])
-
-
-def config_at(repo: Path, revision: str, config_path: str | None) -> Config:
-    """The configuration in ``revision`` (``config_path`` or .agents/config.toml), prompt files from there too.
-
-    No file at the default path means the defaults; a missing explicit path is a ConfigError.
-    """
-    relative = _relative(config_path or str(CONFIG_PATH), "--config")
-    data = _blob(repo, revision, relative)
-    if data is None:
-        if config_path:
-            raise ConfigError(f"{relative}: configuration file not found in the base revision {revision[:12]}")
-        return Config()
-
-    def read_prompt(path: str) -> str | None:
-        blob = _blob(repo, revision, _relative(path, "prompt_file"))
-        return None if blob is None else blob.decode("utf-8", "replace")
-
-    try:
-        return parse_config(data, path=Path(relative), root=repo, read_prompt=read_prompt)
-    except ConfigError as exc:
-        raise ConfigError(f"{exc} (read from the base revision {revision[:12]})") from exc
-
-
-def _relative(path: str, what: str) -> str:
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or ".." in pure.parts:
-        raise ConfigError(f"{what} {path!r}: must be a path inside the repository")
-    return str(pure)
-
-
-def _blob(repo: Path, revision: str, path: str) -> bytes | None:
-    spec = f"{revision}:{path}"
-    if git_text(repo, ["cat-file", "-t", spec], check=False) != "blob":
-        return None
-    return run_git(repo, ["cat-file", "blob", spec])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from conftest import GitRepo, assert_valid, review_with, run_reviewkit
 from reviewkit import Finding, Reviewer, Skip
 from reviewkit.pipeline import ReviewRequest, review
 from reviewkit.policy import Decision, decide
-from reviewkit.verdict import Status, Verdict
+from reviewkit.verdict import NotReviewed, Status, Verdict
 
 
 class Flagger(Reviewer):
@@ -164,12 +165,21 @@ def test_policy_table() -> None:
         return Verdict(reviewer=f"r-{status}", status=status, blocking=blocking)
 
     assert decide([verdict(Status.PASS), verdict(Status.WARN, False)]).decision is Decision.DEVELOPMENT_COMPLETE
-    assert decide([verdict(Status.FIXED)], fixes_changed_code=True).decision is Decision.NEW_REVIEW_ROUND
+    new_round = decide([verdict(Status.FIXED)], fixes_changed_code=True)
+    assert (new_round.decision, new_round.exit_code) == (Decision.NEW_REVIEW_ROUND, 1)
     assert decide([verdict(Status.BLOCKING)]).exit_code == 1
     assert decide([verdict(Status.BLOCKING)], persisted_every_round=True).decision is Decision.STOP_DEVELOPMENT
     assert decide([verdict(Status.BLOCKING)], fixes_keep_failing=True).decision is Decision.STOP_DEVELOPMENT
     assert decide([verdict(Status.BLOCKING), verdict(Status.ERROR)]).exit_code == 3
     assert decide([verdict(Status.ERROR, blocking=False)]).exit_code == 0
+    # A later round is clean, but the reviewed revision had a blocking finding (fixed only by reviewkit).
+    blocking = Finding(rule="r/x", severity="high", path="a.py", line=1, message="m", evidence="e", blocking=True)
+    first = replace(verdict(Status.FIXED), findings=(blocking.with_fixed(),))
+    later = decide([verdict(Status.PASS)], revision=[first])
+    assert (later.decision, later.exit_code) == (Decision.DEVELOPMENT_COMPLETE, 1)
+    # A blocking reviewer that could not analyse a file is incomplete, whatever else it found.
+    unread = replace(verdict(Status.WARN), not_reviewed=(NotReviewed(path="a.py", reason="syntax"),))
+    assert decide([unread]).exit_code == 3
 
 
 def test_head_is_read_from_git_not_the_working_tree(change_repo: GitRepo) -> None:

@@ -35,7 +35,9 @@ def test_a_fix_that_passes_the_gate_is_merged_and_its_finding_fixed(feature_repo
     assert report.fixes.merged and report.fixes.tests is not None and report.fixes.tests.passed
     assert "checks passed" in report.fixes.tests.output_tail
     assert "+    return x * 2" in (report.fixes.patch or "")
-    assert (report.decision, report.exit_code) == (Decision.NEW_REVIEW_ROUND, 0)
+    # The fix is merged in reviewkit's own commit, not in the reviewed revision: that still blocks.
+    assert (report.decision, report.exit_code) == (Decision.NEW_REVIEW_ROUND, 1)
+    assert "--apply" in report.reason
     assert (feature_repo.root / "app.py").read_text() == APP  # the checkout is never touched without --apply
     assert feature_repo.git("status", "--porcelain") == ""
     _assert_nothing_left(feature_repo, tmp_path)
@@ -209,12 +211,12 @@ def test_apply_writes_the_merged_fixes_to_the_working_tree(feature_repo, cli, mo
         str(out),
         cwd=feature_repo.root,
     )
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr  # the reviewed commit still holds the flaw
     assert (feature_repo.root / "app.py").read_text() == APP
     assert "+    return x * 2" in (out.read_text())
 
     result = cli("review", "--base", "main", "--reviewer", "fixer", "--apply", cwd=feature_repo.root)
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr  # written, not committed: the reviewed commit still blocks
     assert "fixes: merged" in result.stdout and "test gate passed" in result.stdout
     assert "return x * 2" in (feature_repo.root / "app.py").read_text()
     assert entry.exists()

@@ -22,7 +22,7 @@ def _decisions(report) -> list[str]:
 def test_one_round_with_merged_fixes_asks_for_a_new_round_and_exits_0(feature_repo):
     _feature(feature_repo)
     report = review_with([Replacer("fixer", EVAL_DOUBLE, "x * 2")], feature_repo)
-    assert (report.decision, report.exit_code, report.rounds) == (Decision.NEW_REVIEW_ROUND, 0, None)
+    assert (report.decision, report.exit_code, report.rounds) == (Decision.NEW_REVIEW_ROUND, 1, None)
 
 
 def test_rounds_re_review_the_merged_result_until_development_is_complete(feature_repo):
@@ -31,7 +31,9 @@ def test_rounds_re_review_the_merged_result_until_development_is_complete(featur
     report = review_with([fixer], feature_repo, rounds=3)
 
     assert _decisions(report) == ["NEW_REVIEW_ROUND", "DEVELOPMENT_COMPLETE"]
-    assert (report.decision, report.exit_code) == (Decision.DEVELOPMENT_COMPLETE, 0)
+    # The decision describes the fixed code; the exit code the reviewed revision, which still has the flaw.
+    assert (report.decision, report.exit_code) == (Decision.DEVELOPMENT_COMPLETE, 1)
+    assert "take them" in report.reason
     assert "x * 2" in fixer.seen[1]["head"]  # round 2 reviewed the merged fixes, not the original head
     assert report.verdicts[0].findings == () and report.rounds[0].verdicts[0].findings[0].fixed
     assert report.fixes.merged and "+    return x * 2" in report.fixes.patch

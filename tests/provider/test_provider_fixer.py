@@ -60,7 +60,7 @@ def test_model_fix_is_merged_after_the_gate_and_applied(repo: GitRepo, fake_api:
     assert report["fixes"]["tests"]["passed"] is True
     assert "json.loads(text)" in report["fixes"]["patch"]
     assert (repo.root / "app.py").read_text().endswith("return json.loads(text)\n")
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # applied to the working tree, not committed: the reviewed commit blocks
     tool_results = [
         m
         for r in fake_api.messages()
