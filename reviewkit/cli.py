@@ -173,6 +173,7 @@ def read_goal(value: str | None) -> str | None:
 
 def write_output(text: str, output: str | None) -> None:
     """Write to ``output`` atomically (a temporary file renamed into place), or to stdout."""
+    text = _encodable(text)
     if output is None or output == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -188,6 +189,16 @@ def write_output(text: str, output: str | None) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _encodable(text: str) -> str:
+    """``text`` as valid UTF-8: a path with bytes that are not UTF-8 is held as lone surrogates, written as
+    ``\\udcXX`` (visible in text, and a valid escape inside a JSON string) instead of failing the run."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def use_color(output: str | None) -> bool:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewkit import diff as diffs
-from reviewkit import router
+from reviewkit import gitdiff, router
 from reviewkit.config import Config, config_at, load_config
 from reviewkit.errors import ConfigError, InputError
 from reviewkit.findings import Finding, Side
@@ -151,8 +151,8 @@ def _load_change(request: ReviewRequest, repo: Path | None) -> tuple[diffs.Chang
         return change, head, PatchSnapshot(change, side="base")
     assert repo is not None
     head_rev = request.head or "HEAD"
-    base_rev = request.base or diffs.default_base(repo, head_rev)
-    change = diffs.from_git(repo, base_rev, head_rev)
+    base_rev = request.base or gitdiff.default_base(repo, head_rev)
+    change = gitdiff.from_git(repo, base_rev, head_rev)
     assert change.head is not None and change.base is not None
     return change, GitSnapshot(repo, change.head), GitSnapshot(repo, change.base)
 
@@ -315,7 +315,7 @@ def _next_round(first: RunContext, current: RunContext, commit: str | None) -> R
     assert first.repo is not None and first.change.base is not None
     head = commit or current.change.head
     assert head is not None
-    change = diffs.from_git(first.repo, first.change.base, head)
+    change = gitdiff.from_git(first.repo, first.change.base, head)
     return replace(
         current, change=change, head=GitSnapshot(first.repo, head), base=GitSnapshot(first.repo, first.change.base)
     )
