@@ -81,6 +81,10 @@ def _selection_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base", metavar="REV", help="base revision (default: merge-base with upstream)")
     parser.add_argument("--head", metavar="REV", help="head revision (default: HEAD)")
     parser.add_argument("--diff", metavar="FILE|-", help="review a patch file (or stdin) instead of a git range")
+    parser.add_argument("--staged", action="store_true", help="review the staged changes (the index against HEAD)")
+    parser.add_argument(
+        "--worktree", action="store_true", help="review the working tree against HEAD, new untracked files included"
+    )
     parser.add_argument("--label", action="append", default=[], metavar="NAME", help="a pull-request label")
     parser.add_argument("--goal", metavar="TEXT|@FILE", help="what the change is meant to do")
     parser.add_argument("--config", type=Path, metavar="FILE", help="configuration file")

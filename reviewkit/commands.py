@@ -29,6 +29,8 @@ def request_from(args: argparse.Namespace) -> ReviewRequest:
         base=args.base,
         head=args.head,
         diff_file=args.diff,
+        staged=args.staged,
+        worktree=args.worktree,
         labels=tuple(args.label),
         goal=read_goal(args.goal),
         config_path=args.config,

@@ -212,21 +212,34 @@ def apply_numstat(
 # --- from a patch ----------------------------------------------------------------------------------------
 
 
-def from_patch_file(path: str | Path, *, repo: Path | None = None) -> Change:
-    """The change a patch file (``-`` for stdin) describes; malformed input is an InputError with its line."""
+def read_patch(path: str | Path) -> tuple[bytes, str]:
+    """A patch file's bytes (``-`` reads stdin) and the name to show for it."""
     name = "stdin" if str(path) == "-" else str(path)
     try:
         if str(path) == "-":
             import sys
 
-            data = sys.stdin.buffer.read()
-        else:
-            data = Path(path).read_bytes()
+            return sys.stdin.buffer.read(), name
+        return Path(path).read_bytes(), name
     except OSError as exc:
         raise InputError(f"cannot read diff {name}: {exc.strerror}") from exc
+
+
+def from_patch_file(path: str | Path) -> Change:
+    """The change a patch file (``-`` for stdin) describes; malformed input is an InputError with its line."""
+    data, name = read_patch(path)
+    return from_patch_bytes(data, name)
+
+
+def from_patch_bytes(data: bytes, name: str) -> Change:
+    """The change a patch describes; its paths must stay inside a repository (no ``..``, not absolute)."""
     text = data.decode("utf-8", "replace")
     files = parse_patch_text(text, source=name)
     files = _cross_check_with_git_apply(data, files, name)
+    for file in files:
+        for path in filter(None, (file.path, file.old_path)):
+            if path.startswith("/") or ".." in path.split("/"):
+                raise InputError(f"{name}: {path!r}: a patch may only name paths inside the repository")
     return Change(files=files, source=name)
 
 

@@ -33,7 +33,23 @@ def git_env() -> dict[str, str]:
     return env
 
 
-def run_git(repo: Path, args: Sequence[str], *, check: bool = True, input: bytes | None = None) -> bytes:
+# The author and committer of the commits reviewkit makes itself (fixes, uncommitted work under review).
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "reviewkit",
+    "GIT_AUTHOR_EMAIL": "reviewkit@localhost",
+    "GIT_COMMITTER_NAME": "reviewkit",
+    "GIT_COMMITTER_EMAIL": "reviewkit@localhost",
+}
+
+
+def run_git(
+    repo: Path,
+    args: Sequence[str],
+    *,
+    check: bool = True,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+) -> bytes:
     """Run ``git args`` in ``repo`` and return stdout; a failure is an InputError quoting git's message."""
     try:
         proc = subprocess.run(
@@ -41,7 +57,7 @@ def run_git(repo: Path, args: Sequence[str], *, check: bool = True, input: bytes
             cwd=repo,
             input=input,
             capture_output=True,
-            env=git_env(),
+            env={**git_env(), **(env or {})},
             check=False,
         )
     except FileNotFoundError as exc:

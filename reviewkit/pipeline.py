@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewkit import diff as diffs
-from reviewkit import gitdiff, router
+from reviewkit import gitdiff, revisions, router
 from reviewkit.config import Config, config_at, load_config
 from reviewkit.errors import ConfigError, InputError
 from reviewkit.findings import Finding, Side
@@ -34,7 +34,7 @@ from reviewkit.rounds import (
 )
 from reviewkit.router import Selected
 from reviewkit.scheduler import Job, Outcome, run_jobs
-from reviewkit.sources import GitSnapshot, PatchSnapshot, Snapshot, WorkTreeSnapshot
+from reviewkit.sources import GitSnapshot, PatchSnapshot, Snapshot
 from reviewkit.triggers import Firing
 from reviewkit.verdict import (
     Fix,
@@ -58,6 +58,8 @@ class ReviewRequest:
     base: str | None = None
     head: str | None = None
     diff_file: str | None = None
+    staged: bool = False  # review the index against HEAD
+    worktree: bool = False  # review the working tree (new files included) against HEAD
     labels: tuple[str, ...] = ()
     goal: str | None = None
     config_path: Path | None = None
@@ -143,18 +145,44 @@ def _repo_for(request: ReviewRequest) -> Path | None:
 
 
 def _load_change(request: ReviewRequest, repo: Path | None) -> tuple[diffs.Change, Snapshot, Snapshot]:
-    if request.diff_file is not None:
-        if request.base or request.head:
-            raise InputError("--diff reviews a patch; it cannot be combined with --base or --head")
+    """The change and both sides' files: from a git range, the index or working tree, or a patch (made
+    into commits when a repository is at hand, so every reviewer reads whole files)."""
+    chosen = [
+        flag
+        for flag, on in (
+            ("--diff", request.diff_file is not None),
+            ("--staged", request.staged),
+            ("--worktree", request.worktree),
+        )
+        if on
+    ]
+    if len(chosen) > 1 or (chosen and (request.base or request.head)):
+        given = chosen + [flag for flag, on in (("--base", request.base), ("--head", request.head)) if on]
+        raise InputError(f"{' and '.join(given)} cannot be combined: each names the change to review")
+    if request.diff_file is not None and repo is None:
         change = diffs.from_patch_file(request.diff_file)
-        head: Snapshot = WorkTreeSnapshot(repo) if repo else PatchSnapshot(change, side="head")
-        return change, head, PatchSnapshot(change, side="base")
+        return change, PatchSnapshot(change, side="head"), PatchSnapshot(change, side="base")
     assert repo is not None
-    head_rev = request.head or "HEAD"
-    base_rev = request.base or gitdiff.default_base(repo, head_rev)
-    change = gitdiff.from_git(repo, base_rev, head_rev)
+    if chosen:
+        made = _revisions_for(request, repo)
+        change = replace(gitdiff.from_git(repo, made.base, made.head), source=made.source)
+    else:
+        head_rev = request.head or "HEAD"
+        base_rev = request.base or gitdiff.default_base(repo, head_rev)
+        change = gitdiff.from_git(repo, base_rev, head_rev)
     assert change.head is not None and change.base is not None
     return change, GitSnapshot(repo, change.head), GitSnapshot(repo, change.base)
+
+
+def _revisions_for(request: ReviewRequest, repo: Path) -> revisions.Revisions:
+    if request.staged:
+        return revisions.staged(repo)
+    if request.worktree:
+        return revisions.worktree(repo)
+    assert request.diff_file is not None
+    data, name = diffs.read_patch(request.diff_file)
+    diffs.from_patch_bytes(data, name)  # malformed input and paths outside the repository: refused first
+    return revisions.patch_in_repository(repo, data, name)
 
 
 def _goal_from_config(config: Config, repo: Path | None) -> str | None:
