@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -92,6 +93,17 @@ def resolve_rev(repo: Path, rev: str) -> str:
     return sha
 
 
+_READERS: weakref.WeakSet[BlobReader] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for reader in list(_READERS):
+        reader._forget_parent_process()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class BlobReader:
     """Reads files at one commit through one long-lived ``git cat-file --batch`` process.
 
@@ -104,6 +116,12 @@ class BlobReader:
         self._commit = commit
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
+        _READERS.add(self)
+
+    def _forget_parent_process(self) -> None:
+        """In a forked child: the parent's cat-file process and lock are the parent's, not ours."""
+        self._lock = threading.Lock()
+        self._proc = None
 
     def read(self, path: str) -> bytes | None:
         """The file's bytes at the commit, or None when it does not exist there (or is not a file)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewkit import diff as diffs
-from reviewkit import gitdiff, revisions, router
+from reviewkit import gitdiff, isolation, revisions, router
 from reviewkit.config import Config, config_at, load_config
 from reviewkit.errors import ConfigError, InputError
 from reviewkit.findings import Finding, Side
@@ -23,7 +23,7 @@ from reviewkit.git import find_repo_root
 from reviewkit.plugins import Plugins, load_plugins
 from reviewkit.policy import Decision
 from reviewkit.report import Report, Round, Skipped
-from reviewkit.reviewer import ReviewContext
+from reviewkit.reviewer import ContextResults, ReviewContext
 from reviewkit.rounds import (
     RoundResult,
     decide_rounds,
@@ -361,7 +361,7 @@ def _run_reviewers(
 ) -> tuple[list[Verdict], int, dict[str, frozenset[tuple[str, str, str]] | None]]:
     """Run the reviewers; their verdicts, the findings dropped for evidence, and the fixes each declared."""
     contexts: dict[str, ReviewContext] = {}
-    jobs = [Job(name=s.name, run=_job(run, s, contexts, stage)) for s in runnable]
+    jobs = [_job(run, s, contexts, stage) for s in runnable]
     deadline = run.started + run.config.max_session_duration_s
     concurrency = run.config.max_concurrent if run.config.parallel else 1
     sequential = concurrency == 1
@@ -369,12 +369,17 @@ def _run_reviewers(
     def done(outcome: Outcome) -> None:
         state = "error" if outcome.error else ("skipped" if outcome.skipped else "done")
         say(f"{outcome.name}: {state} ({outcome.duration_s:.1f}s)")
+        if outcome.after is not None:  # what the review added to its context, back from its process
+            contexts[outcome.name]._take_results(outcome.after)
         # One at a time, the next reviewer starts only after this: it sees these fixes.
         if sequential and stage is not None and _completed(outcome):
             stage.collect(outcome.name, contexts[outcome.name].patches)
 
     for s in runnable:
         say(f"{s.name}: started ({s.firing.trigger})")
+    preload = getattr(run.model, "preload", None)
+    if preload is not None and runnable:
+        preload()
     outcomes = run_jobs(
         jobs,
         max_concurrent=concurrency,
@@ -398,11 +403,12 @@ def _completed(outcome: Outcome) -> bool:
     return outcome.error is None and outcome.skipped is None
 
 
-def _job(
-    run: RunContext, selected: Selected, contexts: dict[str, ReviewContext], stage: FixStage | None = None
-) -> Callable[[float], Any]:
-    def work(deadline: float) -> list[Finding]:
-        context = ReviewContext(
+def _job(run: RunContext, selected: Selected, contexts: dict[str, ReviewContext], stage: FixStage | None) -> Job:
+    """One reviewer's job: its context is made in this process just before it starts (in sequential mode
+    its workspace starts from the fixes before it); the review runs where the scheduler puts it."""
+
+    def prepare() -> None:
+        contexts[selected.name] = ReviewContext(
             reviewer=selected.name,
             change=run.change,
             files=_matched_files(run.change, selected.firing),
@@ -416,13 +422,24 @@ def _job(
             repo=run.repo,
             model=run.model,
             workspace=stage.workspace_for(selected.name, run.change.paths) if stage is not None else None,
-            deadline=deadline,
             untrusted=run.request.untrusted,
         )
-        contexts[selected.name] = context
+
+    def work(deadline: float) -> list[Finding]:
+        context = contexts[selected.name]
+        context.deadline = deadline
+        if context.workspace is not None and isolation.in_child():
+            context.workspace.create_with(lambda: isolation.ask_parent("workspace"))
         return _collect(selected.registered.reviewer.review(context), selected.name)
 
-    return work
+    def results() -> ContextResults:
+        return contexts[selected.name]._results()
+
+    def workspace() -> Any:
+        made = contexts[selected.name].workspace
+        return made.materialize() if made is not None else None
+
+    return Job(name=selected.name, run=work, prepare=prepare, services={"workspace": workspace}, after=results)
 
 
 def _matched_files(change: diffs.Change, firing: Firing) -> tuple[diffs.FileChange, ...]:

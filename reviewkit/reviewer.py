@@ -54,6 +54,17 @@ class ModelAccess(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContextResults:
+    """What a review adds to its ReviewContext besides findings: notes, fixes, usage, unread files."""
+
+    notes: tuple[str, ...] = ()
+    patches: tuple[str, ...] = ()
+    usage: tuple[Usage, ...] = ()
+    declared: frozenset[tuple[str, str, str]] | None = None
+    not_reviewed: tuple[tuple[str, str], ...] = ()
+
+
 class Reviewer:
     """Base class of every reviewer. Subclass it, set the class attributes, implement :meth:`review`,
     and hand an instance to ``register`` in a ``register_reviewers`` hook.
@@ -188,6 +199,26 @@ class ReviewContext:
     def add_usage(self, usage: Usage) -> None:
         with self._lock:
             self._usage.append(usage)
+
+    def _results(self) -> ContextResults:
+        """What a review added to this context, to carry it from a reviewer's process to the parent's."""
+        with self._lock:
+            return ContextResults(
+                notes=tuple(self._notes),
+                patches=tuple(self._patches),
+                usage=tuple(self._usage),
+                declared=self._declared,
+                not_reviewed=tuple(self._not_reviewed.items()),
+            )
+
+    def _take_results(self, results: ContextResults) -> None:
+        """Hold exactly ``results`` (from the reviewer's process; in the same process, the same values)."""
+        with self._lock:
+            self._notes[:] = results.notes
+            self._patches[:] = results.patches
+            self._usage[:] = results.usage
+            self._declared = results.declared
+            self._not_reviewed = dict(results.not_reviewed)
 
     @property
     def notes(self) -> tuple[str, ...]:

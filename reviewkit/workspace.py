@@ -24,7 +24,8 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from reviewkit.confined import READ_ONLY, ConfinedTree, WorkspaceError, check_path
@@ -33,6 +34,7 @@ from reviewkit.verdict import WorkspaceInfo
 
 BACKENDS = ("overlay", "worktree", "copy")
 _PREFIX = "reviewkit-ws-"
+_STATUS = ("status", "--porcelain", "-z", "--untracked-files=no", "--ignore-submodules")
 _MNT_DETACH = 2
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "Workspace",
     "WorkspaceError",
     "WorkspaceFactory",
+    "WorkspaceState",
     "check_path",
     "git",
 ]
@@ -114,6 +117,16 @@ def can_mount(parent: str) -> bool:
 # --- workspaces ---------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkspaceState:
+    """Where a made workspace lives, so that another process can use it (see Workspace.create_with)."""
+
+    root: str
+    state: str
+    backend: str
+    setup_s: float
+
+
 class Workspace:
     """A private, writable copy of ``commit``, made on first use (``root``) and removed by ``close()``.
 
@@ -139,6 +152,7 @@ class Workspace:
         self._state: Path | None = None
         self.backend = "none"
         self.setup_s = 0.0
+        self._creator: Callable[[], WorkspaceState] | None = None
 
     @property
     def info(self) -> WorkspaceInfo:
@@ -152,9 +166,27 @@ class Workspace:
     def root(self) -> Path:
         with self._lock:
             if self._root is None:
-                self._create()
+                if self._creator is not None:
+                    self._adopt(self._creator())
+                else:
+                    self._create()
             assert self._root is not None
             return self._root
+
+    def create_with(self, creator: Callable[[], WorkspaceState]) -> None:
+        """Have ``creator`` make the workspace on first use: a reviewer in a child process asks its parent,
+        which owns (and so always removes) every workspace of the run."""
+        self._creator = creator
+
+    def materialize(self) -> WorkspaceState:
+        """Make the workspace now and describe it, for :meth:`create_with` in another process."""
+        root = self.root
+        assert self._state is not None
+        return WorkspaceState(root=str(root), state=str(self._state), backend=self.backend, setup_s=self.setup_s)
+
+    def _adopt(self, state: WorkspaceState) -> None:
+        self._root, self._state = Path(state.root), Path(state.state)
+        self.backend, self.setup_s = state.backend, state.setup_s
 
     @property
     def files(self) -> ConfinedTree:
@@ -369,7 +401,7 @@ class WorkspaceFactory:
         self._export: Workspace | None = None
         self._closed = False
         self._clean: bool | None = None  # the checkout is exactly ``commit`` (found by ``warm``)
-        self._warming: threading.Thread | None = None
+        self._warming: subprocess.Popen[bytes] | None = None  # the ``git status`` that ``warm`` started
         self._lock = threading.RLock()
 
     def create(self, *, start: str | None = None, sparse: Sequence[str] | None = None) -> Workspace:
@@ -379,11 +411,10 @@ class WorkspaceFactory:
     def lower(self) -> Path:
         """The overlay's lower layer: the checkout itself when it is exactly ``commit``, else one
         read-only export of ``commit`` shared by every overlay of the run."""
-        if self._warming is not None:
-            self._warming.join()
         with self._lock:
             if self._lower is None:
-                clean = self._clean if self._clean is not None else self._checkout_is_commit()
+                known = self._warming is not None or self._clean is not None
+                clean = self._warmed() if known else self._checkout_is_commit()
                 self._lower = self.repo if clean else self._exported()
             return self._lower
 
@@ -391,9 +422,7 @@ class WorkspaceFactory:
         head = git(self.repo, "rev-parse", "HEAD", check=False).stdout.decode().strip()
         if head != self.commit:
             return False
-        status = git(
-            self.repo, "status", "--porcelain", "-z", "--untracked-files=no", "--ignore-submodules", check=False
-        )
+        status = git(self.repo, *_STATUS, check=False)
         return status.returncode == 0 and not status.stdout
 
     def _exported(self) -> Path:
@@ -401,16 +430,34 @@ class WorkspaceFactory:
         return self._export.root
 
     def warm(self) -> None:
-        """Find the overlay's lower layer in the background (a ``git status`` over the checkout), so
-        that the first workspace does not wait for it while reviewers are already running."""
-        if "overlay" in self.backends and can_mount(str(self.parent)):
-            self._warming = threading.Thread(target=self._warm, name="reviewkit-workspace-warm", daemon=True)
-            self._warming.start()
+        """Start finding the overlay's lower layer (a ``git status`` over the checkout) while the
+        reviewers start, so that the first workspace does not wait for it.
 
-    def _warm(self) -> None:
-        # Only a check, no files: a run that ends meanwhile has nothing to clean up or wait for.
-        with contextlib.suppress(WorkspaceError, OSError):
-            self._clean = self._checkout_is_commit()
+        A process, not a thread: reviewers are forked while it runs, and a thread inside
+        ``subprocess`` at that moment would leave pipes open in every child and never return.
+        """
+        if "overlay" not in self.backends or not can_mount(str(self.parent)):
+            return
+        head = git(self.repo, "rev-parse", "HEAD", check=False).stdout.decode().strip()
+        if head != self.commit:
+            self._clean = False
+            return
+        with contextlib.suppress(OSError):
+            self._warming = subprocess.Popen(
+                ["git", *SAFE_CONFIG, *_STATUS],
+                cwd=self.repo,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env={**git_env(), "GIT_LITERAL_PATHSPECS": "1"},
+            )
+
+    def _warmed(self) -> bool:
+        """Whether the ``git status`` that ``warm`` started found the checkout exactly ``commit``."""
+        if self._clean is None and self._warming is not None:
+            out, _ = self._warming.communicate()
+            self._clean = self._warming.returncode == 0 and not out
+        return bool(self._clean)
 
     def track(self, workspace: Workspace) -> None:
         with self._lock:
@@ -425,6 +472,9 @@ class WorkspaceFactory:
 
     def close(self) -> None:
         """Remove every workspace this factory made; the export under the overlays goes last."""
+        if self._warming is not None and self._warming.poll() is None:
+            self._warming.kill()
+            self._warming.communicate()
         with self._lock:
             self._closed = True
             pending = [w for w in self._open if w is not self._export]  # no new ones once closed

@@ -9,10 +9,17 @@ is imported on the first call, never when the object is made.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
+import shutil
+import tempfile
 import threading
+import time
+import weakref
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewkit.config import Config
@@ -47,8 +54,7 @@ class Plan:
     material: prompt.Material
     prefixes: list[prompt.Prefix]
     tokens_per_char: float | None = None
-    _gates: dict[int, threading.Event] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    gates: Path | None = None  # the run's gate folder (see FileGate)
 
     def prefixes_for(self, scope: Collection[str]) -> list[prompt.Prefix]:
         """The prefixes a reviewer of ``scope`` sends: the shared ones that hold its files, or one of
@@ -64,13 +70,40 @@ class Plan:
             return [private]
         return shared
 
-    def gate(self, index: int) -> tuple[threading.Event, bool]:
-        """The event that opens when prefix ``index`` is cached, and whether the caller leads."""
-        with self._lock:
-            if index in self._gates:
-                return self._gates[index], False
-            event = self._gates[index] = threading.Event()
-            return event, True
+    def gate(self, prefix: prompt.Prefix, model: str) -> tuple[FileGate, bool]:
+        """The gate that opens when ``prefix`` is cached for ``model``, and whether the caller leads.
+
+        Reviewers run in processes of their own: the gate is a file in a folder the run made before
+        they started, so the first reviewer of any process leads and the others wait for it.
+        """
+        assert self.gates is not None
+        digest = hashlib.sha256("\0".join([model, *(b["text"] for b in prefix.system)]).encode()).hexdigest()[:32]
+        gate = FileGate(self.gates / digest)
+        return gate, gate.claim()
+
+
+class FileGate:
+    """A one-shot gate between processes: ``claim`` elects one leader, ``set`` opens, ``wait`` polls."""
+
+    _POLL_S = 0.05
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def claim(self) -> bool:
+        try:
+            os.close(os.open(f"{self.path}.lead", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            return False
+        return True
+
+    def set(self) -> None:
+        Path(f"{self.path}.open").touch()
+
+    def wait(self, timeout: float) -> None:
+        until = time.monotonic() + timeout
+        while not Path(f"{self.path}.open").exists() and time.monotonic() < until:
+            time.sleep(self._POLL_S)
 
 
 class AnthropicAccess:
@@ -81,10 +114,19 @@ class AnthropicAccess:
         self.settings = settings or Settings.from_env()
         self._env_values = env_secrets()
         self._repo_url = _repo_url()
+        # Drawn here, in the process that starts the reviewers, so that all of them agree (see Plan.gate).
+        self._seed = secrets.token_hex(12)
+        self._gates = Path(tempfile.mkdtemp(prefix="reviewkit-cache-gates-"))
+        weakref.finalize(self, shutil.rmtree, self._gates, ignore_errors=True)
         self._transport: Transport | None = None
         self._plans: dict[tuple[int, str], Plan] = {}
         self._lock = threading.Lock()  # guards the transport
         self._plan_lock = threading.Lock()  # guards the plans (held across a token count)
+
+    def preload(self) -> None:
+        """Import the SDK now, in the process that starts the reviewers: each reviewer's process then
+        inherits it instead of paying the import (seconds on a small machine) again."""
+        import reviewkit.provider.transport  # noqa: F401
 
     # --- the ModelAccess protocol ----------------------------------------------------------------
 
@@ -210,7 +252,7 @@ class AnthropicAccess:
         transport = self._get_transport()
         if prefix.index == _PRIVATE or prefix.chars / _CHARS_PER_TOKEN_GUESS < model_info(model).min_cacheable_tokens:
             return transport.create(context, params, input_estimate=estimate)  # nobody to share a cache with
-        gate, leader = plan.gate(prefix.index)
+        gate, leader = plan.gate(prefix, model)
         if not leader:
             gate.wait(timeout=min(max(context.remaining_s() - 1.0, 0.0), _MAX_GATE_WAIT_S))
             return transport.create(context, params, input_estimate=estimate)
@@ -229,9 +271,9 @@ class AnthropicAccess:
 
     def _make_plan(self, context: ReviewContext, model: str) -> Plan:
         material = prompt.prepare_material(context.change, context.goal, self._env_values)
-        boundary = new_boundary(*(f.text for f in material.files), material.goal or "")
+        boundary = new_boundary(*(f.text for f in material.files), material.goal or "", seed=self._seed)
         prefixes = prompt.build_prefixes(material, boundary=boundary, limit_chars=None)
-        plan = Plan(change=context.change, boundary=boundary, material=material, prefixes=prefixes)
+        plan = Plan(change=context.change, boundary=boundary, material=material, prefixes=prefixes, gates=self._gates)
         window = self.settings.context_window or model_info(model).context_window
         room = window - self.settings.max_output_tokens - _PART_RESERVE_TOKENS
         if room <= 0:

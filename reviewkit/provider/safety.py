@@ -8,6 +8,7 @@ secret it repeats.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -148,12 +149,17 @@ def strip_invisible(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
-def new_boundary(*texts: str) -> str:
-    """A random fence boundary that none of ``texts`` contains, so fenced data cannot close its fence."""
-    while True:
-        boundary = secrets.token_hex(12)
-        if not any(boundary in text for text in texts):
-            return boundary
+def new_boundary(*texts: str, seed: str | None = None) -> str:
+    """A fence boundary that none of ``texts`` contains, so fenced data cannot close its fence.
+
+    ``seed``: a secret drawn once per run, so that every reviewer of the run — each in a process of its
+    own — fences the same change with the same boundary and their prompts share one cache entry. The
+    boundary is still unknown to whoever wrote the texts.
+    """
+    boundary = seed or secrets.token_hex(12)
+    while any(boundary in text for text in texts):
+        boundary = hashlib.sha256(boundary.encode()).hexdigest()[:24]
+    return boundary
 
 
 def fence(text: str, *, boundary: str, kind: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import replace
@@ -40,7 +41,9 @@ class Flagger(Reviewer):
 
 
 class Sleeper(Reviewer):
-    def __init__(self, name: str, seconds: float, log: list[tuple[str, float, float]]) -> None:
+    """Sleeps, then appends ``name start end`` to a log file (reviewers run in processes of their own)."""
+
+    def __init__(self, name: str, seconds: float, log: Path) -> None:
         self.name = name  # type: ignore[misc]
         self.seconds = seconds
         self.log = log
@@ -48,8 +51,14 @@ class Sleeper(Reviewer):
     def review(self, context):
         start = time.monotonic()
         time.sleep(self.seconds)
-        self.log.append((self.name, start, time.monotonic()))
+        with self.log.open("a") as handle:
+            handle.write(f"{self.name} {start} {time.monotonic()}\n")
         return []
+
+
+def read_log(log: Path) -> list[tuple[str, float, float]]:
+    rows = [line.split() for line in log.read_text().splitlines()]
+    return [(name, float(start), float(end)) for name, start, end in rows]
 
 
 @pytest.fixture
@@ -120,31 +129,32 @@ def test_rule_ids_must_carry_the_reviewer_name(change_repo: GitRepo) -> None:
     assert report.verdicts[0].status is Status.ERROR and report.exit_code == 3
 
 
-def test_parallel_runs_at_most_max_concurrent(change_repo: GitRepo) -> None:
+def test_parallel_runs_at_most_max_concurrent(change_repo: GitRepo, tmp_path: Path) -> None:
     change_repo.config("[code_review]\nreviewers = []\n[delegation]\nmax_concurrent = 2\n")
-    log: list[tuple[str, float, float]] = []
     started = time.monotonic()
-    review_with([Sleeper(f"s{i}", 0.3, log) for i in range(4)], change_repo)
+    review_with([Sleeper(f"s{i}", 0.3, tmp_path / "log") for i in range(4)], change_repo)
     elapsed = time.monotonic() - started
+    log = read_log(tmp_path / "log")
     assert len(log) == 4
     overlaps = max(sum(1 for _, s, e in log if s <= t < e) for _, t, _ in log)
     assert overlaps == 2
     assert elapsed < 1.2 * 4 * 0.3  # parallel, not sequential
 
 
-def test_sequential_mode_runs_in_order_one_at_a_time(change_repo: GitRepo) -> None:
+def test_sequential_mode_runs_in_order_one_at_a_time(change_repo: GitRepo, tmp_path: Path) -> None:
     change_repo.config("[code_review]\nreviewers = []\nparallel = false\n")
-    log: list[tuple[str, float, float]] = []
-    review_with([Sleeper("a", 0.05, log), Sleeper("b", 0.05, log), Sleeper("c", 0.05, log)], change_repo)
+    log_file = tmp_path / "log"
+    review_with([Sleeper(name, 0.05, log_file) for name in "abc"], change_repo)
+    log = read_log(log_file)
     assert [name for name, _, _ in log] == ["a", "b", "c"]
     assert all(log[i][2] <= log[i + 1][1] for i in range(2))
 
 
-def test_whole_run_deadline_turns_late_reviewers_into_errors(change_repo: GitRepo) -> None:
+def test_whole_run_deadline_turns_late_reviewers_into_errors(change_repo: GitRepo, tmp_path: Path) -> None:
     change_repo.config(
         '[code_review]\nreviewers = []\n[supervisor]\nmax_session_duration = "0.5s"\n[delegation]\nmax_concurrent = 1\n'
     )
-    log: list[tuple[str, float, float]] = []
+    log = tmp_path / "log"
     started = time.monotonic()
     report = review_with([Sleeper("slow", 5, log), Sleeper("next", 0.01, log)], change_repo)
     assert time.monotonic() - started < 3
@@ -157,6 +167,28 @@ def test_whole_run_deadline_turns_late_reviewers_into_errors(change_repo: GitRep
     blocking = Sleeper("blocking-slow", 5, log)
     blocking.blocking = True  # type: ignore[misc]
     report = review_with([blocking], change_repo)
+    assert (report.decision, report.exit_code) == (Decision.NOTIFY_MANAGEMENT, 3)
+
+
+class Backtracker(Reviewer):
+    """Stuck in C code that never yields the interpreter lock: a catastrophically backtracking regex."""
+
+    name = "backtracker"
+    blocking = True
+
+    def review(self, context):
+        re.search(r"^(a+)+$", "a" * 40 + "!")  # minutes to hours in the regex engine, GIL held throughout
+        return []
+
+
+def test_a_reviewer_that_never_yields_is_stopped_at_its_deadline(change_repo: GitRepo) -> None:
+    change_repo.config('[code_review]\nreviewers = []\n[delegation]\nreviewer_timeout = "1s"\n')
+    started = time.monotonic()
+    report = review_with([Backtracker(), Flagger("strict", "BLOCK", blocking=True)], change_repo)
+    assert time.monotonic() - started < 10
+    verdicts = {v.reviewer: v for v in report.verdicts}
+    assert verdicts["backtracker"].status is Status.ERROR and "timed out" in (verdicts["backtracker"].error or "")
+    assert verdicts["strict"].status is Status.BLOCKING  # the other reviewer's result is kept
     assert (report.decision, report.exit_code) == (Decision.NOTIFY_MANAGEMENT, 3)
 
 

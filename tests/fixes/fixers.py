@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import json
 import os
 import shlex
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,17 +64,24 @@ class Replacer(Reviewer):
         self.replacement = replacement
         self.fix = fix
         self.fail_when = fail_when
-        self.seen: list[dict[str, Any]] = []
+        # What each review saw, kept in a file: reviewers run in processes of their own.
+        handle, self._seen_file = tempfile.mkstemp(prefix="reviewkit-seen-", suffix=".jsonl", dir=Path.home())
+        os.close(handle)
+
+    @property
+    def seen(self) -> list[dict[str, Any]]:
+        with open(self._seen_file, encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle]
 
     def review(self, context: ReviewContext) -> Iterator[Finding]:
         if self.fail_when and any(self.fail_when in (context.read(p) or "") for p in context.change.paths):
             raise RuntimeError(f"{self.name} crashed on purpose")
-        self.seen.append(
-            {
-                "app": context.workspace.read_text("app.py") if context.workspace else None,
-                "head": context.read("app.py"),
-            }
-        )
+        seen = {
+            "app": context.workspace.read_text("app.py") if context.workspace else None,
+            "head": context.read("app.py"),
+        }
+        with open(self._seen_file, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(seen) + "\n")
         for line in context.change.added_lines():
             if self.needle in line.text and line.path.endswith(".py"):
                 yield Finding(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from conftest import GitRepo, review_with
 from fixers import APP, CHECK, Replacer, config, make_patch
 
+from reviewkit import hookimpl
+from reviewkit.pipeline import ReviewRequest, review
 from reviewkit.policy import Decision
 from reviewkit.reporters.text import TextReporter
 
@@ -80,14 +82,32 @@ def test_a_blocking_reviewer_error_in_a_later_round_notifies_management(feature_
     assert report.verdicts[1].status.value == "error"
 
 
-def test_a_diff_run_only_proposes_fixes_and_says_so(feature_repo, tmp_path, cli):
+def test_a_diff_run_in_a_repository_gets_the_fix_stage(feature_repo, tmp_path):
     _feature(feature_repo)
     patch = tmp_path / "change.patch"
-    patch.write_text(make_patch("app.py", "", APP).replace("--- a/app.py", "--- /dev/null"))
+    patch.write_text(feature_repo.git("diff", "main", "HEAD") + "\n")
+    feature_repo.git("checkout", "-q", "main")  # the patch applies onto HEAD: made into commits, reviewed
+    feature_repo.config(config())  # local runs read the configuration from the working tree
     report = review_with(
         [Replacer("fixer", EVAL_DOUBLE, "x * 2")], feature_repo, base=None, head=None, diff_file=str(patch)
     )
+    assert report.fixes.merged and "+    return x * 2" in (report.fixes.patch or "")
+    assert report.exit_code == 1  # the patch itself still holds the flaw
 
-    assert not report.fixes.merged and "+    return x * 2" in report.fixes.patch
+
+def test_a_diff_run_without_a_repository_only_proposes_fixes_and_says_so(feature_repo, tmp_path):
+    _feature(feature_repo)
+    patch = tmp_path / "change.patch"
+    patch.write_text(make_patch("app.py", "", APP).replace("--- a/app.py", "--- /dev/null"))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+
+    class Plugin:
+        @hookimpl
+        def register_reviewers(self, register):
+            register(Replacer("fixer", EVAL_DOUBLE, "x * 2"))
+
+    report = review(ReviewRequest(repo=outside, diff_file=str(patch), reviewers=("fixer",), plugins=(Plugin(),)))
+    assert not report.fixes.merged and "+    return x * 2" in (report.fixes.patch or "")
     assert "proposed only" in report.fixes.note and "--diff" in report.fixes.note
     assert report.verdicts[0].status.value == "blocking"

@@ -19,26 +19,27 @@ EDITOR = [{"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"
 
 
 class Fixer(Reviewer):
-    """Runs the tool loop with a fake executor that records the calls it was asked to make."""
+    """Runs the tool loop with a fake executor; notes the calls it was asked to make and how the loop
+    ended (it runs in a process of its own: the verdict's summary is how the test sees them)."""
 
     name = "fixer"
     needs_model = True
 
     def __init__(self, **loop: Any) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
         self.loop = loop
-        self.result: Any = None
-
-    def execute(self, name: str, tool_input: dict[str, Any]) -> str:
-        self.calls.append((name, tool_input))
-        if tool_input.get("path") == "missing.py":
-            raise FileNotFoundError("missing.py does not exist in the workspace")
-        return '1: password = "' + "hunter2hunter2" + '"\n2: x = 1\n'
 
     def review(self, context: ReviewContext) -> Iterable[Finding]:
-        self.result = run_tool_loop(
-            context, instructions="Fix the bug.", tools=EDITOR, execute=self.execute, **self.loop
-        )
+        commands: list[str] = []
+
+        def execute(name: str, tool_input: dict[str, Any]) -> str:
+            commands.append(str(tool_input.get("command")))
+            if tool_input.get("path") == "missing.py":
+                raise FileNotFoundError("missing.py does not exist in the workspace")
+            return '1: password = "' + "hunter2hunter2" + '"\n2: x = 1\n'
+
+        result = run_tool_loop(context, instructions="Fix the bug.", tools=EDITOR, execute=execute, **self.loop)
+        context.note(f"calls={','.join(commands)}")
+        context.note(f"turns={result.turns} tool_calls={result.tool_calls} text={result.text}")
         return []
 
 
@@ -66,12 +67,11 @@ def test_tool_loop_runs_the_calls_and_returns_the_final_text(change: GitRepo, fa
         ),
         Reply(text="Fixed. See <b>https://evil.example</b>", stop_reason="end_turn"),
     )
-    fixer = Fixer()
-    report = review_with([fixer], change)
+    report = review_with([Fixer()], change)
     assert report.verdicts[0].status.value == "pass"
-    assert [call[1]["command"] for call in fixer.calls] == ["view", "view", "str_replace"]
-    assert fixer.result.turns == 3 and fixer.result.tool_calls == 3
-    assert fixer.result.text == "Fixed. See (link removed)"
+    summary = report.verdicts[0].summary
+    assert "calls=view,view,str_replace" in summary
+    assert "turns=3 tool_calls=3 text=Fixed. See (link removed)" in summary
     first, second, third = fake_api.messages()
     assert first.body["tools"] == EDITOR and first.body["system"][1]["cache_control"] == {"type": "ephemeral"}
     results = second.body["messages"][2]["content"]
