@@ -26,8 +26,10 @@ def test_ctrl_c_during_the_test_gate_leaves_nothing_behind(backend, signum, feat
     workspaces.mkdir()
     if backend == "overlay" and not can_mount(str(workspaces)):
         pytest.skip("this process may not mount an overlay (needs root or a user namespace)")
-    marker = tmp_path / "gate.pid"
-    gate = f"echo $$ > {marker}; sleep 60"
+    # The gate runs in a sandbox with its own PID namespace and /tmp: it marks its start in its own
+    # workspace, and its sleep is found by a duration no other process uses.
+    token = f"60.{os.getpid()}"
+    gate = f"touch gate.started; sleep {token}"
     feature_repo.commit("app", **{"app.py": APP, "check.py": CHECK, ".agents__config.toml": config(test_command=gate)})
     install_plugin(tmp_path, monkeypatch, 'eval(str(x) + " * 2")', "x * 2")
     env = {**os.environ, **GIT_ENV, "TMPDIR": str(workspaces), "REVIEWKIT_WORKSPACE_BACKEND": backend}
@@ -39,8 +41,8 @@ def test_ctrl_c_during_the_test_gate_leaves_nothing_behind(backend, signum, feat
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_for(marker, proc)
-        assert list(workspaces.glob("reviewkit-ws-*")), "the gate runs inside a workspace"
+        _wait_for(workspaces, proc)
+        assert _processes_running(f"sleep\0{token}"), "the gate's process is found while it runs"
         proc.send_signal(signum)
         _, err = proc.communicate(timeout=30)
     finally:
@@ -50,13 +52,25 @@ def test_ctrl_c_during_the_test_gate_leaves_nothing_behind(backend, signum, feat
     assert not list(workspaces.iterdir())
     assert str(tmp_path) not in Path("/proc/mounts").read_text()
     assert len(feature_repo.git("worktree", "list").splitlines()) == 1
-    assert not Path(f"/proc/{marker.read_text().strip()}").exists()  # the test command was killed too
+    assert not _processes_running(f"sleep\0{token}")  # the test command was killed too
     assert feature_repo.git("status", "--porcelain") == ""
 
 
-def _wait_for(marker: Path, proc: subprocess.Popen[bytes]) -> None:
+def _wait_for(workspaces: Path, proc: subprocess.Popen[bytes]) -> None:
+    """Until the gate has started inside a workspace."""
     deadline = time.monotonic() + 60
-    while not (marker.exists() and marker.read_text().strip()):
+    while not list(workspaces.glob("reviewkit-ws-*/root/gate.started")):
         if proc.poll() is not None or time.monotonic() > deadline:
             raise AssertionError(f"the test gate never started: {proc.communicate()}")
         time.sleep(0.05)
+
+
+def _processes_running(cmdline: str) -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and cmdline in (entry / "cmdline").read_bytes().decode("utf-8", "replace"):
+                found.append(entry.name)
+        except OSError:
+            continue
+    return found
