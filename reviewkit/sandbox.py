@@ -117,8 +117,8 @@ def run_sandboxed(
     tier = choose_isolation()
     if tier is Isolation.NONE and (untrusted or not network):
         wanted = "an untrusted change's tests" if untrusted else "code_review.test_network = false"
-        raise SandboxError(f"{wanted} need a namespace sandbox, and none works here: {unavailable_reason()}")
-    spec = _spec(tier, command, cwd, timeout_s=timeout_s, network=network, repo=repo)
+        raise SandboxError(f"{wanted} need a namespace sandbox, and {unavailable_reason()}")
+    spec = sandbox_spec(tier, command, cwd, timeout_s=timeout_s, network=network, repo=repo)
     started = time.monotonic()
     with tempfile.TemporaryFile() as output:
         status = _launch(tier, spec, output, wait_s=timeout_s + WAIT_GRACE_S)
@@ -179,8 +179,11 @@ def choose_isolation() -> Isolation:
 
 
 def unavailable_reason() -> str:
-    """Why neither namespace tier works here (for the message that refuses to run without one)."""
-    return "; ".join(f"{tier.value}: {_probe(tier)}" for tier in (Isolation.PRIVILEGED, Isolation.USERNS))
+    """Why the namespace tiers are not used (for the message that refuses to run without one)."""
+    if os.environ.get("REVIEWKIT_SANDBOX", "").strip() == Isolation.NONE.value:
+        return "REVIEWKIT_SANDBOX=none turns them off"
+    tried = "; ".join(f"{tier.value}: {_probe(tier)}" for tier in (Isolation.PRIVILEGED, Isolation.USERNS))
+    return f"none works here ({tried})"
 
 
 @functools.cache
@@ -189,7 +192,7 @@ def _probe(tier: Isolation) -> str:
     if tier is Isolation.PRIVILEGED and os.geteuid() != 0 and shutil.which("sudo") is None:
         return "not root, and sudo is not installed"
     with tempfile.TemporaryDirectory(prefix="reviewkit-probe-") as cwd, tempfile.TemporaryFile() as output:
-        spec = _spec(tier, "true", Path(cwd), timeout_s=30, network=False, repo=None, hide=False)
+        spec = sandbox_spec(tier, "true", Path(cwd), timeout_s=30, network=False, repo=None, hide=False)
         status = _launch(tier, spec, output, wait_s=60)
     if status.error:
         return status.error
@@ -199,9 +202,18 @@ def _probe(tier: Isolation) -> str:
 # --- the spec -----------------------------------------------------------------------------------------
 
 
-def _spec(
-    tier: Isolation, command: str, cwd: Path, *, timeout_s: float, network: bool, repo: Path | None, hide: bool = True
+def sandbox_spec(
+    tier: Isolation,
+    command: str,
+    cwd: Path,
+    *,
+    timeout_s: float,
+    network: bool,
+    repo: Path | None = None,
+    hide: bool = True,
 ) -> dict[str, Any]:
+    """What the launcher (sandbox_init.py) is told: the command, its environment and user, and the
+    directories to replace, keep writable and cover."""
     cwd = cwd.resolve()
     env = sandbox_environment()
     scratch = scratch_dirs()

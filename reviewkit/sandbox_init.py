@@ -265,6 +265,7 @@ def start_command(spec: dict[str, Any]) -> int:
         _write(f"/proc/{pid}/gid_map", f"{spec['gid']} {outside[1]} 1")
         os.write(go_w, b"g")
     os.close(go_w)
+    os.close(ready_r)
     return pid
 
 
