@@ -17,8 +17,9 @@ The namespace modes (privileged: set up by real root; userns: inside an unprivil
 - a new mount namespace: everything read-only; fresh tmpfs over the temporary directories; the
   workspace writable at its own path; ``hidden`` paths covered; its own ``/proc``, so no ancestor's
   environment or memory is visible;
-- the command itself in a further user and mount namespace: every mount above is locked (it cannot be
-  unmounted or made writable from inside), no capabilities, ``no_new_privs`` (no sudo, no setuid);
+- the command runs as reviewkit's user (``uid``/``gid``) with no capabilities and ``no_new_privs`` (no
+  sudo, no setuid): it cannot unmount or remount anything; in userns mode it gets a further user and
+  mount namespace, which locks every mount it inherits;
 - a new IPC namespace, and with ``network`` false a network namespace holding only loopback.
 
 Mode "none" is the fallback: a new session, reviewkit's allow-listed environment, and every descendant
@@ -249,29 +250,43 @@ def loopback_up() -> None:
 
 
 def start_command(spec: dict[str, Any]) -> int:
-    """Fork the command into its own user and mount namespace, map its ids, let it go; its pid."""
+    """Fork the command, without any capability, and return its pid.
+
+    In userns mode this process is root of the user namespace that owns the mounts, so the command gets
+    a user and mount namespace of its own, which locks every mount it inherits. In privileged mode it
+    runs in the initial user namespace with no capabilities at all: it cannot unmount anything either
+    (and the sandbox does not need user namespaces, which a system may have turned off)."""
+    if spec["mode"] == "privileged":
+        pid = os.fork()
+        if pid == 0:
+            _run_child(_privileged_child, spec)
+        return pid
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(ready_r)
         os.close(go_w)
-        _run_child(lambda s: _command_child(s, ready_w, go_r), spec)
+        _run_child(lambda s: _userns_child(s, ready_w, go_r), spec)
     os.close(ready_w)
     os.close(go_r)
     if os.read(ready_r, 1) == b"u":  # nothing read: the child failed and reported why
-        outside = (spec["uid"], spec["gid"]) if spec["mode"] == "privileged" else (0, 0)
-        _write(f"/proc/{pid}/uid_map", f"{spec['uid']} {outside[0]} 1")
-        _write(f"/proc/{pid}/gid_map", f"{spec['gid']} {outside[1]} 1")
+        _write(f"/proc/{pid}/uid_map", f"{spec['uid']} 0 1")  # the user, seen from here as root
+        _write(f"/proc/{pid}/gid_map", f"{spec['gid']} 0 1")
         os.write(go_w, b"g")
     os.close(go_w)
     os.close(ready_r)
     return pid
 
 
-def _command_child(spec: dict[str, Any], ready_w: int, go_r: int) -> None:
-    prctl(PR_SET_DUMPABLE, 1)  # inherited from init; init must be able to write our id maps
-    # A user namespace of its own makes every mount inherited from ``init`` locked.
+def _privileged_child(spec: dict[str, Any]) -> None:
+    prctl(PR_SET_DUMPABLE, 1)  # inherited from init; exec resets it anyway
+    drop_privileges(spec)
+    _exec_command(spec)
+
+
+def _userns_child(spec: dict[str, Any], ready_w: int, go_r: int) -> None:
+    prctl(PR_SET_DUMPABLE, 1)  # inherited from init, which must be able to write our id maps
     unshare(CLONE_NEWUSER | CLONE_NEWNS)
     os.write(ready_w, b"u")
     if os.read(go_r, 1) != b"g":

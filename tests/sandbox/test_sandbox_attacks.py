@@ -19,6 +19,7 @@ from hostile import AUTH_HEADER, SECRETS, HostilePullRequest, hostile_pull_reque
 
 from reviewkit.policy import Decision
 from reviewkit.sandbox import Isolation, SandboxError, choose_isolation
+from reviewkit.workspace import can_mount
 
 from conftest import assert_valid  # isort: skip
 
@@ -70,6 +71,8 @@ def _assert_outputs_untouched(pr: HostilePullRequest) -> None:
 def test_a_hostile_test_gate_reads_no_secret_writes_no_output_and_leaves_no_process(hostile, tier, backend):
     if not _tier_works(tier):
         pytest.skip(f"the {tier} sandbox does not work on this machine")
+    if backend == "overlay" and not can_mount(str(hostile.workspaces)):
+        pytest.skip("this process may not mount an overlay workspace")
     result = hostile.review("--untrusted", sandbox=tier, backend=backend)
 
     assert result.returncode == 1, result.stderr

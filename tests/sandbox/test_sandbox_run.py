@@ -186,14 +186,12 @@ def test_the_editor_run_tests_tool_uses_the_same_sandbox(tier, tmp_path, monkeyp
     repo.commit("base", **{"app.py": "x = 1\n"})
     with WorkspaceFactory(repo.root, "HEAD", parent=tmp_path) as factory:
         workspace = factory.create()
-        editor = editor_for(
-            workspace,
-            test_command="head -c 200 /proc/1/cmdline | tr '\\0' ' '; echo; ls -A .git | wc -l",
-            test_timeout_s=30,
-        )
+        gate = "head -c 200 /proc/1/cmdline | tr '\\0' ' '; echo; git rev-parse --git-dir 2>&1 | head -1"
+        editor = editor_for(workspace, test_command=gate, test_timeout_s=30)
         result = editor.call("run_tests", {})
         assert result.startswith("tests passed (exit code 0")
-        assert "sandbox_init.py" in result and result.rstrip().endswith("0")  # PID 1 is the sandbox; .git is empty
+        assert "sandbox_init.py" in result  # PID 1 is the sandbox's init
+        assert result.splitlines()[-1].startswith("fatal:")  # and the workspace's .git is covered
         monkeypatch.setenv("REVIEWKIT_SANDBOX", "none")
         refused = editor_for(workspace, test_command="touch ran", test_timeout_s=30, untrusted=True)
         assert refused.call("run_tests", {}).startswith("Error: the tests could not run: an untrusted change's")
