@@ -66,8 +66,9 @@ _SECRET_WORDS = re.compile(r"TOKEN|SECRET|PASS|KEY|CREDENTIAL|AUTH|COOKIE|SESSIO
 HOME_SECRETS = (
     ".ssh", ".gnupg", ".netrc", ".git-credentials", ".config/git/credentials", ".config/gh", ".config/hub",
     ".aws", ".azure", ".config/gcloud", ".kube", ".docker", ".pypirc", ".npmrc", ".yarnrc", ".gem/credentials",
-    ".cargo/credentials", ".cargo/credentials.toml", ".local/share/keyrings", ".password-store",
-    ".vault-token", ".terraform.d", ".anthropic", ".claude", ".claude.json", ".config/anthropic",
+    ".pip", ".config/pip", ".config/pypoetry/auth.toml", ".local/share/python_keyring", ".local/share/keyrings",
+    ".cargo/credentials", ".cargo/credentials.toml", ".password-store", ".vault-token", ".terraform.d",
+    ".anthropic", ".claude", ".claude.json", ".config/anthropic",
 )  # fmt: skip
 RUNNER_SECRETS = (".credentials", ".credentials_rsaparams", ".credentials_migrated", ".runner", "_diag")
 SYSTEM_SECRETS = ("/run/docker.sock", "/var/run/docker.sock", "/run/containerd", "/run/podman", "/run/user")
