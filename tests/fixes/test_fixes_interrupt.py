@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ def test_ctrl_c_during_the_test_gate_leaves_nothing_behind(backend, signum, feat
     )
     try:
         _wait_for(workspaces, proc)
-        assert _processes_running(f"sleep\0{token}"), "the gate's process is found while it runs"
+        assert _eventually(lambda: _processes_running(f"sleep\0{token}")), "the gate's process is found while it runs"
         proc.send_signal(signum)
         _, err = proc.communicate(timeout=30)
     finally:
@@ -63,6 +64,15 @@ def _wait_for(workspaces: Path, proc: subprocess.Popen[bytes]) -> None:
         if proc.poll() is not None or time.monotonic() > deadline:
             raise AssertionError(f"the test gate never started: {proc.communicate()}")
         time.sleep(0.05)
+
+
+def _eventually(check: Callable[[], object], timeout_s: float = 10) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def _processes_running(cmdline: str) -> list[str]:
