@@ -20,12 +20,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from conftest import GIT_ENV, PROJECT_ROOT, GitRepo
+
+from reviewkit.sandbox import Isolation, SandboxError, choose_isolation
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fixes"))
 from fixers import APP, CHECK, Replacer, config, install_plugin
 
-__all__ = ["APP", "HostilePullRequest", "Replacer", "config", "hostile_pull_request", "outside_temp_dir"]
+__all__ = ["APP", "HostilePullRequest", "Replacer", "config", "hostile_pull_request", "outside_temp_dir", "tier_works"]
 
 SECRETS = {
     "GITHUB_TOKEN": "ghs_" + "FAKEtoken0123456789",
@@ -132,6 +135,16 @@ def _cmdlines() -> Iterator[str]:
                 yield (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
             except OSError:
                 continue
+
+
+def tier_works(tier: str) -> bool:
+    """Whether ``REVIEWKIT_SANDBOX=tier`` works on this machine."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REVIEWKIT_SANDBOX", tier)
+        try:
+            return choose_isolation() is Isolation(tier)
+        except SandboxError:
+            return False
 
 
 def outside_temp_dir() -> Path:

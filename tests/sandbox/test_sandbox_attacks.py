@@ -15,22 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hostile import AUTH_HEADER, SECRETS, HostilePullRequest, hostile_pull_request, outside_temp_dir
+from hostile import AUTH_HEADER, SECRETS, HostilePullRequest, hostile_pull_request, outside_temp_dir, tier_works
 
 from reviewkit.policy import Decision
-from reviewkit.sandbox import Isolation, SandboxError, choose_isolation
 from reviewkit.workspace import can_mount
 
 from conftest import assert_valid  # isort: skip
-
-
-def _tier_works(tier: str) -> bool:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REVIEWKIT_SANDBOX", tier)
-        try:
-            return choose_isolation() is Isolation(tier)
-        except SandboxError:
-            return False
 
 
 @pytest.fixture
@@ -69,7 +59,7 @@ def _assert_outputs_untouched(pr: HostilePullRequest) -> None:
     [("privileged", "overlay"), ("privileged", "worktree"), ("userns", "copy"), ("userns", "overlay")],
 )
 def test_a_hostile_test_gate_reads_no_secret_writes_no_output_and_leaves_no_process(hostile, tier, backend):
-    if not _tier_works(tier):
+    if not tier_works(tier):
         pytest.skip(f"the {tier} sandbox does not work on this machine")
     if backend == "overlay" and not can_mount(str(hostile.workspaces)):
         pytest.skip("this process may not mount an overlay workspace")

@@ -6,6 +6,7 @@ at what they could see and do.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -17,10 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hostile import outside_temp_dir
+from hostile import outside_temp_dir, tier_works
 
 from reviewkit.editor_tool import editor_for
-from reviewkit.sandbox import Isolation, SandboxError, choose_isolation, run_sandboxed, sandbox_environment
+from reviewkit.sandbox import LAUNCHER, Isolation, SandboxError, run_sandboxed, sandbox_environment, sandbox_spec
 from reviewkit.workspace import WorkspaceFactory
 
 from conftest import GitRepo  # isort: skip
@@ -29,18 +30,9 @@ NAMESPACE_TIERS = ("privileged", "userns")
 PY = sys.executable
 
 
-def _works(tier: str) -> bool:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REVIEWKIT_SANDBOX", tier)
-        try:
-            return choose_isolation() is Isolation(tier)
-        except SandboxError:
-            return False
-
-
 @pytest.fixture(params=NAMESPACE_TIERS)
 def tier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if not _works(request.param):
+    if not tier_works(request.param):
         pytest.skip(f"the {request.param} sandbox does not work on this machine")
     monkeypatch.setenv("REVIEWKIT_SANDBOX", request.param)
     return str(request.param)
@@ -198,39 +190,41 @@ def test_the_editor_run_tests_tool_uses_the_same_sandbox(tier, tmp_path, monkeyp
         assert not (workspace.root / "ran").exists()
 
 
-def test_an_unprivileged_user_gets_the_user_namespace_tier(tmp_path):
+def test_an_unprivileged_user_gets_the_user_namespace_tier():
     """A developer without sudo: the launcher run as uid 65534 by the system Python, as reviewkit runs it."""
     python = shutil.which("python3", path="/usr/bin:/bin")
     if os.geteuid() != 0 or python is None or shutil.which("setpriv") is None:
         pytest.skip("needs root (to become another user), setpriv and a system python3")
-    from reviewkit.sandbox import LAUNCHER, Isolation, sandbox_spec
-
-    shared = Path(tempfile_dir := os.path.join("/tmp", f"reviewkit-unpriv-{os.getpid()}"))
-    shared.mkdir(mode=0o777)
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    userns = [*as_nobody, "unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "true"]
+    if subprocess.run(userns, capture_output=True, check=False).returncode != 0:
+        pytest.skip("unprivileged user namespaces are not allowed on this machine")
+    shared = Path("/tmp") / f"reviewkit-unprivileged-{os.getpid()}"  # a directory nobody may use
+    shared.mkdir()
+    shared.chmod(0o777)
+    token = f"9.{os.getpid()}3"
+    attack = (
+        "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c SECRET_VALUE; id -u; "
+        f"setsid sh -c 'sleep {token}' & echo done"
+    )
+    outputs = {}
     try:
-        shared.chmod(0o777)
-        token = f"9.{os.getpid()}3"
-        attack = (
-            "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c SECRET_VALUE; id -u; "
-            f"setsid sh -c 'sleep {token}' & echo done"
-        )
-        spec = sandbox_spec(Isolation.USERNS, attack, shared, timeout_s=30, network=False)
-        spec.update(uid=65534, gid=65534)
-        command = [python, "-I", "-S", str(LAUNCHER), __import__("json").dumps(spec)]
-        proc = subprocess.run(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", '"$@"; :', "sh", *command],
-            env={"PATH": "/usr/bin:/bin", "SECRET": "SECRET_VALUE"},  # the parent shell holds a secret
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        for tier in (Isolation.USERNS, Isolation.NONE):  # without namespaces, as a control
+            spec = {**sandbox_spec(tier, attack, shared, timeout_s=30, network=False), "uid": 65534, "gid": 65534}
+            proc = subprocess.run(
+                [*as_nobody, "sh", "-c", '"$@"; :', "sh", python, "-I", "-S", str(LAUNCHER), json.dumps(spec)],
+                env={"PATH": "/usr/bin:/bin", "SECRET": "SECRET_VALUE"},  # the parent shell holds a secret
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert proc.stderr.strip() == '{"exit_code": 0}', proc.stderr
+            outputs[tier] = proc.stdout.split()
     finally:
-        shutil.rmtree(tempfile_dir, ignore_errors=True)
-    if "error" in proc.stderr:
-        pytest.skip(f"unprivileged user namespaces do not work here: {proc.stderr.strip()}")
-    assert proc.stdout.split() == ["0", "65534", "done"], (proc.stdout, proc.stderr)
-    assert '{"exit_code": 0}' in proc.stderr
+        shutil.rmtree(shared, ignore_errors=True)
+    assert outputs[Isolation.USERNS] == ["0", "65534", "done"]
+    assert outputs[Isolation.NONE][0] != "0"  # the same script finds the secret where nothing hides it
     assert not _running(token)
 
 
