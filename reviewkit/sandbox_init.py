@@ -15,8 +15,9 @@ The namespace modes (privileged: set up by real root; userns: inside an unprivil
 - a new PID namespace whose first process (``init`` here) waits for the command and then exits, and the
   kernel kills every process left in the namespace, daemons included, before that exit completes;
 - a new mount namespace: everything read-only; fresh tmpfs over the temporary directories; the
-  workspace writable at its own path; ``hidden`` paths covered; its own ``/proc``, so no ancestor's
-  environment or memory is visible;
+  workspace at its own path, writable through an overlay whose upper layer is thrown away (the command
+  cannot change the code reviewkit merges or proposes); ``hidden`` paths covered; its own ``/proc``, so
+  no ancestor's environment or memory is visible;
 - the command runs as reviewkit's user (``uid``/``gid``) with no capabilities and ``no_new_privs`` (no
   sudo, no setuid): it cannot unmount or remount anything; in userns mode it gets a further user and
   mount namespace, which locks every mount it inherits;
@@ -208,9 +209,29 @@ def build_filesystem(spec: dict[str, Any]) -> None:
     flags = MOVE_MOUNT_F_EMPTY_PATH
     syscall(SYS_MOVE_MOUNT, workspace, b"", AT_FDCWD, _path(spec["cwd"]), flags)
     os.close(workspace)
+    discard_writes(spec["cwd"], spec["scratch"])
     for path in spec["hidden"]:
         hide(path)
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def discard_writes(cwd: str, scratch: list[str]) -> None:
+    """Put an overlay over the workspace whose upper layer lies in a fresh scratch tmpfs: the command
+    writes as usual, but nothing it writes reaches the workspace reviewkit reads its fixes from."""
+    if not scratch:
+        raise SetupError("no scratch directory for the workspace's private layer")
+    layer = os.path.join(scratch[0], ".reviewkit-writes")
+    for name in ("upper", "work"):
+        _makedirs(os.path.join(layer, name))
+    options = f"lowerdir={_escape(cwd)},upperdir={_escape(layer)}/upper,workdir={_escape(layer)}/work"
+    try:
+        mount("overlay", cwd, "overlay", 0, options)
+    except SetupError:  # older kernels in a user namespace need the user.* extended attributes
+        mount("overlay", cwd, "overlay", 0, options + ",userxattr")
+
+
+def _escape(path: str) -> str:
+    return path.replace("\\", "\\\\").replace(":", "\\:").replace(",", "\\,")
 
 
 def hide(path: str) -> None:

@@ -81,7 +81,9 @@ def test_the_environment_is_an_allow_list(tier, workspace, monkeypatch):
     }
 
 
-def test_only_the_workspace_and_a_private_tmp_are_writable(tier, workspace, outside, monkeypatch):
+def test_only_the_workspace_and_a_private_tmp_are_writable_and_what_it_writes_is_thrown_away(
+    tier, workspace, outside, monkeypatch
+):
     home = outside / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
@@ -89,13 +91,15 @@ def test_only_the_workspace_and_a_private_tmp_are_writable(tier, workspace, outs
     visible.write_text("host file\n")
     try:
         script = (
-            f"echo new > made.txt; echo x >> {outside}/data.txt; touch {home}/.profile; "
-            f"ls /tmp; echo private > /tmp/inside-{os.getpid()}; cat {outside}/data.txt"
+            "echo new > made.txt; echo x >> app.py; cat made.txt; "
+            f"echo x >> {outside}/data.txt; touch {home}/.profile; ls /tmp; "
+            f"echo private > /tmp/inside-{os.getpid()}; cat {outside}/data.txt"
         )
         run = run_sandboxed(script, workspace, timeout_s=30)
     finally:
         visible.unlink()
-    assert (workspace / "made.txt").read_text() == "new\n"
+    assert "new" in run.output_tail and not (workspace / "made.txt").exists()
+    assert (workspace / "app.py").read_text() == "VALUE = 1\n"
     assert (outside / "data.txt").read_text() == "original\n" and "original" in run.output_tail
     assert not (home / ".profile").exists()
     assert run.output_tail.count("Read-only file system") == 2
@@ -178,12 +182,14 @@ def test_the_editor_run_tests_tool_uses_the_same_sandbox(tier, tmp_path, monkeyp
     repo.commit("base", **{"app.py": "x = 1\n"})
     with WorkspaceFactory(repo.root, "HEAD", parent=tmp_path) as factory:
         workspace = factory.create()
-        gate = "head -c 200 /proc/1/cmdline | tr '\\0' ' '; echo; git rev-parse --git-dir 2>&1 | head -1"
+        gate = "echo 'x = 2' > app.py; head -c 200 /proc/1/cmdline | tr '\\0' ' '; echo; "
+        gate += "git rev-parse --git-dir 2>&1 | head -1"
         editor = editor_for(workspace, test_command=gate, test_timeout_s=30)
         result = editor.call("run_tests", {})
         assert result.startswith("tests passed (exit code 0")
         assert "sandbox_init.py" in result  # PID 1 is the sandbox's init
         assert result.splitlines()[-1].startswith("fatal:")  # and the workspace's .git is covered
+        assert workspace.diff() == ""  # the tests cannot change the fix the model is making
         monkeypatch.setenv("REVIEWKIT_SANDBOX", "none")
         refused = editor_for(workspace, test_command="touch ran", test_timeout_s=30, untrusted=True)
         assert refused.call("run_tests", {}).startswith("Error: the tests could not run: an untrusted change's")
