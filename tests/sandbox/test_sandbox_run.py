@@ -234,6 +234,30 @@ def test_an_unprivileged_user_gets_the_user_namespace_tier():
     assert not _running(token)
 
 
+def test_the_privileged_tier_runs_the_command_as_the_user_reviewkit_runs_as(tmp_path):
+    """Through ``sudo -n`` the launcher is root and reviewkit is not: the command runs as reviewkit's
+    user, without root's groups, and can write its own workspace (here: root launching for uid 65534)."""
+    if os.geteuid() != 0 or not tier_works("privileged"):
+        pytest.skip("needs root")
+    workspace = Path("/tmp") / f"reviewkit-as-user-{os.getpid()}"
+    workspace.mkdir()
+    (workspace / "app.py").write_text("x = 1\n")
+    shutil.chown(workspace / "app.py", 65534, 65534)
+    shutil.chown(workspace, 65534, 65534)
+    command = "id -u; id -G; grep NoNewPrivs /proc/self/status; echo made > new.txt; echo x >> app.py; cat new.txt"
+    spec = {**sandbox_spec(Isolation.PRIVILEGED, command, workspace, timeout_s=30, network=True)}
+    spec.update(uid=65534, gid=65534)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(spec)], capture_output=True, text=True, check=False
+        )
+        assert proc.stderr.strip() == '{"exit_code": 0}', (proc.stdout, proc.stderr)
+        assert proc.stdout.split() == ["65534", "65534", "NoNewPrivs:", "1", "made"]
+        assert sorted(p.name for p in workspace.iterdir()) == ["app.py"]  # and its writes were thrown away
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+
+
 def _running(token: str) -> bool:
     for entry in Path("/proc").iterdir():
         try:
