@@ -223,9 +223,11 @@ def discard_writes(cwd: str, scratch: list[str]) -> None:
     layer = os.path.join(scratch[0], ".reviewkit-writes")
     for name in ("upper", "work"):
         _makedirs(os.path.join(layer, name))
-    # The overlay's top directory takes the upper layer's owner and mode: give it the workspace's.
+    # The overlay's top directory takes the upper layer's owner and mode: give it the workspace's (an
+    # owner this user namespace cannot map stays as it is: the mode still lets the command write).
     top = os.stat(cwd)
-    os.chown(os.path.join(layer, "upper"), top.st_uid, top.st_gid)
+    with contextlib.suppress(OSError):
+        os.chown(os.path.join(layer, "upper"), top.st_uid, top.st_gid)
     os.chmod(os.path.join(layer, "upper"), top.st_mode & 0o7777)
     options = f"lowerdir={_escape(cwd)},upperdir={_escape(layer)}/upper,workdir={_escape(layer)}/work"
     try:
