@@ -64,6 +64,7 @@ class Config:
     reviewers: tuple[str, ...] = DEFAULT_REVIEWERS
     test_command: str | None = None
     test_timeout_s: float = 900.0
+    test_network: bool = True  # False: the test gate's sandbox has loopback only
     model: str = DEFAULT_MODEL
     goal_file: str | None = None
     max_concurrent: int = 5
@@ -126,6 +127,7 @@ def parse_config(data: bytes, *, path: Path, root: Path, read_prompt: Any = None
         reviewers=tuple(section.get("reviewers", DEFAULT_REVIEWERS)),
         test_command=section.get("test_command"),
         test_timeout_s=_seconds(section.get("test_timeout", 900), path, "code_review.test_timeout"),
+        test_network=section.get("test_network", True),
         model=section.get("model", DEFAULT_MODEL),
         goal_file=section.get("goal_file"),
         max_concurrent=delegation.get("max_concurrent", 5),

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
-from reviewkit.fixes import run_test_gate
+from reviewkit.errors import ReviewkitError
 from reviewkit.report import TestRun
+from reviewkit.sandbox import run_sandboxed
 from reviewkit.workspace import ConfinedTree, Workspace, WorkspaceError, check_path
 
 EDITOR_TOOL_NAME = "str_replace_based_edit_tool"
@@ -145,21 +147,38 @@ class WorkspaceEditor:
     def _run_tests(self) -> str:
         if self.run_tests is None:
             return "Error: no test_command is configured for this repository"
-        result = self.run_tests()
+        try:
+            result = self.run_tests()
+        except ReviewkitError as exc:  # e.g. an untrusted change and no sandbox to run its tests in
+            return f"Error: the tests could not run: {exc}"
         state = "passed" if result.passed else "failed"
         code = "timed out" if result.exit_code is None else f"exit code {result.exit_code}"
         return f"tests {state} ({code}, {result.duration_s:.1f}s): {result.command}\n{result.output_tail}"
 
 
 def editor_for(
-    workspace: Workspace, *, test_command: str | None, test_timeout_s: float, max_calls: int | None = None
+    workspace: Workspace,
+    *,
+    test_command: str | None,
+    test_timeout_s: float,
+    max_calls: int | None = None,
+    untrusted: bool = False,
+    test_network: bool = True,
+    repo: Path | None = None,
 ) -> WorkspaceEditor:
     """The editor a model-backed fixer uses on ``context.workspace``; ``run_tests`` runs the configured
-    ``test_command`` there through the same scrubbed, time-limited gate as the merge."""
+    ``test_command`` there in the same sandbox as the merge's test gate (reviewkit.sandbox)."""
 
     def run_tests() -> TestRun:
         assert test_command is not None
-        return run_test_gate(test_command, workspace.root, timeout_s=test_timeout_s)
+        return run_sandboxed(
+            test_command,
+            workspace.root,
+            timeout_s=test_timeout_s,
+            network=test_network,
+            untrusted=untrusted,
+            repo=repo,
+        )
 
     return WorkspaceEditor(workspace.files, run_tests=run_tests if test_command else None, max_calls=max_calls)
 

@@ -5,7 +5,8 @@ top of the head, and the commits are combined one by one, in the reviewers' stab
 ``git merge-tree`` (a real 3-way merge with the head as base). A fix that does not apply, touches
 ``.git/`` or reviewkit's own ``.agents/`` files, or conflicts with the fixes merged before it, is
 dropped and its findings stay unfixed. The merged result is written into a fresh workspace and
-``test_command`` runs there with a scrubbed environment and a timeout; only a passing gate merges.
+``test_command`` runs there in reviewkit.sandbox (an allow-listed environment, namespaces that hide
+reviewkit's secrets and kill every process it started, a timeout); only a passing gate merges.
 
 Which findings a fix fixes: a finding citing the head is fixed when its reviewer's merged fix changes
 (or deletes) one of its cited lines; a finding citing the base (code the change deleted, such as a
@@ -15,11 +16,6 @@ then re-review the merged result, which catches a fix that only moved the proble
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
-import signal
-import subprocess
 import tempfile
 import threading
 import time
@@ -32,32 +28,9 @@ from reviewkit.errors import InputError, ReviewkitError
 from reviewkit.findings import Finding, Side
 from reviewkit.git import IDENTITY
 from reviewkit.report import TestRun
+from reviewkit.sandbox import run_sandboxed
 from reviewkit.verdict import WorkspaceInfo
 from reviewkit.workspace import Workspace, WorkspaceError, WorkspaceFactory, check_path, git
-
-TAIL_LINES = 60
-TAIL_CHARS = 4000
-# Environment variables a test command never sees: model and forge credentials, cloud keys, and
-# anything whose name says it is a secret.
-_SECRET_PREFIXES = (
-    "ANTHROPIC_",
-    "CLAUDE_",
-    "OPENAI_",
-    "GITHUB_",
-    "GH_",
-    "ACTIONS_",
-    "RUNNER_",
-    "AWS_",
-    "AZURE_",
-    "GOOGLE_",
-    "GCP_",
-    "CLOUDSDK_",
-    "NPM_",
-    "PYPI_",
-    "TWINE_",
-    "DOCKER_",
-)
-_SECRET_WORDS = re.compile(r"TOKEN|SECRET|PASSW|KEY|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|CERT", re.I)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,64 +149,16 @@ def _refused_paths(patch: str, protected: Collection[str]) -> str:
     return "" if files else "refused: an empty diff"
 
 
-# --- the test gate ------------------------------------------------------------------------------------
-
-
-def scrubbed_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for test commands: everything but secrets (by prefix and by name)."""
-    source = os.environ if environ is None else environ
-    return {
-        key: value
-        for key, value in source.items()
-        if not key.upper().startswith(_SECRET_PREFIXES) and not _SECRET_WORDS.search(key)
-    }
-
-
-def run_test_gate(command: str, cwd: Path, *, timeout_s: float) -> TestRun:
-    """Run ``command`` through the shell in ``cwd``; its whole process group is killed on timeout or
-    interruption, so no test process outlives the gate."""
-    started = time.monotonic()
-    with tempfile.TemporaryFile() as output:
-        proc = subprocess.Popen(
-            ["/bin/sh", "-c", command],
-            cwd=cwd,
-            env=scrubbed_environment(),
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        code: int | None
-        try:
-            code = proc.wait(timeout=timeout_s)
-            suffix = ""
-        except subprocess.TimeoutExpired:
-            code, suffix = None, f"\nreviewkit: test command timed out after {timeout_s:g}s and was killed\n"
-        finally:
-            _kill_group(proc)
-        output.seek(0)
-        tail = _tail(output.read().decode("utf-8", "replace") + suffix)
-    return TestRun(
-        command=command, exit_code=code, passed=code == 0, output_tail=tail, duration_s=time.monotonic() - started
-    )
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)  # the whole group: test runners spawn workers
-    proc.wait()
-
-
-def _tail(text: str) -> str:
-    lines = text.splitlines()[-TAIL_LINES:]
-    return "\n".join(lines)[-TAIL_CHARS:]
-
-
 # --- the stage ----------------------------------------------------------------------------------------
 
 
 class FixStage:
-    """One round's fixes: reviewer workspaces, the merge, the gate. ``close()`` removes every workspace."""
+    """One round's fixes: reviewer workspaces, the merge, the gate. ``close()`` removes every workspace.
+
+    :param untrusted: the change is a stranger's: the gate runs only in a namespace sandbox (see
+        reviewkit/sandbox.py); where none works, fixes are proposed, not merged, and the note says why.
+    :param test_network: ``code_review.test_network``; False gives the gate loopback only.
+    """
 
     def __init__(
         self,
@@ -246,6 +171,8 @@ class FixStage:
         sequential: bool,
         protected: Collection[str] = (),
         deadline: float = float("inf"),
+        untrusted: bool = False,
+        test_network: bool = True,
     ) -> None:
         self.factory = WorkspaceFactory(repo, head, protected=protected)
         self.factory.warm()
@@ -255,6 +182,8 @@ class FixStage:
         self.test_timeout_s = test_timeout_s
         self.auto_merge = auto_merge
         self.sequential = sequential
+        self.untrusted = untrusted
+        self.test_network = test_network
         self._workspaces: dict[str, tuple[Workspace, str]] = {}
         self._infos: dict[str, Workspace] = {}
 
@@ -302,7 +231,14 @@ class FixStage:
         progress(f"fixes: running the test gate: {self.test_command}")
         try:
             with self.factory.create(start=result.commit) as integration:
-                tests = run_test_gate(self.test_command, integration.root, timeout_s=timeout)
+                tests = run_sandboxed(
+                    self.test_command,
+                    integration.root,
+                    timeout_s=timeout,
+                    network=self.test_network,
+                    untrusted=self.untrusted,
+                    repo=self.merger.repo,
+                )
         except (ReviewkitError, OSError) as exc:
             return _with(result, note=f"the test gate could not run: {exc}; fixes are not merged")
         if not tests.passed:

@@ -48,6 +48,9 @@ def fix_with_model(context: ReviewContext, findings: Sequence[Finding], *, max_c
         test_command=context.config.test_command,
         test_timeout_s=context.config.test_timeout_s,
         max_calls=calls,
+        untrusted=context.untrusted,
+        test_network=context.config.test_network,
+        repo=context.repo,
     )
     context.declare_fixes(wanted)  # the model is asked to fix these and no others
     listing = "\n".join(f"- {f.rule} at {f.path}:{f.line}: {f.message}\n  code: {f.evidence.strip()}" for f in wanted)

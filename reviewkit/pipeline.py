@@ -333,6 +333,8 @@ def _fix_stage(run: RunContext) -> FixStage | None:
         sequential=not config.parallel,
         protected=protected,
         deadline=run.started + config.max_session_duration_s,
+        untrusted=run.request.untrusted,
+        test_network=config.test_network,
     )
 
 

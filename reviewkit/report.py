@@ -24,11 +24,15 @@ class Skipped:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TestRun:
+    """One run of the test command. ``isolation`` names the sandbox tier that served it
+    (``privileged``, ``userns`` or ``none``; see reviewkit/sandbox.py)."""
+
     command: str
     exit_code: int | None
     passed: bool
     output_tail: str = ""
     duration_s: float = 0.0
+    isolation: str = "none"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +101,7 @@ def _fixes_dict(fixes: Fixes) -> dict[str, Any]:
             "passed": fixes.tests.passed,
             "output_tail": fixes.tests.output_tail,
             "duration_s": round(fixes.tests.duration_s, 3),
+            "isolation": fixes.tests.isolation,
         }
     return {
         "patch": fixes.patch,

@@ -72,7 +72,8 @@ def _fix_lines(report: Report, paint: _Paint) -> list[str]:
         lines.append(f"fixes: {state}" + (f": {fixes.note}" if fixes.note else "") + " (--format json: fixes.patch)")
     if fixes.tests is not None:
         result = "passed" if fixes.tests.passed else f"failed (exit {fixes.tests.exit_code})"
-        lines.append(paint("dim", f"  test gate {result} in {fixes.tests.duration_s:.1f}s: {fixes.tests.command}"))
+        where = f"{fixes.tests.duration_s:.1f}s, sandbox: {fixes.tests.isolation}"
+        lines.append(paint("dim", f"  test gate {result} ({where}): {fixes.tests.command}"))
     lines += [paint("dim", f"  dropped: {dropped}") for dropped in fixes.dropped]
     if report.rounds:
         lines.append("rounds: " + " -> ".join(r.decision.value for r in report.rounds))

@@ -109,14 +109,16 @@ def test_the_gate_sees_no_secrets(feature_repo, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", fake_key)
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_" + "FAKE1111")
     monkeypatch.setenv("MY_SERVICE_PASSWORD", "hunter2-fake")
-    monkeypatch.setenv("REVIEWKIT_VISIBLE", "plain-value")
+    monkeypatch.setenv("DATABASE_URL", "postgres://app:pw-fake@db/app")  # the environment is an allow-list:
+    monkeypatch.setenv("FOO_DSN", "dsn-fake")  # no name passes for not looking secret
+    monkeypatch.setenv("LC_PAPER", "plain-value")
     show_env = f"{sys.executable} -c 'import os; print(sorted(os.environ.items()))'"
     _feature(feature_repo, config(test_command=show_env))
     report = review_with([Replacer("fixer", EVAL_DOUBLE, "x * 2")], feature_repo, offline=True)
 
     tail = report.fixes.tests.output_tail
     assert "plain-value" in tail
-    for secret in (fake_key, "ghp_FAKE1111", "hunter2-fake", "ANTHROPIC_API_KEY", "GITHUB_TOKEN"):
+    for secret in (fake_key, "ghp_FAKE1111", "hunter2-fake", "pw-fake", "dsn-fake", "ANTHROPIC_API_KEY", "GITHUB_"):
         assert secret not in tail
 
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import GitRepo
 
 from reviewkit.editor_tool import EDITOR_TOOL_NAME, RUN_TESTS_TOOL_NAME, WorkspaceEditor, editor_for
-from reviewkit.fixes import run_test_gate
+from reviewkit.sandbox import run_sandboxed
 from reviewkit.workspace import BACKENDS, WorkspaceFactory, can_mount
 
 
@@ -32,7 +32,7 @@ def sandbox(request, repo: GitRepo, tmp_path: Path):
     factory = WorkspaceFactory(repo.root, "HEAD", parent=tmp_path / "ws", backends=(request.param,))
     (tmp_path / "ws").mkdir()
     workspace = factory.create()
-    gate = lambda: run_test_gate("grep -c '' app.py", workspace.root, timeout_s=30)  # noqa: E731
+    gate = lambda: run_sandboxed("grep -c '' app.py", workspace.root, timeout_s=30)  # noqa: E731
     yield WorkspaceEditor(workspace.files, run_tests=gate), workspace, outside, repo
     factory.close()
 
