@@ -24,7 +24,8 @@ from reviewkit.report import Report
 from reviewkit.schemas import validate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SPECS = PROJECT_ROOT.parent / "shared" / "specs"
+# Published schemas, copied into the repository (tests/specs/README.md says from where, under which licence).
+SPECS = PROJECT_ROOT / "tests" / "specs"
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test Author",
@@ -188,7 +189,7 @@ def review_with(
 
 @pytest.fixture
 def spec_schema() -> Iterator[Any]:
-    """Load one of ../shared/specs' published schemas by relative path."""
+    """Load one of the published schemas in tests/specs by relative path."""
 
     def load(relative: str) -> Any:
         return json.loads((SPECS / relative).read_text(encoding="utf-8"))

@@ -1,6 +1,6 @@
 """A fake GitHub REST API: a real HTTP server on 127.0.0.1 that keeps pull-request state.
 
-Every request body is checked against GitHub's published request schemas (../shared/specs/github) and
+Every request body is checked against GitHub's published request schemas (tests/specs/github) and
 the limits GitHub enforces (65,536-character bodies, review comments only on lines of the diff); a
 violation is answered as GitHub would (422) and recorded, so a test can assert there were none.
 Faults are queued per route: status, headers and how many times.
