@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -205,4 +204,6 @@ def progress_printer() -> Any:
 
 
 def dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    from reviewkit.display import json_text
+
+    return json_text(data) + "\n"
