@@ -120,7 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(_dispatch(args))
     except ReviewkitError as exc:
-        print(f"reviewkit: error: {exc}", file=sys.stderr)
+        from reviewkit.display import visible  # a message may quote a file name from the change
+
+        print(f"reviewkit: error: {visible(str(exc))}", file=sys.stderr)
         return ExitCode.USAGE
     except KeyboardInterrupt:
         print("reviewkit: interrupted", file=sys.stderr)

@@ -52,6 +52,9 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
         "REVIEWKIT_DISABLE_PLUGIN_AUTOLOAD",
         "GITHUB_ACTIONS",
         "GITHUB_EVENT_PATH",
+        "GITHUB_EVENT_NAME",
+        "GITHUB_SHA",
+        "GITHUB_GRAPHQL_URL",
     ):
         monkeypatch.delenv(key, raising=False)
 

@@ -90,16 +90,25 @@ def test_a_broken_base_configuration_is_one_line_and_exit_2(pr: PullRequestFixtu
     assert pr.fake.requests == [] and not pr.outputs.exists()
 
 
-def test_not_a_pull_request_event_is_exit_2(pr: PullRequestFixture, tmp_path, monkeypatch):
+def test_an_event_reviewkit_does_not_review_is_exit_2(pr: PullRequestFixture):
     head = pr.push("eval", **{"app.py": EVAL_APP})
-    pr.event(head).write_text('{"ref": "refs/heads/main", "commits": []}')
-    event = tmp_path / "event.json"
-    monkeypatch.setattr(pr, "event", lambda _head: event)
+    pr.event_name = "issue_comment"
 
     result = pr.run(head)
 
     assert result.exit_code == 2
-    assert "not a pull_request event" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    [line] = result.stderr.strip().splitlines()
+    assert "'issue_comment'" in line and "pull_request, merge_group, push, workflow_dispatch" in line
+    assert pr.fake.requests == [] and not pr.outputs.exists() and not pr.summary.exists()
+
+
+def test_base_and_head_are_refused_for_a_pull_request(pr: PullRequestFixture):
+    head = pr.push("eval", **{"app.py": EVAL_APP})
+
+    result = pr.run(head, "--base", "main")
+
+    assert result.exit_code == 2
+    assert "--base/--head apply to push and workflow_dispatch events" in result.stderr
 
 
 def test_huge_reviews_stay_within_githubs_limits(pr: PullRequestFixture):
