@@ -29,7 +29,9 @@ ICONS = {
     Decision.STOP_DEVELOPMENT: "⛔",
     Decision.NOTIFY_MANAGEMENT: "⚠️",
 }
-_MENTION = re.compile(r"@(?=[A-Za-z0-9_])")
+# GitHub does not notify a mention inside a code span; a zero-width space would also break it, but
+# reviewkit posts nothing invisible.
+_MENTION = re.compile(r"@[A-Za-z0-9_][A-Za-z0-9_-]*(?:/[A-Za-z0-9_.-]+)?")
 _EVIDENCE_CHARS = 400
 
 
@@ -149,7 +151,7 @@ def escape(text: str) -> str:
     text = visible(" ".join(text.split()))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = re.sub(r"([\\`*_\[\]|])", r"\\\1", text)
-    return _MENTION.sub("@\u200b", text)
+    return _MENTION.sub(lambda m: f"`{m.group()}`", text)
 
 
 def code_span(text: str) -> str:

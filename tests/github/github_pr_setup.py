@@ -76,9 +76,24 @@ class Prints(Reviewer):
                               message="Use logging instead of print().", evidence=line.text)
 
 
+class Asserts(Reviewer):
+    name = "asserts"
+    description = "Flags assert lines the change removes; they exist only in the base."
+    blocking = True
+
+    def review(self, context):
+        for file in context.change.files:
+            for hunk in file.hunks:
+                for line in hunk.lines:
+                    if line.kind == "-" and "assert " in line.text:
+                        yield Finding(rule="asserts/removed", severity="high", path=file.old_path or file.path,
+                                      line=line.old_number, message="An assertion was removed.",
+                                      evidence=line.text, side="base")
+
+
 @hookimpl
 def register_reviewers(register):
-    for reviewer in (Evals(), Todos(), Prints()):
+    for reviewer in (Evals(), Todos(), Prints(), Asserts()):
         register(reviewer)
 """
 
@@ -140,10 +155,12 @@ class PullRequestFixture:
         )
 
     def _github_files(self, head: str) -> list[dict[str, Any]]:
-        names = self.dev.git("diff", "--name-only", self.base_sha, head).splitlines()
+        listed = self.dev.git(
+            "-c", "core.quotePath=false", "diff", "--no-renames", "--name-only", "-z", self.base_sha, head
+        )
         files = []
-        for name in names:
-            diff = self.dev.git("diff", self.base_sha, head, "--", name)
+        for name in filter(None, listed.split("\0")):
+            diff = self.dev.git("diff", "--no-renames", self.base_sha, head, "--", name)
             files.append({"filename": name, "status": "modified", "patch": diff[diff.index("@@") :]})
         return files
 
