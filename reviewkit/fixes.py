@@ -77,6 +77,7 @@ class FixResult:
     tests: TestRun | None = None
     merged: bool = False
     note: str = ""
+    workspace: WorkspaceInfo = field(default_factory=WorkspaceInfo)  # where the test gate ran
 
 
 # --- merging ------------------------------------------------------------------------------------------
@@ -308,6 +309,7 @@ class FixStage:
         try:
             with self.factory.create(start=result.commit) as integration:
                 tests = run_test_gate(self.test_command, integration.root, timeout_s=timeout)
+                result = _with(result, workspace=integration.info)
         except (ReviewkitError, OSError) as exc:
             return _with(result, note=f"the test gate could not run: {exc}; fixes are not merged")
         if not tests.passed:

@@ -75,7 +75,8 @@ def _fix_lines(report: Report, paint: _Paint) -> list[str]:
     if fixes.tests is not None:
         result = "passed" if fixes.tests.passed else f"failed (exit {fixes.tests.exit_code})"
         command = one_line(fixes.tests.command)
-        lines.append(paint("dim", f"  test gate {result} in {fixes.tests.duration_s:.1f}s: {command}"))
+        where = f" ({fixes.workspace.backend} workspace, set up in {fixes.workspace.setup_s:.2f}s)"
+        lines.append(paint("dim", f"  test gate {result} in {fixes.tests.duration_s:.1f}s{where}: {command}"))
     lines += [paint("dim", f"  dropped: {one_line(dropped)}") for dropped in fixes.dropped]
     if report.rounds:
         lines.append("rounds: " + " -> ".join(r.decision.value for r in report.rounds))
