@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reviewkit.errors import InputError
@@ -33,7 +33,14 @@ def git_env() -> dict[str, str]:
     return env
 
 
-def run_git(repo: Path, args: Sequence[str], *, check: bool = True, input: bytes | None = None) -> bytes:
+def run_git(
+    repo: Path,
+    args: Sequence[str],
+    *,
+    check: bool = True,
+    input: bytes | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> bytes:
     """Run ``git args`` in ``repo`` and return stdout; a failure is an InputError quoting git's message."""
     try:
         proc = subprocess.run(
@@ -41,7 +48,7 @@ def run_git(repo: Path, args: Sequence[str], *, check: bool = True, input: bytes
             cwd=repo,
             input=input,
             capture_output=True,
-            env=git_env(),
+            env={**git_env(), **(extra_env or {})},
             check=False,
         )
     except FileNotFoundError as exc:

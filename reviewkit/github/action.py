@@ -20,7 +20,7 @@ from reviewkit.config import config_at
 from reviewkit.diff import Change
 from reviewkit.errors import InputError
 from reviewkit.git import find_repo_root
-from reviewkit.github.checkout import resolve_range
+from reviewkit.github.checkout import fetch_auth, resolve_range
 from reviewkit.github.client import GitHubClient, GitHubError
 from reviewkit.github.event import Target, read_event
 from reviewkit.github.identity import graphql_url, token_identity
@@ -68,7 +68,8 @@ def run(options: ActionOptions, *, plugins: tuple[object, ...] = (), env: Mutabl
     target = read_event(env, base=options.base, head=options.head)
     if target.event == "pull_request_target":
         _announce(PULL_REQUEST_TARGET)
-    report = review(_request(target, options, env, plugins), progress_printer())
+    auth = fetch_auth(env.get("GITHUB_SERVER_URL") or "https://github.com", token) if token else {}
+    report = review(_request(target, options, env, plugins, auth), progress_printer())
     report_path, sarif_path = _write_files(report, options, env)
     sys.stdout.write(GithubReporter().render(report))
     sys.stdout.flush()
@@ -82,12 +83,16 @@ def run(options: ActionOptions, *, plugins: tuple[object, ...] = (), env: Mutabl
 
 
 def _request(
-    target: Target, options: ActionOptions, env: Mapping[str, str], plugins: tuple[object, ...]
+    target: Target,
+    options: ActionOptions,
+    env: Mapping[str, str],
+    plugins: tuple[object, ...],
+    auth: Mapping[str, str],
 ) -> ReviewRequest:
     repo = find_repo_root((options.repo or Path(env.get("GITHUB_WORKSPACE") or ".")).resolve())
     if repo is None:
         raise InputError(f"{options.repo or Path.cwd()}: not a git checkout; run actions/checkout first")
-    commits = resolve_range(repo, target)
+    commits = resolve_range(repo, target, auth=auth)
     return ReviewRequest(
         repo=repo,
         base=commits.base,

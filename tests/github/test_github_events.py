@@ -6,11 +6,16 @@ and the outputs, and the exit code gates the check as on a pull request.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
-from github_pr_setup import APP_BASE, REPOSITORY, PullRequestFixture, pull_request_fixture  # noqa: F401
+from conftest import GIT_ENV
+from git_http_server import private_git_server
+from github_pr_setup import APP_BASE, REPOSITORY, TOKEN, PullRequestFixture, pull_request_fixture  # noqa: F401
 
 EVAL_APP = APP_BASE.replace("line_5 = 5\n", "value = eval(user_input)\n")
 ZERO = "0" * 40
@@ -183,3 +188,26 @@ def test_pull_request_target_is_reviewed_with_a_warning(pr: PullRequestFixture):
     assert "::warning title=reviewkit::reviewkit runs on pull_request_target" in result.stdout
     assert pr.summary.read_text().startswith("> [!WARNING]")
     assert len(pr.fake.reviews) == 1
+
+
+def test_a_private_repository_checked_out_without_credentials_is_still_fetched(pr: PullRequestFixture, monkeypatch):
+    head = pr.push("eval", **{"app.py": EVAL_APP})
+    with private_git_server(pr.origin.parent, TOKEN) as (server, seen):
+        # actions/checkout with persist-credentials: false: a depth-1 clone, no token left in .git/config.
+        basic = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+        subprocess.run(["rm", "-rf", str(pr.checkout)], check=True)
+        subprocess.run(
+            ["git", "-c", f"http.extraheader=AUTHORIZATION: basic {basic}", "clone", "-q", "--depth=1",
+             "--branch=feature", f"{server}/{pr.origin.name}", str(pr.checkout)],
+            check=True, capture_output=True, env={**os.environ, **GIT_ENV},
+        )  # fmt: skip
+        seen.clear()
+        monkeypatch.setenv("GITHUB_SERVER_URL", server)
+
+        result = pr.run(head, "--post-review", "false")
+
+    assert result.exit_code == 1, result.stderr  # the base was fetched: the eval is found
+    assert _report(pr)["base"] == pr.base_sha
+    assert False in seen and True in seen  # refused without the token, then fetched with it
+    assert TOKEN not in (pr.checkout / ".git" / "config").read_text()
+    assert basic not in (pr.checkout / ".git" / "config").read_text()
