@@ -145,3 +145,22 @@ def test_as_a_separate_process_with_a_real_entry_point(pr: PullRequestFixture):
     assert len(pr.fake.reviews) == 1 and len(pr.fake.summary_comments()) == 1
     assert pr.output_values()["decision"] == "CONTINUE_DEVELOPMENT"
     assert TOKEN not in result.stdout + result.stderr
+
+
+def test_sharded_runs_join_with_reviewkit_merge(pr: PullRequestFixture, cli, tmp_path):
+    head = pr.push("eval and todo", **{"app.py": EVAL_APP})
+    reports = []
+    for reviewer in ("evals", "todos"):
+        report = tmp_path / f"{reviewer}.json"
+        result = pr.run(
+            head, "--reviewer", reviewer, "--post-review", "false", "--fail-on", "error", "--report", str(report)
+        )
+        assert result.exit_code == 0, result.stderr  # a shard fails only when its review is incomplete
+        reports.append(str(report))
+
+    joined = cli("merge", "--format", "github", *reports)
+
+    assert joined.exit_code == 1  # the policy over both shards: evals blocks
+    assert "::error file=app.py,line=5,endLine=5,title=evals/eval (high)::" in joined.stdout
+    assert "todos/todo" in joined.stdout
+    assert "CONTINUE_DEVELOPMENT (exit 1)" in joined.stdout
