@@ -199,8 +199,10 @@ def progress_printer() -> Any:
     if not sys.stderr.isatty() or os.environ.get("NO_COLOR"):
         return None
 
-    def say(message: str) -> None:
-        print(f"reviewkit: {message}", file=sys.stderr, flush=True)
+    from reviewkit.display import visible
+
+    def say(message: str) -> None:  # progress names files and reviewers: escaped, as every shown name is
+        print(f"reviewkit: {visible(message)}", file=sys.stderr, flush=True)
 
     return say
 
