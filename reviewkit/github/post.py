@@ -109,8 +109,14 @@ class Poster:
     # --- the review -------------------------------------------------------------------------------------
 
     def _reviewed_already(self) -> bool:
-        marker = REVIEW_MARKER.format(self.pr.head_sha)
-        return any(body.startswith(marker) for body in self._our_bodies(f"/pulls/{self.pr.number}/reviews"))
+        """A review of this head commit by our identity, or one this run posted (its nonce is on the first
+        line), so that a review GitHub created behind a 5xx is found even when the identity is unknown."""
+        marker, run = REVIEW_MARKER.format(self.pr.head_sha), _RUN_MARKER.format(self._run)
+        for review in self.client.paginate(f"{self._base}/pulls/{self.pr.number}/reviews"):
+            first = str(review.get("body") or "").split("\n", 1)[0]
+            if first.startswith(marker) and (self._ours(review) or run in first):
+                return True
+        return False
 
     def _review(self, report: Report, comments: list[InlineComment], event: str, posted: Posted) -> None:
         try:
@@ -135,7 +141,8 @@ class Poster:
 
     def _submit(self, report: Report, comments: list[InlineComment], event: str, posted: Posted) -> None:
         body = (
-            f"{REVIEW_MARKER.format(self.pr.head_sha)}\n{ICONS[report.decision]} **reviewkit: "
+            f"{REVIEW_MARKER.format(self.pr.head_sha)}{_RUN_MARKER.format(self._run)}\n"
+            f"{ICONS[report.decision]} **reviewkit: "
             f"{report.decision.value}** on {self.pr.head_sha[:10]}: {len(comments)} inline comment(s). "
             "The summary comment on this pull request has the full report."
         )
@@ -213,8 +220,8 @@ class Poster:
         created is found even when the identity is unknown)."""
         run = _RUN_MARKER.format(self._run)
         for item in self.client.paginate(f"{self._base}/issues/{self.pr.number}/comments"):
-            body = str(item.get("body") or "")
-            if body.startswith(SUMMARY_MARKER) and (self._ours(item) or run in body):
+            first = str(item.get("body") or "").split("\n", 1)[0]
+            if first.startswith(SUMMARY_MARKER) and (self._ours(item) or run in first):
                 return int(item["id"])
         return None
 

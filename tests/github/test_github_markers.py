@@ -143,3 +143,14 @@ def test_the_graphql_url_follows_the_api_url():
     assert graphql_url("https://api.github.com", {}) == "https://api.github.com/graphql"
     assert graphql_url("https://ghe.example/api/v3/", {}) == "https://ghe.example/api/graphql"
     assert graphql_url("https://x", {"GITHUB_GRAPHQL_URL": "https://x/api/graphql"}) == "https://x/api/graphql"
+
+
+def test_a_review_created_behind_a_502_is_not_posted_twice_even_without_an_identity(pr: PullRequestFixture):
+    pr.fake.graphql = False
+    head = pr.push("eval", **{"app.py": EVAL_APP})
+    pr.fake.faults.append(Fault("POST", r"/pulls/7/reviews$", 502, applied=True))
+
+    assert pr.run(head, "--max-retry-wait", "0.01").exit_code == 1
+
+    assert len(pr.fake.reviews) == 1  # found again by this run's nonce on its first line
+    assert len(pr.fake.review_comments) == 1
