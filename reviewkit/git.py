@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from reviewkit.errors import InputError
@@ -39,7 +39,7 @@ def run_git(
     *,
     check: bool = True,
     input: bytes | None = None,
-    extra_env: Mapping[str, str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> bytes:
     """Run ``git args`` in ``repo`` and return stdout; a failure is an InputError quoting git's message."""
     try:
@@ -48,7 +48,7 @@ def run_git(
             cwd=repo,
             input=input,
             capture_output=True,
-            env={**git_env(), **(extra_env or {})},
+            env={**git_env(), **(env or {})},
             check=False,
         )
     except FileNotFoundError as exc:

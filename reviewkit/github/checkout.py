@@ -122,7 +122,7 @@ class _Fetcher:
         except InputError:
             if not self.auth:
                 raise
-            run_git(self.repo, args, extra_env=self.auth)
+            run_git(self.repo, args, env=self.auth)
 
 
 def _check_rev(rev: str) -> None:
