@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -125,7 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(_dispatch(args))
     except ReviewkitError as exc:
-        print(f"reviewkit: error: {exc}", file=sys.stderr)
+        from reviewkit.display import visible  # a message may quote a file name from the change
+
+        print(f"reviewkit: error: {visible(str(exc))}", file=sys.stderr)
         return ExitCode.USAGE
     except KeyboardInterrupt:
         print("reviewkit: interrupted", file=sys.stderr)
@@ -213,11 +214,15 @@ def progress_printer() -> Any:
     if not sys.stderr.isatty() or os.environ.get("NO_COLOR"):
         return None
 
-    def say(message: str) -> None:
-        print(f"reviewkit: {message}", file=sys.stderr, flush=True)
+    from reviewkit.display import visible
+
+    def say(message: str) -> None:  # progress names files and reviewers: escaped, as every shown name is
+        print(f"reviewkit: {visible(message)}", file=sys.stderr, flush=True)
 
     return say
 
 
 def dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    from reviewkit.display import json_text
+
+    return json_text(data) + "\n"

@@ -45,6 +45,7 @@ class FixResult:
     tests: TestRun | None = None
     merged: bool = False
     note: str = ""
+    workspace: WorkspaceInfo = field(default_factory=WorkspaceInfo)  # where the test gate ran
 
 
 # --- merging ------------------------------------------------------------------------------------------
@@ -239,6 +240,7 @@ class FixStage:
                     untrusted=self.untrusted,
                     repo=self.merger.repo,
                 )
+                result = _with(result, workspace=integration.info)
         except (ReviewkitError, OSError) as exc:
             return _with(result, note=f"the test gate could not run: {exc}; fixes are not merged")
         if not tests.passed:

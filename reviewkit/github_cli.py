@@ -14,10 +14,20 @@ def add_parser(commands: Any) -> None:
 
     github = commands.add_parser(
         "github",
-        help="the GitHub Action's entry: review the pull request of GITHUB_EVENT_PATH and post the review",
+        help="the GitHub Action's entry: review what the workflow's event is about (pull_request, merge_group, "
+        "push, workflow_dispatch) and post the review to a pull request",
     )
     github.add_argument("--repo", type=_path, metavar="DIR", help="the checkout (default: GITHUB_WORKSPACE)")
     github.add_argument("--config", metavar="FILE", help="configuration path, read from the base revision")
+    github.add_argument(
+        "--base",
+        metavar="REV",
+        help="push and workflow_dispatch: review from this commit or branch (default: what the push replaced, "
+        "or the merge-base with the default branch)",
+    )
+    github.add_argument(
+        "--head", metavar="REV", help="push and workflow_dispatch: review up to this commit (default: GITHUB_SHA)"
+    )
     github.add_argument(
         "--reviewer", action="append", default=[], metavar="NAME[,NAME...]", help="run only these reviewers"
     )
@@ -59,6 +69,7 @@ def add_parser(commands: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from reviewkit.display import visible
     from reviewkit.github.action import ActionOptions, run
     from reviewkit.reporters.github import escape_data
 
@@ -75,12 +86,14 @@ def handle(args: argparse.Namespace) -> int:
         blocked_plugins=blocked_plugins(args.plugin_options),
         write_interval_s=args.write_interval,
         max_wait_s=args.max_retry_wait,
+        base=args.base or None,
+        head=args.head or None,
     )
     try:
         return run(options)
     except ReviewkitError as exc:
         # Also as an annotation: on a pull request's checks page, the log's last line is easy to miss.
-        print(f"::error title=reviewkit::{escape_data(str(exc))}", flush=True)
+        print(f"::error title=reviewkit::{escape_data(visible(str(exc)))}", flush=True)
         raise
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from reviewkit.diff import FileChange
 from reviewkit.policy import Decision
-from reviewkit.verdict import Usage, Verdict
+from reviewkit.verdict import Usage, Verdict, WorkspaceInfo
 
 SCHEMA_VERSION = 1
 
@@ -42,6 +42,7 @@ class Fixes:
     tests: TestRun | None = None
     dropped: tuple[str, ...] = ()  # reviewers whose fixes conflicted or were refused
     note: str = ""  # why fixes were not merged (no test_command, gate failed, a --diff run, ...)
+    workspace: WorkspaceInfo = field(default_factory=WorkspaceInfo)  # the integration workspace of the gate
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,4 +110,5 @@ def _fixes_dict(fixes: Fixes) -> dict[str, Any]:
         "tests": tests,
         "dropped": list(fixes.dropped),
         "note": fixes.note,
+        "workspace": {"backend": fixes.workspace.backend, "setup_s": round(fixes.workspace.setup_s, 4)},
     }

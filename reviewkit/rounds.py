@@ -108,9 +108,23 @@ def final_fixes(history: Sequence[RoundResult], *, repo: Path | None, head: str 
     merged = [r.fixes for r in history if r.fixes.merged]
     if not merged or (not last.fixes.merged and last.fixes.patch):
         fixes = last.fixes
-        return Fixes(patch=fixes.patch, merged=False, tests=fixes.tests, dropped=fixes.dropped, note=fixes.note)
+        return Fixes(
+            patch=fixes.patch,
+            merged=False,
+            tests=fixes.tests,
+            dropped=fixes.dropped,
+            note=fixes.note,
+            workspace=fixes.workspace,
+        )
     final = merged[-1]
     patch = final.patch
     if len(merged) > 1 and repo is not None and head and final.commit:
         patch = diff_between(repo, head, final.commit)
-    return Fixes(patch=patch, merged=True, tests=final.tests, dropped=last.fixes.dropped, note=final.note)
+    return Fixes(
+        patch=patch,
+        merged=True,
+        tests=final.tests,
+        dropped=last.fixes.dropped,
+        note=final.note,
+        workspace=final.workspace,
+    )

@@ -24,7 +24,8 @@ from reviewkit.report import Report
 from reviewkit.schemas import validate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SPECS = PROJECT_ROOT.parent / "shared" / "specs"
+# Published schemas, copied into the repository (tests/specs/README.md says from where, under which licence).
+SPECS = PROJECT_ROOT / "tests" / "specs"
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test Author",
@@ -51,6 +52,9 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
         "REVIEWKIT_DISABLE_PLUGIN_AUTOLOAD",
         "GITHUB_ACTIONS",
         "GITHUB_EVENT_PATH",
+        "GITHUB_EVENT_NAME",
+        "GITHUB_SHA",
+        "GITHUB_GRAPHQL_URL",
     ):
         monkeypatch.delenv(key, raising=False)
 
@@ -188,7 +192,7 @@ def review_with(
 
 @pytest.fixture
 def spec_schema() -> Iterator[Any]:
-    """Load one of ../shared/specs' published schemas by relative path."""
+    """Load one of the published schemas in tests/specs by relative path."""
 
     def load(relative: str) -> Any:
         return json.loads((SPECS / relative).read_text(encoding="utf-8"))

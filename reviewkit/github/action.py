@@ -2,6 +2,8 @@
 
 Order matters for "nothing lost": the report, SARIF, outputs, annotations and step summary are written
 before anything is posted, so a fork's read-only token or an unreachable API costs only the posting.
+Only a pull request gets a posted review; a merge group, a push or a manual run is reviewed into the
+annotations, the step summary and SARIF (reviewkit.github.event says what each event reviews).
 """
 
 from __future__ import annotations
@@ -18,16 +20,17 @@ from reviewkit.config import config_at
 from reviewkit.diff import Change
 from reviewkit.errors import InputError
 from reviewkit.git import find_repo_root
-from reviewkit.github.checkout import prepare_commits
+from reviewkit.github.checkout import fetch_auth, resolve_range
 from reviewkit.github.client import GitHubClient, GitHubError
-from reviewkit.github.event import PullRequest, read_event
+from reviewkit.github.event import Target, read_event
+from reviewkit.github.identity import graphql_url, token_identity
 from reviewkit.github.post import Posted, Poster
 from reviewkit.pipeline import ReviewRequest, review
 from reviewkit.policy import ExitCode
 from reviewkit.report import Report
 from reviewkit.reporters.github import ANNOTATIONS_PER_TYPE, GithubReporter, annotations_for, split_annotations
 from reviewkit.reporters.json import JsonReporter
-from reviewkit.reporters.markdown import join_within, report_blocks
+from reviewkit.reporters.markdown import escape, join_within, report_blocks
 from reviewkit.reporters.sarif import SarifReporter
 
 POST_MODES = ("true", "false", "request-changes")
@@ -48,41 +51,61 @@ class ActionOptions:
     blocked_plugins: tuple[str, ...] = ()
     write_interval_s: float = 1.0
     max_wait_s: float = 60.0
+    base: str | None = None  # push and workflow_dispatch only
+    head: str | None = None
+
+
+PULL_REQUEST_TARGET = (
+    "reviewkit runs on pull_request_target: this job holds the base repository's secrets and a write token "
+    "next to the pull request's code; run it on: pull_request (see reviewkit's docs/github-action.md)"
+)
 
 
 def run(options: ActionOptions, *, plugins: tuple[object, ...] = (), env: MutableMapping[str, str] = os.environ) -> int:
-    """Review the pull request of the current workflow run; returns the exit code (``fail_on`` applied)."""
+    """Review what the current workflow run is about; returns the exit code (``fail_on`` applied)."""
     # Reviewers, git and test commands run below; none of them may see the GitHub token.
     token = env.pop("GITHUB_TOKEN", "") or env.pop("INPUT_GITHUB_TOKEN", "")
-    pr = read_event(env)
+    target = read_event(env, base=options.base, head=options.head)
+    if target.event == "pull_request_target":
+        _announce(PULL_REQUEST_TARGET)
+    auth = fetch_auth(env.get("GITHUB_SERVER_URL") or "https://github.com", token) if token else {}
+    report = review(_request(target, options, env, plugins, auth), progress_printer())
+    report_path, sarif_path = _write_files(report, options, env)
+    sys.stdout.write(GithubReporter().render(report))
+    sys.stdout.flush()
+    warning = f"> [!WARNING]\n> {escape(PULL_REQUEST_TARGET)}\n\n" if target.event == "pull_request_target" else ""
+    _append(env.get("GITHUB_STEP_SUMMARY"), warning + _step_summary(report))
+    _set_outputs(
+        env.get("GITHUB_OUTPUT"), {"decision": report.decision.value, "report": report_path, "sarif": sarif_path}
+    )
+    _append(env.get("GITHUB_STEP_SUMMARY"), _post(report, target, options, token, env))
+    return _exit_code(report, options.fail_on)
+
+
+def _request(
+    target: Target,
+    options: ActionOptions,
+    env: Mapping[str, str],
+    plugins: tuple[object, ...],
+    auth: Mapping[str, str],
+) -> ReviewRequest:
     repo = find_repo_root((options.repo or Path(env.get("GITHUB_WORKSPACE") or ".")).resolve())
     if repo is None:
         raise InputError(f"{options.repo or Path.cwd()}: not a git checkout; run actions/checkout first")
-    merge_base = prepare_commits(repo, pr.base_sha, pr.head_sha)
-    request = ReviewRequest(
+    commits = resolve_range(repo, target, auth=auth)
+    return ReviewRequest(
         repo=repo,
-        base=merge_base,
-        head=pr.head_sha,
-        labels=pr.labels,
-        goal=pr.goal,
-        config=config_at(repo, pr.base_sha, options.config),
+        base=commits.base,
+        head=commits.head,
+        labels=target.labels,
+        goal=target.goal,
+        config=config_at(repo, commits.config, options.config),
         reviewers=options.reviewers,
         offline=options.offline,
         blocked_plugins=options.blocked_plugins,
         plugins=plugins,
-        untrusted=True,  # a pull request's change is a stranger's until a maintainer merges it
+        untrusted=True,  # a change is a stranger's until a maintainer merges it
     )
-    report = review(request, progress_printer())
-    report_path, sarif_path = _write_files(report, options, env)
-    sys.stdout.write(GithubReporter().render(report))
-    sys.stdout.flush()
-    _append(env.get("GITHUB_STEP_SUMMARY"), _step_summary(report))
-    _set_outputs(
-        env.get("GITHUB_OUTPUT"), {"decision": report.decision.value, "report": report_path, "sarif": sarif_path}
-    )
-    status = _post(report, pr, options, token, env)
-    _append(env.get("GITHUB_STEP_SUMMARY"), status)
-    return _exit_code(report, options.fail_on)
 
 
 def _write_files(report: Report, options: ActionOptions, env: Mapping[str, str]) -> tuple[str, str]:
@@ -108,19 +131,22 @@ def _step_summary(report: Report) -> str:
     return text
 
 
-def _post(report: Report, pr: PullRequest, options: ActionOptions, token: str, env: Mapping[str, str]) -> str:
+def _post(report: Report, target: Target, options: ActionOptions, token: str, env: Mapping[str, str]) -> str:
     """Post the review; a failure is a warning (annotation + summary line), never the run's outcome."""
+    pr = target.pull_request
+    if pr is None:
+        return (
+            f"\n_Reviewed the {escape(target.description)} ({target.event}): there is no pull request to post to; "
+            "the annotations, this summary and the SARIF file carry the review._\n"
+        )
     if options.post_review == "false":
         return "\n_Posting to the pull request is off (post-review: false)._\n"
     if not token:
         return _warn("no GITHUB_TOKEN: the review was not posted to the pull request")
-    client = GitHubClient(
-        env.get("GITHUB_API_URL") or "https://api.github.com",
-        token,
-        write_interval_s=options.write_interval_s,
-        max_wait_s=options.max_wait_s,
-    )
-    poster = Poster(client, pr, request_changes=options.post_review == "request-changes")
+    api_url = env.get("GITHUB_API_URL") or "https://api.github.com"
+    client = GitHubClient(api_url, token, write_interval_s=options.write_interval_s, max_wait_s=options.max_wait_s)
+    identity, how = token_identity(client, graphql_url(api_url, env))
+    poster = Poster(client, pr, identity, request_changes=options.post_review == "request-changes")
     # The report keeps the parsed diff (hunks included): comments are placed against exactly what was reviewed.
     change = Change(files=report.files, base=report.base, head=report.head)
     try:
@@ -130,6 +156,8 @@ def _post(report: Report, pr: PullRequest, options: ActionOptions, token: str, e
         return _warn(f"could not post to the pull request{hint}: {exc}")
     except Exception as exc:  # a posting bug must not cost the run its outcome, which is already written
         return _warn(f"could not post to the pull request: internal error {type(exc).__name__}: {exc}")
+    if identity is None:
+        posted.notes.insert(0, f"could not tell which account the token is ({how}): no earlier comment was trusted")
     return _posted_note(posted)
 
 
@@ -142,16 +170,22 @@ def _posted_note(posted: Posted) -> str:
         + (f" ({posted.summary_url})" if posted.summary_url else "")
         + "."
     ]
-    lines += [f"- {note}" for note in posted.notes]
+    lines += [f"- {escape(note)}" for note in posted.notes]
     return "\n".join(lines) + "\n"
 
 
 def _warn(message: str) -> str:
+    """Announce that posting failed; returns the step summary's line for it."""
+    _announce(message)
+    return f"\n**Not posted:** {escape(message)}. The annotations and this summary carry the review.\n"
+
+
+def _announce(message: str) -> None:
+    from reviewkit.display import visible
     from reviewkit.reporters.github import escape_data
 
-    print(f"::warning title=reviewkit::{escape_data(message)}", flush=True)
-    print(f"reviewkit: warning: {message}", file=sys.stderr, flush=True)
-    return f"\n**Not posted:** {message}. The annotations and this summary carry the review.\n"
+    print(f"::warning title=reviewkit::{escape_data(visible(message))}", flush=True)
+    print(f"reviewkit: warning: {visible(message)}", file=sys.stderr, flush=True)
 
 
 def _append(path: str | None, text: str) -> None:

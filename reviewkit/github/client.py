@@ -95,10 +95,15 @@ class GitHubClient:
     def request(self, method: str, path: str, body: Any = None, *, retry_server_errors: bool | None = None) -> Response:
         """Send one request (retrying as the module docstring says); a final failure is a GitHubError."""
         safe_to_repeat = method != "POST" if retry_server_errors is None else retry_server_errors
-        url = path if path.startswith(self.api_url) else f"{self.api_url}{path}"
+        url = path if path.startswith(("https://", "http://")) else f"{self.api_url}{path}"
         shown = url.removeprefix(self.api_url)
+        if urlsplit(url).netloc != urlsplit(self.api_url).netloc:  # the token goes to the API's host only
+            raise GitHubError(method, shown, 0, f"refusing to send the token to {urlsplit(url).netloc}")
+        # A GraphQL query is a read, though it is sent with POST.
+        writes = method in _WRITES and not urlsplit(url).path.endswith("/graphql")
         for attempt in range(self.retries + 1):
-            self._space_writes(method)
+            if writes:
+                self._space_writes()
             try:
                 return self._send(method, url, body)
             except urllib.error.HTTPError as exc:
@@ -140,9 +145,7 @@ class GitHubClient:
             headers["Content-Type"] = "application/json"
         return headers
 
-    def _space_writes(self, method: str) -> None:
-        if method not in _WRITES:
-            return
+    def _space_writes(self) -> None:
         gap = self._last_write + self.write_interval_s - time.monotonic()
         if gap > 0:
             self._sleep(gap)

@@ -2,7 +2,14 @@
 
 GitHub accepts a review comment only on lines inside the diff's hunks (a multi-line comment within one
 hunk). Findings elsewhere, and fixes whose lines are not all in one hunk, go to the summary instead.
-A fix becomes a ```suggestion block over exactly the lines it replaces.
+A fix becomes a ```suggestion block over exactly the lines it replaces. A finding on code the change
+deleted becomes a comment on the LEFT (base) side of the deleted line.
+
+Nothing invisible is posted: a file whose name holds characters a reader could not see (a bidi
+override, a control character) gets no inline comment, which GitHub would show under the raw name;
+its findings go to the summary with the name escaped. A fix whose code holds such characters is not
+offered as a one-click suggestion (accepting it would commit what nobody could see); it stays in the
+summary as an escaped diff.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reviewkit.diff import Change, FileChange, FileStatus
+from reviewkit.display import is_visible, visible
 from reviewkit.findings import Finding, Side
 from reviewkit.github.suggestions import Suggestion, suggestion_block, suggestions_from
 from reviewkit.report import Report
@@ -51,7 +59,7 @@ class Plan:
 def plan_comments(report: Report, change: Change) -> Plan:
     hunks = DiffLines(change)
     suggestions = suggestions_from(report.verdicts)
-    placeable = [s for s in suggestions if hunks.contains(s.path, s.start_line, s.end_line, Side.HEAD)]
+    placeable = [s for s in suggestions if _showable(s) and hunks.contains(s.path, s.start_line, s.end_line, Side.HEAD)]
     used: set[Suggestion] = set()
     inline, outside = [], []
     occurrences: Counter[str] = Counter()
@@ -65,8 +73,9 @@ def plan_comments(report: Report, change: Change) -> Plan:
             if fix is not None:
                 used.add(fix)
                 inline.append(_finding_comment(verdict.reviewer, finding, fix, fingerprint))
-            elif hunks.contains(finding.path, finding.line, finding.last_line, finding.side):
-                inline.append(_finding_comment(verdict.reviewer, finding, None, fingerprint))
+            elif hunks.can_comment(finding):
+                path = finding.path if finding.side is Side.HEAD else hunks.head_path(finding.path)
+                inline.append(_finding_comment(verdict.reviewer, finding, None, fingerprint, path=path))
             else:
                 outside.append(finding)
     inline += [_fix_comment(s) for s in placeable if s not in used]
@@ -82,8 +91,13 @@ class DiffLines:
 
     def __init__(self, change: Change) -> None:
         self._ranges: dict[tuple[str, Side], list[tuple[int, int]]] = {}
+        self._head_paths = {file.old_path: file.path for file in change.files if file.old_path}
         for file in change.files:
             self._add(file)
+
+    def head_path(self, base_path: str) -> str:
+        """The name GitHub files a base-side comment under: the head path of a renamed file."""
+        return self._head_paths.get(base_path, base_path)
 
     def _add(self, file: FileChange) -> None:
         for hunk in file.hunks:
@@ -99,9 +113,18 @@ class DiffLines:
     def add_range(self, path: str, side: Side, start: int, end: int) -> None:
         self._ranges.setdefault((path, side), []).append((start, end))
 
+    def can_comment(self, finding: Finding) -> bool:
+        """Whether ``finding`` can be an inline comment: on lines of one hunk, in a file named visibly."""
+        return is_visible(finding.path) and self.contains(finding.path, finding.line, finding.last_line, finding.side)
+
     def contains(self, path: str, start: int, end: int, side: Side) -> bool:
         """Whether lines ``start..end`` lie inside one hunk of ``path`` on ``side``."""
         return any(low <= start and end <= high for low, high in self._ranges.get((path, side), ()))
+
+
+def _showable(suggestion: Suggestion) -> bool:
+    lines = (*suggestion.original, *suggestion.replacement)
+    return is_visible(suggestion.path) and all(visible(line, keep="\t") == line for line in lines)
 
 
 def _covers(suggestion: Suggestion, finding: Finding) -> bool:
@@ -113,20 +136,23 @@ def _covers(suggestion: Suggestion, finding: Finding) -> bool:
     )
 
 
-def _finding_comment(reviewer: str, finding: Finding, fix: Suggestion | None, fingerprint: str) -> InlineComment:
+def _finding_comment(
+    reviewer: str, finding: Finding, fix: Suggestion | None, fingerprint: str, *, path: str = ""
+) -> InlineComment:
     start, end = (fix.start_line, fix.end_line) if fix else (finding.line, finding.last_line)
     lines = [
         FINDING_MARKER.format(fingerprint),
         f"**{finding.severity.value}** {code_span(finding.rule)} · {escape(reviewer)}"
-        + (f" · {finding.cwe}" if finding.cwe else ""),
+        + (f" · {escape(finding.cwe)}" if finding.cwe else ""),
         "",
-        escape(finding.message),
+        escape(finding.message)
+        + (" _(on the base revision: code this change removes)_" if finding.side is Side.BASE else ""),
     ]
     if fix is not None:
         lines += ["", suggestion_block(fix), "", _fix_note(fix)]
     return InlineComment(
         fingerprint=fingerprint,
-        path=finding.path,
+        path=path or finding.path,
         start_line=start,
         line=end,
         side="RIGHT" if finding.side is Side.HEAD else "LEFT",
@@ -174,14 +200,12 @@ def _limit(body: str) -> str:
 
 
 def fingerprints_in(bodies: Sequence[str]) -> set[str]:
-    found = set()
+    """The fingerprints of comments reviewkit wrote: the marker is the first line of such a comment (a
+    marker quoted further down someone else's text is not one)."""
     prefix, suffix = FINDING_MARKER.split("{}")
+    found = set()
     for body in bodies:
-        start = body.find(prefix)
-        while start >= 0:
-            end = body.find(suffix, start + len(prefix))
-            if end < 0:
-                break
-            found.add(body[start + len(prefix) : end])
-            start = body.find(prefix, end)
+        first = body.split("\n", 1)[0]
+        if first.startswith(prefix) and first.endswith(suffix):
+            found.add(first[len(prefix) : -len(suffix)])
     return found

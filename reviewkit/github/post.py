@@ -1,21 +1,28 @@
 """Posting a review to a pull request: one review per head commit, one summary comment kept up to date.
 
-Markers (HTML comments) make reruns idempotent: the review of a head commit carries the commit id, each
-inline comment its finding's fingerprint, the summary a fixed marker. Only markers in comments written by
-a bot account count, so a person cannot silence a finding by pasting a marker into a comment.
+Markers (HTML comments on the first line of a body) make reruns idempotent: the review of a head commit
+carries the commit id, each inline comment its finding's fingerprint, the summary a fixed marker. Only
+markers in comments written by the token's own identity count (:mod:`reviewkit.github.identity`): not
+a person's, and not another bot's, so nobody can silence a finding or suppress the review by planting
+a marker.
+
+The summary comment is written exactly once per run: a write that fails in a way that may have been
+applied (a 5xx, a dropped connection) is followed by listing the comments again, and the comment found
+there (ours, or the one carrying this run's nonce) is updated instead of a second one being created.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
-from typing import Any
 
 from reviewkit.diff import Change
 from reviewkit.findings import Side
 from reviewkit.github.client import GitHubClient, GitHubError
 from reviewkit.github.comments import DiffLines, InlineComment, Plan, fingerprints_in, plan_comments
 from reviewkit.github.event import PullRequest
+from reviewkit.github.identity import Identity
 from reviewkit.report import Report
 from reviewkit.reporters.markdown import (
     COMMENT_LIMIT,
@@ -28,7 +35,9 @@ from reviewkit.reporters.markdown import (
 
 SUMMARY_MARKER = "<!-- reviewkit:summary -->"
 REVIEW_MARKER = "<!-- reviewkit:review:{} -->"
+_RUN_MARKER = "<!-- reviewkit:run:{} -->"
 MAX_INLINE_COMMENTS = 50
+SUMMARY_ATTEMPTS = 3
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
 
 
@@ -47,17 +56,21 @@ class Posted:
 
 
 class Poster:
-    def __init__(self, client: GitHubClient, pr: PullRequest, *, request_changes: bool = False) -> None:
+    def __init__(
+        self, client: GitHubClient, pr: PullRequest, identity: Identity | None, *, request_changes: bool = False
+    ) -> None:
         self.client = client
         self.pr = pr
+        self.identity = identity  # None: nothing on the pull request is trusted to be ours
         self.request_changes = request_changes
         self._base = f"/repos/{pr.repository}"
+        self._run = secrets.token_hex(8)  # marks this run's summary comment, found again after a failed write
 
     def post(self, report: Report, change: Change) -> Posted:
         """Post the review and then the summary; a GitHubError from either stops the posting."""
         posted = Posted()
         plan = plan_comments(report, change)
-        seen = fingerprints_in(self._bot_bodies(f"/pulls/{self.pr.number}/comments"))
+        seen = fingerprints_in(self._our_bodies(f"/pulls/{self.pr.number}/comments"))
         fresh = [c for c in plan.inline if c.fingerprint not in seen]
         posted.already_posted = len(plan.inline) - len(fresh)
         # A review of hundreds of comments buries the ones that matter (blocking come first): cap it.
@@ -78,7 +91,9 @@ class Poster:
         for review in self.client.paginate(path):
             body = str(review.get("body") or "")
             if not (
-                _by_bot(review) and review.get("state") == "CHANGES_REQUESTED" and "<!-- reviewkit:review:" in body
+                self._ours(review)
+                and review.get("state") == "CHANGES_REQUESTED"
+                and body.startswith(REVIEW_MARKER.split("{}")[0])
             ):
                 continue
             message = f"reviewkit: nothing blocks any more as of {self.pr.head_sha[:10]}."
@@ -94,8 +109,14 @@ class Poster:
     # --- the review -------------------------------------------------------------------------------------
 
     def _reviewed_already(self) -> bool:
-        marker = REVIEW_MARKER.format(self.pr.head_sha)
-        return any(marker in body for body in self._bot_bodies(f"/pulls/{self.pr.number}/reviews"))
+        """A review of this head commit by our identity, or one this run posted (its nonce is on the first
+        line), so that a review GitHub created behind a 5xx is found even when the identity is unknown."""
+        marker, run = REVIEW_MARKER.format(self.pr.head_sha), _RUN_MARKER.format(self._run)
+        for review in self.client.paginate(f"{self._base}/pulls/{self.pr.number}/reviews"):
+            first = str(review.get("body") or "").split("\n", 1)[0]
+            if first.startswith(marker) and (self._ours(review) or run in first):
+                return True
+        return False
 
     def _review(self, report: Report, comments: list[InlineComment], event: str, posted: Posted) -> None:
         try:
@@ -120,7 +141,8 @@ class Poster:
 
     def _submit(self, report: Report, comments: list[InlineComment], event: str, posted: Posted) -> None:
         body = (
-            f"{REVIEW_MARKER.format(self.pr.head_sha)}\n{ICONS[report.decision]} **reviewkit: "
+            f"{REVIEW_MARKER.format(self.pr.head_sha)}{_RUN_MARKER.format(self._run)}\n"
+            f"{ICONS[report.decision]} **reviewkit: "
             f"{report.decision.value}** on {self.pr.head_sha[:10]}: {len(comments)} inline comment(s). "
             "The summary comment on this pull request has the full report."
         )
@@ -172,27 +194,47 @@ class Poster:
     # --- the summary comment ----------------------------------------------------------------------------
 
     def _summary(self, report: Report, plan: Plan, posted: Posted) -> None:
-        body = summary_body(report, plan, posted, head=self.pr.head_sha)
-        existing = self._summary_comment()
-        if existing is None:
-            response = self.client.request("POST", f"{self._base}/issues/{self.pr.number}/comments", {"body": body})
-        else:
-            response = self.client.request("PATCH", f"{self._base}/issues/comments/{existing}", {"body": body})
-            posted.summary_updated = True
-        posted.summary_url = (response.data or {}).get("html_url", "")
+        body = summary_body(report, plan, posted, head=self.pr.head_sha, run=self._run)
+        for attempt in range(SUMMARY_ATTEMPTS):
+            existing = self._summary_comment()
+            try:
+                if existing is None:
+                    response = self.client.request(
+                        "POST", f"{self._base}/issues/{self.pr.number}/comments", {"body": body}
+                    )
+                else:
+                    response = self.client.request("PATCH", f"{self._base}/issues/comments/{existing}", {"body": body})
+                    posted.summary_updated = True
+            except GitHubError as exc:
+                # A 5xx or a dropped connection may hide a comment GitHub did create: list again, never repost.
+                if not (exc.status == 0 or exc.status >= 500) or attempt == SUMMARY_ATTEMPTS - 1:
+                    raise
+                posted.notes.append(f"writing the summary comment failed ({exc.message}); looking again")
+                self.client.backoff(attempt)
+                continue
+            posted.summary_url = (response.data or {}).get("html_url", "")
+            return
 
     def _summary_comment(self) -> int | None:
+        """Our summary comment: written by our identity, or carrying this run's nonce (so a comment this run
+        created is found even when the identity is unknown)."""
+        run = _RUN_MARKER.format(self._run)
         for item in self.client.paginate(f"{self._base}/issues/{self.pr.number}/comments"):
-            if _by_bot(item) and str(item.get("body", "")).startswith(SUMMARY_MARKER):
+            first = str(item.get("body") or "").split("\n", 1)[0]
+            if first.startswith(SUMMARY_MARKER) and (self._ours(item) or run in first):
                 return int(item["id"])
         return None
 
-    def _bot_bodies(self, path: str) -> list[str]:
-        return [str(item.get("body") or "") for item in self.client.paginate(f"{self._base}{path}") if _by_bot(item)]
+    def _ours(self, item: object) -> bool:
+        return self.identity is not None and self.identity.wrote(item)
+
+    def _our_bodies(self, path: str) -> list[str]:
+        return [str(item.get("body") or "") for item in self.client.paginate(f"{self._base}{path}") if self._ours(item)]
 
 
-def summary_body(report: Report, plan: Plan, posted: Posted, *, head: str) -> str:
-    blocks = [SUMMARY_MARKER, *report_blocks(report)]
+def summary_body(report: Report, plan: Plan, posted: Posted, *, head: str, run: str = "") -> str:
+    # Both markers on the first line: a body cut to GitHub's size limit still carries them.
+    blocks = [SUMMARY_MARKER + (_RUN_MARKER.format(run) if run else ""), *report_blocks(report)]
     not_inline = [*plan.outside, *(c.finding for c in [*posted.rejected, *posted.overflow] if c.finding)]
     if not_inline:
         blocks.append(
@@ -208,11 +250,6 @@ def summary_body(report: Report, plan: Plan, posted: Posted, *, head: str) -> st
         )
     blocks.append(f"<sub>Reviewed commit {head}. This comment is updated on every push.</sub>")
     return join_within(blocks, COMMENT_LIMIT, overflow="The workflow run's step summary has the full report.")
-
-
-def _by_bot(item: Any) -> bool:
-    user = item.get("user") if isinstance(item, dict) else None
-    return isinstance(user, dict) and user.get("type") == "Bot"
 
 
 def _side(comment: InlineComment) -> Side:

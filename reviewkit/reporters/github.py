@@ -4,15 +4,25 @@ GitHub shows at most 10 annotations of each type (error, warning, notice) per st
 dropped without a word. So only the first 10 of each type become annotations, worst first, and every
 other finding is printed as a plain log line and counted in a closing notice (``reviewkit github`` also
 lists all of them in the step summary).
+
+Everything printed here is read by the runner as a possible workflow command, so text from the change
+can never start a line: newlines in messages are GitHub's ``%0A`` escapes, and names and messages pass
+through :func:`reviewkit.display.visible` (a file named ``x\n::stop-commands::t`` would otherwise switch
+off every annotation after it). An annotation is attached to a file only when the name shows as itself;
+otherwise the escaped name goes into the message, and GitHub is not asked to display the raw one.
+A finding on code the change deleted is attached to the nearest head line of its hunk.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reviewkit.findings import Finding, Side
+from reviewkit.diff import FileChange
+from reviewkit.display import is_visible, visible
+from reviewkit.findings import Finding
 from reviewkit.report import Report
 from reviewkit.reporters import Reporter
+from reviewkit.reporters.anchors import head_anchor
 from reviewkit.reporters.sarif import describe
 from reviewkit.verdict import Status, Verdict
 
@@ -32,21 +42,24 @@ class GithubReporter(Reporter):
 
     def render(self, report: Report, *, color: bool = False) -> str:
         shown, rest = split_annotations(annotations_for(report))
-        lines = [command(a) for a in shown]
-        lines += [f"{a.kind}: {location(a.finding)}: {a.finding.rule}: {one_line(a.finding.message)}" for a in rest]
+        lines = [command(a, report.files) for a in shown]
+        lines += [
+            f"{a.kind}: {location(a.finding)}: {visible(a.finding.rule)}: {one_line(a.finding.message)}" for a in rest
+        ]
         for verdict in report.verdicts:
+            kind = "error" if verdict.blocking else "warning"
             if verdict.status is Status.ERROR:
-                kind = "error" if verdict.blocking else "warning"
-                lines.append(
-                    f"::{kind} title={escape_property(f'reviewkit: {verdict.reviewer} did not complete')}"
-                    f"::{escape_data(verdict.error or verdict.summary)}"
-                )
+                title = escape_property(f"reviewkit: {visible(verdict.reviewer)} did not complete")
+                lines.append(f"::{kind} title={title}::{escape_data(visible(verdict.error or verdict.summary))}")
+            for unread in verdict.not_reviewed:
+                title = escape_property(f"reviewkit: {visible(verdict.reviewer)} could not review a file")
+                lines.append(f"::{kind} title={title}::{escape_data(visible(f'{unread.path}: {unread.reason}'))}")
         if rest:
             lines.append(
                 f"::notice title=reviewkit::{len(rest)} more finding(s) than GitHub shows as annotations;"
                 " all findings are in the step summary and the report"
             )
-        lines.append(f"reviewkit: {report.decision.value} (exit {report.exit_code}): {report.reason}")
+        lines.append(f"reviewkit: {report.decision.value} (exit {report.exit_code}): {one_line(report.reason)}")
         return "\n".join(lines) + "\n"
 
 
@@ -74,15 +87,21 @@ def _kind(verdict: Verdict, finding: Finding) -> str:
     return "error" if verdict.status is Status.BLOCKING else "warning"
 
 
-def command(annotation: Annotation) -> str:
+def command(annotation: Annotation, files: tuple[FileChange, ...] = ()) -> str:
     finding = annotation.finding
-    properties = {"file": finding.path}
-    if finding.side is Side.HEAD:  # deleted code has no line in the checked-out head
-        properties.update(line=str(finding.line), endLine=str(finding.last_line))
-    properties["title"] = f"{finding.rule} ({finding.severity.value})"
-    rendered = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+    anchor = head_anchor(finding, files)
+    properties: dict[str, str] = {}
     message = describe(finding) + ("" if not finding.fixed else " (a tested fix is available)")
-    return f"::{annotation.kind} {rendered}::{escape_data(message)}"
+    if not is_visible(anchor.path if anchor else finding.path):
+        message = f"{visible(finding.path)}:{finding.line}: {message}"
+    elif anchor is None:
+        properties["file"] = finding.path
+    else:
+        properties.update(file=anchor.path, line=str(anchor.start), endLine=str(anchor.end))
+    properties["title"] = f"{visible(finding.rule)} ({finding.severity.value})"
+    rendered = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+    text = escape_data(visible(message, keep="\n"))
+    return f"::{annotation.kind} {rendered}::{text}"
 
 
 def escape_data(text: str) -> str:
@@ -96,8 +115,8 @@ def escape_property(text: str) -> str:
 
 
 def location(finding: Finding) -> str:
-    return f"{finding.path}:{finding.line}"
+    return f"{visible(finding.path)}:{finding.line}"
 
 
 def one_line(text: str) -> str:
-    return " ".join(text.split())
+    return visible(" ".join(text.split()))

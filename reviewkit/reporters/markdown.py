@@ -2,7 +2,9 @@
 
 Decision first, then blocking findings, reviewers that did not complete, warnings, fixed findings,
 skipped reviewers with their reasons, and usage and cost. Text that came from reviewers (and so,
-possibly, from the diff under review) is escaped: it can neither open HTML nor mention people.
+possibly, from the diff under review) is escaped: it can neither open HTML nor mention people, and
+characters a reader could not see (bidi controls, control characters, invalid UTF-8) are shown as
+escapes (:mod:`reviewkit.display`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from reviewkit.findings import Finding
+from reviewkit.display import visible
+from reviewkit.findings import Finding, Side
 from reviewkit.github.suggestions import fence_for
 from reviewkit.policy import Decision
 from reviewkit.report import Report
@@ -26,7 +29,9 @@ ICONS = {
     Decision.STOP_DEVELOPMENT: "⛔",
     Decision.NOTIFY_MANAGEMENT: "⚠️",
 }
-_MENTION = re.compile(r"@(?=[A-Za-z0-9_])")
+# GitHub does not notify a mention inside a code span; a zero-width space would also break it, but
+# reviewkit posts nothing invisible.
+_MENTION = re.compile(r"@[A-Za-z0-9_][A-Za-z0-9_-]*(?:/[A-Za-z0-9_.-]+)?")
 _EVIDENCE_CHARS = 400
 
 
@@ -52,6 +57,10 @@ def report_blocks(report: Report) -> list[str]:
     if errored:
         blocks.append(f"### Reviewers that did not complete ({len(errored)})")
         blocks += [_error_item(v) for v in errored]
+    unread = [(v, n) for v in verdicts for n in v.not_reviewed]
+    if unread:
+        blocks.append(f"### Files not reviewed ({len(unread)})")
+        blocks += [f"- {code_span(n.path)} ({escape(v.reviewer)}): {escape(n.reason)}" for v, n in unread]
     if warnings:
         blocks.append(f"### Warnings ({len(warnings)})")
         blocks += [finding_item(f) for _, f in warnings]
@@ -82,11 +91,11 @@ def finding_item(finding: Finding) -> str:
     location = f"{finding.path}:{finding.line}"
     if finding.last_line != finding.line:
         location += f"-{finding.last_line}"
-    extra = f" ({finding.cwe})" if finding.cwe else ""
-    head = (
-        f"- **{finding.severity.value}** {code_span(finding.rule)} at {code_span(location)}{extra}: "
-        f"{escape(finding.message)}"
-    )
+    where = code_span(location) + (" (base revision: code this change removes)" if finding.side is Side.BASE else "")
+    extra = f" ({escape(finding.cwe)})" if finding.cwe else ""
+    head = f"- **{finding.severity.value}** {code_span(finding.rule)} at {where}{extra}: {escape(finding.message)}"
+    if finding.notes:
+        head += "".join(f" _({escape(note)})_" for note in finding.notes)
     evidence = finding.evidence.strip()
     if not evidence:
         return head
@@ -137,20 +146,23 @@ def join_within(blocks: Sequence[str], limit: int | None, *, overflow: str = "")
 
 
 def escape(text: str) -> str:
-    """Reviewer text as inert markdown: no HTML, no @mentions, no stray emphasis or links."""
+    """Reviewer text as inert markdown on one line: no HTML, no @mentions, no stray emphasis or links,
+    nothing invisible."""
+    text = visible(" ".join(text.split()))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = re.sub(r"([\\`*_\[\]|])", r"\\\1", text)
-    return _MENTION.sub("@\u200b", " ".join(text.split()) if "\n" in text else text)
+    return _MENTION.sub(lambda m: f"`{m.group()}`", text)
 
 
 def code_span(text: str) -> str:
-    text = " ".join(text.split())
+    text = visible(" ".join(text.split()))
     ticks = fence_for(text, minimum=1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
 def code_block(text: str, language: str = "") -> str:
+    text = visible(text, keep="\n\t")
     fence = fence_for(text)
     return f"{fence}{language}\n{text.rstrip(chr(10))}\n{fence}"
 

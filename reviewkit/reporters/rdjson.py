@@ -2,17 +2,25 @@
 
 Fixes travel as reviewdog suggestions over whole head lines: the range starts at column 1 of the first
 replaced line and ends (exclusive) at column 1 of the line after the last one.
+
+reviewdog shows these paths and messages to people (and posts them to pull requests), so they are shown
+text: a name with characters a reader could not see is given escaped (:func:`reviewkit.display.visible`);
+reviewdog then cannot match it to its diff and reports it as outside the diff, which is where a name
+it cannot display belongs. A finding on code the change deleted is placed on the nearest head line of
+its hunk.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from reviewkit.findings import Finding, Severity, Side
+from reviewkit.diff import FileChange
+from reviewkit.display import json_text, visible
+from reviewkit.findings import Finding, Severity
 from reviewkit.github.suggestions import Suggestion, suggestions_from
 from reviewkit.report import Report
 from reviewkit.reporters import Reporter
+from reviewkit.reporters.anchors import head_anchor
 from reviewkit.reporters.sarif import INFORMATION_URI, describe
 from reviewkit.verdict import Verdict
 
@@ -30,26 +38,29 @@ class RdjsonReporter(Reporter):
     description = "reviewdog's rdjson diagnostics (reviewdog -f=rdjson)"
 
     def render(self, report: Report, *, color: bool = False) -> str:
-        return json.dumps(diagnostic_result(report), indent=2, ensure_ascii=False) + "\n"
+        return json_text(diagnostic_result(report)) + "\n"
 
 
 def diagnostic_result(report: Report) -> dict[str, Any]:
     suggestions = suggestions_from(report.verdicts)
-    diagnostics = [_diagnostic(v, f, suggestions) for v in report.verdicts for f in v.findings]
+    diagnostics = [_diagnostic(v, f, suggestions, report.files) for v in report.verdicts for f in v.findings]
     return {"source": {"name": "reviewkit", "url": INFORMATION_URI}, "diagnostics": diagnostics}
 
 
-def _diagnostic(verdict: Verdict, finding: Finding, suggestions: list[Suggestion]) -> dict[str, Any]:
-    location: dict[str, Any] = {"path": finding.path}
-    if finding.side is Side.HEAD:  # a base line would point reviewdog at the wrong code
-        location["range"] = {"start": {"line": finding.line}, "end": {"line": finding.last_line}}
+def _diagnostic(
+    verdict: Verdict, finding: Finding, suggestions: list[Suggestion], files: tuple[FileChange, ...]
+) -> dict[str, Any]:
+    anchor = head_anchor(finding, files)
+    location: dict[str, Any] = {"path": visible(anchor.path if anchor else finding.path)}
+    if anchor is not None:  # a base line number would point reviewdog at the wrong code
+        location["range"] = {"start": {"line": anchor.start}, "end": {"line": anchor.end}}
     diagnostic: dict[str, Any] = {
-        "message": describe(finding),
+        "message": visible(describe(finding), keep="\n\t"),
         "location": location,
         "severity": SEVERITIES[finding.severity],
-        "source": {"name": f"reviewkit/{verdict.reviewer}"},
-        "code": {"value": finding.rule},
-        "original_output": finding.evidence,
+        "source": {"name": visible(f"reviewkit/{verdict.reviewer}")},
+        "code": {"value": visible(finding.rule)},
+        "original_output": visible(finding.evidence, keep="\n\t"),
     }
     mine = [
         s

@@ -3,20 +3,29 @@
 Rule ids are the findings' own stable ``<reviewer>/<rule>`` ids. The fingerprint GitHub uses to follow
 an alert across pushes (``partialFingerprints.primaryLocationLineHash``) hashes the rule, the path and
 the quoted code, never the line number, so that an alert survives lines moving above it.
+
+Paths are URIs here: the real name, percent-encoded byte by byte (a newline is ``%0A``, U+202E is
+``%E2%80%AE``, an invalid UTF-8 byte ``%FF``), so nothing in a name is hidden and nothing is lost.
+Messages and snippets are shown text and pass through :func:`reviewkit.display.visible`. A finding on
+code the change deleted is placed on the nearest head line of its hunk (:mod:`reviewkit.reporters.anchors`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from typing import Any
+from urllib.parse import quote
 
 from reviewkit import __version__
+from reviewkit.diff import FileChange
+from reviewkit.display import json_text, visible
 from reviewkit.findings import Finding, Severity, Side
 from reviewkit.github.suggestions import Suggestion, suggestions_from
+from reviewkit.policy import Decision
 from reviewkit.report import Report
 from reviewkit.reporters import Reporter
+from reviewkit.reporters.anchors import head_anchor
 from reviewkit.verdict import Status, Verdict
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -44,7 +53,7 @@ class SarifReporter(Reporter):
     description = "SARIF 2.1.0 for GitHub code scanning (upload with github/codeql-action/upload-sarif)"
 
     def render(self, report: Report, *, color: bool = False) -> str:
-        return json.dumps(sarif_log(report), indent=2, ensure_ascii=False) + "\n"
+        return json_text(sarif_log(report)) + "\n"
 
 
 def sarif_log(report: Report) -> dict[str, Any]:
@@ -57,7 +66,8 @@ def sarif_log(report: Report) -> dict[str, Any]:
     for verdict, finding in findings:
         digest = line_hash(finding)
         occurrences[digest] += 1
-        results.append(_result(verdict, finding, index[finding.rule], f"{digest}:{occurrences[digest]}", suggestions))
+        fingerprint = f"{digest}:{occurrences[digest]}"
+        results.append(_result(verdict, finding, index[finding.rule], fingerprint, suggestions, report.files))
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -92,8 +102,14 @@ def describe(finding: Finding) -> str:
 
 
 def line_hash(finding: Finding) -> str:
-    quote = " ".join(finding.evidence.split())
-    return hashlib.sha256(f"{finding.rule}\0{finding.path}\0{quote}".encode()).hexdigest()[:32]
+    code = " ".join(finding.evidence.split())
+    text = f"{finding.rule}\0{finding.path}\0{code}"
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def artifact_uri(path: str) -> str:
+    """A repository path as a relative URI reference: its bytes percent-encoded where a URI needs it."""
+    return quote(path.encode("utf-8", "surrogateescape"), safe="/")
 
 
 def _rules(findings: list[tuple[Verdict, Finding]]) -> list[dict[str, Any]]:
@@ -107,14 +123,12 @@ def _rule(rule: str, found: list[tuple[Verdict, Finding]]) -> dict[str, Any]:
     verdict, example = found[0]
     worst = max((f.severity for _, f in found), key=lambda s: s.rank)
     security = _is_security(verdict, [f for _, f in found])
-    tags = [
-        verdict.reviewer,
-        *(["security"] if security else []),
-        *sorted({f.cwe for _, f in found if f.cwe}),
-    ]
+    # SARIF's property bags hold "a set of distinct strings": the reviewer named "security" is one tag.
+    cwes = sorted({f.cwe for _, f in found if f.cwe})
+    tags = list(dict.fromkeys([verdict.reviewer, *(["security"] if security else []), *cwes]))
     help_text = (
-        f"Reported by the reviewkit reviewer '{verdict.reviewer}' "
-        f"({'blocking' if verdict.blocking else 'warning only'}). Example: {example.message}"
+        f"Reported by the reviewkit reviewer '{visible(verdict.reviewer)}' "
+        f"({'blocking' if verdict.blocking else 'warning only'}). Example: {_shown(example.message)}"
     )
     properties: dict[str, Any] = {"tags": tags, "precision": _precision(example)}
     if security:
@@ -122,9 +136,9 @@ def _rule(rule: str, found: list[tuple[Verdict, Finding]]) -> dict[str, Any]:
     return {
         "id": rule,
         "name": _pascal(rule.split("/", 1)[-1]),
-        "shortDescription": {"text": f"{rule} ({verdict.reviewer})"},
-        "fullDescription": {"text": example.message},
-        "help": {"text": help_text, "markdown": f"**{rule}**\n\n{help_text}"},
+        "shortDescription": {"text": visible(f"{rule} ({verdict.reviewer})")},
+        "fullDescription": {"text": _shown(example.message)},
+        "help": {"text": help_text, "markdown": f"**{visible(rule)}**\n\n{help_text}"},
         "defaultConfiguration": {"level": LEVELS[worst]},
         "properties": properties,
     }
@@ -145,20 +159,31 @@ def _pascal(text: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in words) or "Finding"
 
 
+def _shown(text: str) -> str:
+    return visible(text, keep="\n\t")
+
+
 def _result(
-    verdict: Verdict, finding: Finding, rule_index: int, fingerprint: str, suggestions: list[Suggestion]
+    verdict: Verdict,
+    finding: Finding,
+    rule_index: int,
+    fingerprint: str,
+    suggestions: list[Suggestion],
+    files: tuple[FileChange, ...],
 ) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"}}
-    # Code the change deleted has no line in the reviewed head: the alert is on the file, the line in the text.
-    if finding.side is Side.HEAD:
-        physical["region"] = {"startLine": finding.line, "endLine": finding.last_line}
-        if finding.evidence.strip():
-            physical["region"]["snippet"] = {"text": finding.evidence}
+    anchor = head_anchor(finding, files)
+    path = anchor.path if anchor else finding.path
+    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(path), "uriBaseId": "%SRCROOT%"}}
+    # Without a head line (a deleted file) the alert is on the file; the message names the base line.
+    if anchor is not None:
+        physical["region"] = {"startLine": anchor.start, "endLine": anchor.end}
+        if finding.side is Side.HEAD and finding.evidence.strip():
+            physical["region"]["snippet"] = {"text": _shown(finding.evidence)}
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": "note" if finding.fixed else LEVELS[finding.severity],
-        "message": {"text": describe(finding)},
+        "message": {"text": _shown(describe(finding))},
         "locations": [{"physicalLocation": physical}],
         "partialFingerprints": {"primaryLocationLineHash": fingerprint},
         "properties": _result_properties(verdict, finding),
@@ -199,7 +224,7 @@ def _fix(suggestion: Suggestion) -> dict[str, Any]:
         "description": {"text": f"Fix from {suggestion.reviewer} ({state})"},
         "artifactChanges": [
             {
-                "artifactLocation": {"uri": suggestion.path, "uriBaseId": "%SRCROOT%"},
+                "artifactLocation": {"uri": artifact_uri(suggestion.path), "uriBaseId": "%SRCROOT%"},
                 "replacements": [
                     {
                         "deletedRegion": {"startLine": suggestion.start_line, "endLine": suggestion.end_line},
@@ -214,16 +239,18 @@ def _fix(suggestion: Suggestion) -> dict[str, Any]:
 def _invocation(report: Report) -> dict[str, Any]:
     notes = []
     for verdict in report.verdicts:
+        level = "error" if verdict.blocking else "warning"
         if verdict.status is Status.ERROR:
-            notes.append(
-                {
-                    "level": "error" if verdict.blocking else "warning",
-                    "message": {"text": f"{verdict.reviewer}: {verdict.error or verdict.summary}"},
-                }
-            )
-    notes += [{"level": "note", "message": {"text": f"{s.reviewer}: skipped: {s.reason}"}} for s in report.skipped]
-    completed = not any(v.status is Status.ERROR and v.blocking for v in report.verdicts)
+            notes.append(_note(level, f"{verdict.reviewer}: {verdict.error or verdict.summary}"))
+        notes += [_note(level, f"{verdict.reviewer}: not reviewed: {n.path}: {n.reason}") for n in verdict.not_reviewed]
+    notes += [_note("note", f"{s.reviewer}: skipped: {s.reason}") for s in report.skipped]
+    # An incomplete review (a blocking reviewer errored or could not read a file) is not a successful run.
+    completed = report.decision is not Decision.NOTIFY_MANAGEMENT
     invocation: dict[str, Any] = {"executionSuccessful": completed, "exitCode": report.exit_code}
     if notes:
         invocation["toolExecutionNotifications"] = notes
     return invocation
+
+
+def _note(level: str, text: str) -> dict[str, Any]:
+    return {"level": level, "message": {"text": _shown(text)}}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from reviewkit.findings import Finding
+from reviewkit.display import visible
+from reviewkit.findings import Finding, Side
 from reviewkit.policy import Decision
 from reviewkit.report import Report
 from reviewkit.reporters import Reporter
@@ -42,7 +43,7 @@ class TextReporter(Reporter):
         for verdict in report.verdicts:
             lines.extend(_verdict_lines(verdict, paint))
         for skipped in report.skipped:
-            lines.append(paint("dim", f"- {skipped.reviewer}: skipped: {skipped.reason}"))
+            lines.append(paint("dim", f"- {visible(skipped.reviewer)}: skipped: {one_line(skipped.reason)}"))
         if report.dropped_findings:
             lines.append(
                 paint("dim", f"({report.dropped_findings} finding(s) dropped: evidence did not match the code)")
@@ -59,7 +60,7 @@ class TextReporter(Reporter):
         lines += [
             "",
             paint(_DECISION_COLOR[report.decision], f"{report.decision.value} (exit {report.exit_code})")
-            + f": {report.reason}",
+            + f": {one_line(report.reason)}",
         ]
         return "\n".join(lines) + "\n"
 
@@ -69,18 +70,24 @@ def _fix_lines(report: Report, paint: _Paint) -> list[str]:
     fixes, lines = report.fixes, []
     if fixes.patch or fixes.dropped:
         state = "merged" if fixes.merged else "proposed, not merged"
-        lines.append(f"fixes: {state}" + (f": {fixes.note}" if fixes.note else "") + " (--format json: fixes.patch)")
+        note = f": {one_line(fixes.note)}" if fixes.note else ""
+        lines.append(f"fixes: {state}{note} (--format json: fixes.patch)")
     if fixes.tests is not None:
         result = "passed" if fixes.tests.passed else f"failed (exit {fixes.tests.exit_code})"
-        where = f"{fixes.tests.duration_s:.1f}s, sandbox: {fixes.tests.isolation}"
-        lines.append(paint("dim", f"  test gate {result} ({where}): {fixes.tests.command}"))
-    lines += [paint("dim", f"  dropped: {dropped}") for dropped in fixes.dropped]
+        command = one_line(fixes.tests.command)
+        where = (
+            f" ({fixes.workspace.backend} workspace, set up in {fixes.workspace.setup_s:.2f}s; "
+            f"sandbox: {fixes.tests.isolation})"
+        )
+        lines.append(paint("dim", f"  test gate {result} in {fixes.tests.duration_s:.1f}s{where}: {command}"))
+    lines += [paint("dim", f"  dropped: {one_line(dropped)}") for dropped in fixes.dropped]
     if report.rounds:
         lines.append("rounds: " + " -> ".join(r.decision.value for r in report.rounds))
         for number, round_ in enumerate(report.rounds[:-1], 1):  # the last round is shown above
             for verdict in round_.verdicts:
+                who = visible(verdict.reviewer)
                 lines += [
-                    paint("dim", f"  round {number}: fixed {f.rule} at {f.path}:{f.line} ({verdict.reviewer})")
+                    paint("dim", f"  round {number}: fixed {visible(f.rule)} at {location(f)} ({who})")
                     for f in verdict.findings
                     if f.fixed
                 ]
@@ -90,13 +97,14 @@ def _fix_lines(report: Report, paint: _Paint) -> list[str]:
 def _range(report: Report) -> str:
     if report.base and report.head:
         return f"{report.base[:10]}..{report.head[:10]}"
-    return report.source
+    return visible(report.source)
 
 
 def _verdict_lines(verdict: Verdict, paint: _Paint) -> list[str]:
     mark = paint(_STATUS_COLOR[verdict.status], verdict.status.value.upper())
     blocking = " (blocking)" if verdict.blocking else ""
-    lines = [f"{mark} {verdict.reviewer}{blocking}: {verdict.summary or verdict.error or ''}".rstrip()]
+    text = one_line(verdict.summary or verdict.error or "")
+    lines = [f"{mark} {visible(verdict.reviewer)}{blocking}: {text}".rstrip()]
     for finding in verdict.findings:
         lines.extend(_finding_lines(finding, paint))
     if verdict.fix.patch and not verdict.fix.merged:
@@ -106,12 +114,23 @@ def _verdict_lines(verdict: Verdict, paint: _Paint) -> list[str]:
 
 def _finding_lines(finding: Finding, paint: _Paint) -> list[str]:
     state = " [fixed]" if finding.fixed else ""
-    location = f"{finding.path}:{finding.line}"
     severity = paint("red" if finding.severity.rank >= 3 else "yellow", finding.severity.value)
+    evidence = visible(finding.evidence.strip()[:200], keep="\t")
     return [
-        f"  {location}: {severity} {finding.rule}{state}: {finding.message}",
-        paint("dim", f"      {finding.evidence.strip()[:200]}"),
+        f"  {location(finding)}: {severity} {visible(finding.rule)}{state}: {one_line(finding.message)}",
+        paint("dim", f"      {evidence}"),
     ]
+
+
+def location(finding: Finding) -> str:
+    """``path:line`` with the path escaped; code the change deleted is marked as a line of the base."""
+    where = f"{visible(finding.path)}:{finding.line}"
+    return where if finding.side is Side.HEAD else f"{where} (base)"
+
+
+def one_line(text: str) -> str:
+    """Reviewer text on one terminal line: runs of whitespace become one space, the rest is escaped."""
+    return visible(" ".join(text.split()))
 
 
 class _Paint:

@@ -1,9 +1,14 @@
 """A fake GitHub REST API: a real HTTP server on 127.0.0.1 that keeps pull-request state.
 
-Every request body is checked against GitHub's published request schemas (../shared/specs/github) and
+Every request body is checked against GitHub's published request schemas (tests/specs/github) and
 the limits GitHub enforces (65,536-character bodies, review comments only on lines of the diff); a
 violation is answered as GitHub would (422) and recorded, so a test can assert there were none.
-Faults are queued per route: status, headers and how many times.
+Faults are queued per route: status, headers, how many times, and whether the request was applied
+before the fault was answered (a 502 that hides a created comment).
+
+The token has an identity (``viewer``), as on GitHub: GraphQL ``viewer`` answers for every token, while
+``GET /user`` is refused for an installation token (GITHUB_TOKEN, a GitHub App) as GitHub refuses it.
+Everything the token writes is written as ``viewer``; tests plant comments by other accounts.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import jsonschema
 from conftest import SPECS
 
 BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
+OTHER_BOT = {"login": "helpful-app[bot]", "id": 5150, "type": "Bot"}  # another GitHub App on the repository
 HUMAN = {"login": "octocat", "id": 1, "type": "User"}
 BODY_LIMIT = 65_536
 _ISSUE_COMMENT_SCHEMA = {
@@ -52,6 +58,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] = field(default_factory=lambda: {"message": "fault"})
     times: int = 1
+    applied: bool = False  # carry the request out, then answer with the fault
 
 
 @dataclass
@@ -79,6 +86,9 @@ class FakeGitHub:
         self.faults: list[Fault] = []
         self.read_only = False
         self.page_size_cap = 100
+        self.viewer: dict[str, Any] = BOT  # the account the token acts as
+        self.installation_token = True  # GET /user is refused, as for GITHUB_TOKEN and GitHub App tokens
+        self.graphql = True
         self._ids = iter(range(1000, 10**6))
         self._lock = threading.Lock()
         self.url = ""
@@ -89,11 +99,22 @@ class FakeGitHub:
         return [
             r
             for r in self.requests
-            if r.method != "GET" and (method is None or r.method == method) and contains in r.path
+            if r.method != "GET"
+            and r.path != "/graphql"  # a query, sent with POST
+            and (method is None or r.method == method)
+            and contains in r.path
         ]
 
     def summary_comments(self) -> list[dict[str, Any]]:
         return [c for c in self.issue_comments if c["body"].startswith("<!-- reviewkit:summary -->")]
+
+    def add_review(self, body: str, user: dict[str, Any], *, commit_id: str = "", state: str = "COMMENTED") -> None:
+        self.reviews.append({"id": next(self._ids), "user": user, "body": body, "state": state, "commit_id": commit_id})
+
+    def add_review_comment(self, body: str, user: dict[str, Any], *, path: str, line: int) -> None:
+        self.review_comments.append(
+            {"id": next(self._ids), "user": user, "body": body, "path": path, "line": line, "side": "RIGHT"}
+        )
 
     def add_issue_comment(self, body: str, user: dict[str, Any]) -> None:
         self.issue_comments.append(
@@ -123,7 +144,18 @@ class FakeGitHub:
         for fault in self.faults:
             if fault.times and fault.method == method and re.search(fault.pattern, path):
                 fault.times -= 1
+                if fault.applied:
+                    self._serve(method, path, query, body)
                 return fault.status, fault.headers, fault.body
+        return self._serve(method, path, query, body)
+
+    def _serve(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, dict[str, str], Any]:
+        if (method, path) == ("POST", "/graphql"):
+            return self._graphql(body)
+        if (method, path) == ("GET", "/user"):
+            if self.installation_token:
+                return 403, {}, {"message": "Resource not accessible by integration"}
+            return 200, {}, self.viewer
         if self.read_only and method != "GET":
             return 403, {}, {"message": "Resource not accessible by integration"}
         prefix = f"/repos/{self.repository}"
@@ -146,6 +178,17 @@ class FakeGitHub:
             return self._update_comment(int(match.group(1)), body)
         self.violations.append(f"unexpected request {method} {path}")
         return 404, {}, {"message": "Not Found"}
+
+    def _graphql(self, body: Any) -> tuple[int, dict[str, str], Any]:
+        if not self.graphql:
+            return 404, {}, {"message": "Not Found"}
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            self.violations.append("graphql: no query")
+            return 400, {}, {"message": "Problems parsing JSON"}
+        if "viewer" not in body["query"]:
+            self.violations.append(f"graphql: unexpected query {body['query']!r}")
+            return 200, {}, {"errors": [{"message": "unsupported by the fake"}]}
+        return 200, {}, {"data": {"viewer": {"login": self.viewer["login"], "databaseId": self.viewer["id"]}}}
 
     def _page(self, items: list[dict[str, Any]], path: str, query: dict[str, list[str]]):
         per_page = min(int(query.get("per_page", ["30"])[0]), self.page_size_cap)
@@ -176,7 +219,7 @@ class FakeGitHub:
                 return 422, {}, {"message": "Unprocessable Entity", "errors": ["Line could not be resolved"]}
         review = {
             "id": next(self._ids),
-            "user": BOT,
+            "user": self.viewer,
             "body": body.get("body", ""),
             "state": _STATES[body["event"]],
             "commit_id": body.get("commit_id"),
@@ -186,7 +229,7 @@ class FakeGitHub:
             self.review_comments.append(
                 {
                     "id": next(self._ids),
-                    "user": BOT,
+                    "user": self.viewer,
                     "pull_request_review_id": review["id"],
                     "commit_id": body.get("commit_id"),
                     **comment,
@@ -221,7 +264,7 @@ class FakeGitHub:
         problem = self._check(_ISSUE_COMMENT_SCHEMA, body, "create issue comment")
         if problem:
             return 422, {}, {"message": "Validation Failed", "errors": [problem]}
-        self.add_issue_comment(body["body"], BOT)
+        self.add_issue_comment(body["body"], self.viewer)
         return 201, {}, self.issue_comments[-1]
 
     def _update_comment(self, comment_id: int, body: Any) -> tuple[int, dict[str, str], Any]:
@@ -231,7 +274,7 @@ class FakeGitHub:
         comment = next((c for c in self.issue_comments if c["id"] == comment_id), None)
         if comment is None:
             return 404, {}, {"message": "Not Found"}
-        if comment["user"] != BOT:
+        if comment["user"] != self.viewer:
             self.violations.append(f"edited someone else's comment {comment_id}")
             return 403, {}, {"message": "Must have admin rights to Repository."}
         comment["body"] = body["body"]

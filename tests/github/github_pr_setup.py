@@ -1,7 +1,8 @@
 """A pull request as GitHub Actions sees it: an origin (a real bare repository), a shallow checkout of
 the head, an event payload on disk, the fake GitHub API, and test reviewers installed as a real
 entry-point plugin (a ``*.dist-info`` folder on sys.path). Import ``pull_request_fixture``: it
-provides the ``pr`` fixture.
+provides the ``pr`` fixture. Other events (push, merge_group, workflow_dispatch) set ``event_name``
+and ``payload`` and check out the branch the runner would (``clone``).
 """
 
 from __future__ import annotations
@@ -75,9 +76,24 @@ class Prints(Reviewer):
                               message="Use logging instead of print().", evidence=line.text)
 
 
+class Asserts(Reviewer):
+    name = "asserts"
+    description = "Flags assert lines the change removes; they exist only in the base."
+    blocking = True
+
+    def review(self, context):
+        for file in context.change.files:
+            for hunk in file.hunks:
+                for line in hunk.lines:
+                    if line.kind == "-" and "assert " in line.text:
+                        yield Finding(rule="asserts/removed", severity="high", path=file.old_path or file.path,
+                                      line=line.old_number, message="An assertion was removed.",
+                                      evidence=line.text, side="base")
+
+
 @hookimpl
 def register_reviewers(register):
-    for reviewer in (Evals(), Todos(), Prints()):
+    for reviewer in (Evals(), Todos(), Prints(), Asserts()):
         register(reviewer)
 """
 
@@ -110,6 +126,8 @@ class PullRequestFixture:
         self.fake = FakeGitHub(TOKEN, REPOSITORY, NUMBER)
         self.labels: list[str] = []
         self.fork = False
+        self.event_name = "pull_request"
+        self.payload: dict[str, Any] | None = None  # another event's payload; None: the pull request's
         self.runner_temp = tmp / "runner-temp"
         self.runner_temp.mkdir()
         self.summary = self.runner_temp / "step-summary.md"
@@ -120,28 +138,38 @@ class PullRequestFixture:
         """Commit on the feature branch, push both branches, and re-make the shallow checkout of the head."""
         head = self.dev.commit(message, **files)
         self.dev.git("push", "-q", "--force", "origin", "main", "feature")
+        self.clone("feature")
+        self.fake.files = self._github_files(head)
+        return head
+
+    def clone(self, branch: str) -> None:
+        """A fresh depth-1 checkout of ``branch`` from origin, as actions/checkout makes it."""
         if self.checkout.exists():
             subprocess.run(["rm", "-rf", str(self.checkout)], check=True)
         subprocess.run(
-            ["git", "clone", "-q", "--depth=1", "--branch=feature", f"file://{self.origin}", str(self.checkout)],
+            ["git", "clone", "-q", "--depth=1", f"--branch={branch}", f"file://{self.origin}", str(self.checkout)],
             check=True,
             capture_output=True,
             env={**GIT_ENV, "PATH": _path()},
             cwd=self.tmp,
         )
-        self.fake.files = self._github_files(head)
-        return head
 
     def _github_files(self, head: str) -> list[dict[str, Any]]:
-        names = self.dev.git("diff", "--name-only", self.base_sha, head).splitlines()
+        listed = self.dev.git(
+            "-c", "core.quotePath=false", "diff", "--no-renames", "--name-only", "-z", self.base_sha, head
+        )
         files = []
-        for name in names:
-            diff = self.dev.git("diff", self.base_sha, head, "--", name)
+        for name in filter(None, listed.split("\0")):
+            diff = self.dev.git("diff", "--no-renames", self.base_sha, head, "--", name)
             files.append({"filename": name, "status": "modified", "patch": diff[diff.index("@@") :]})
         return files
 
     def event(self, head: str) -> Path:
-        repo = {"full_name": REPOSITORY}
+        path = self.tmp / "event.json"
+        if self.payload is not None:
+            path.write_text(json.dumps(self.payload), encoding="utf-8")
+            return path
+        repo = {"full_name": REPOSITORY, "default_branch": "main"}
         head_repo = {"full_name": "someone/app-fork" if self.fork else REPOSITORY}
         payload = {
             "action": "synchronize",
@@ -156,12 +184,13 @@ class PullRequestFixture:
                 "head": {"ref": "feature", "sha": head, "repo": head_repo},
             },
         }
-        path = self.tmp / "event.json"
         path.write_text(json.dumps(payload), encoding="utf-8")
         return path
 
     def run(self, head: str, *args: str, token: str | None = TOKEN) -> CliResult:
         env = {
+            "GITHUB_EVENT_NAME": self.event_name,
+            "GITHUB_SHA": head,
             "GITHUB_EVENT_PATH": str(self.event(head)),
             "GITHUB_API_URL": self.fake.url,
             "GITHUB_REPOSITORY": REPOSITORY,

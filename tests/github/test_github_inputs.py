@@ -90,16 +90,25 @@ def test_a_broken_base_configuration_is_one_line_and_exit_2(pr: PullRequestFixtu
     assert pr.fake.requests == [] and not pr.outputs.exists()
 
 
-def test_not_a_pull_request_event_is_exit_2(pr: PullRequestFixture, tmp_path, monkeypatch):
+def test_an_event_reviewkit_does_not_review_is_exit_2(pr: PullRequestFixture):
     head = pr.push("eval", **{"app.py": EVAL_APP})
-    pr.event(head).write_text('{"ref": "refs/heads/main", "commits": []}')
-    event = tmp_path / "event.json"
-    monkeypatch.setattr(pr, "event", lambda _head: event)
+    pr.event_name = "issue_comment"
 
     result = pr.run(head)
 
     assert result.exit_code == 2
-    assert "not a pull_request event" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    [line] = result.stderr.strip().splitlines()
+    assert "'issue_comment'" in line and "pull_request, merge_group, push, workflow_dispatch" in line
+    assert pr.fake.requests == [] and not pr.outputs.exists() and not pr.summary.exists()
+
+
+def test_base_and_head_are_refused_for_a_pull_request(pr: PullRequestFixture):
+    head = pr.push("eval", **{"app.py": EVAL_APP})
+
+    result = pr.run(head, "--base", "main")
+
+    assert result.exit_code == 2
+    assert "--base/--head apply to push and workflow_dispatch events" in result.stderr
 
 
 def test_huge_reviews_stay_within_githubs_limits(pr: PullRequestFixture):
@@ -136,3 +145,22 @@ def test_as_a_separate_process_with_a_real_entry_point(pr: PullRequestFixture):
     assert len(pr.fake.reviews) == 1 and len(pr.fake.summary_comments()) == 1
     assert pr.output_values()["decision"] == "CONTINUE_DEVELOPMENT"
     assert TOKEN not in result.stdout + result.stderr
+
+
+def test_sharded_runs_join_with_reviewkit_merge(pr: PullRequestFixture, cli, tmp_path):
+    head = pr.push("eval and todo", **{"app.py": EVAL_APP})
+    reports = []
+    for reviewer in ("evals", "todos"):
+        report = tmp_path / f"{reviewer}.json"
+        result = pr.run(
+            head, "--reviewer", reviewer, "--post-review", "false", "--fail-on", "error", "--report", str(report)
+        )
+        assert result.exit_code == 0, result.stderr  # a shard fails only when its review is incomplete
+        reports.append(str(report))
+
+    joined = cli("merge", "--format", "github", *reports)
+
+    assert joined.exit_code == 1  # the policy over both shards: evals blocks
+    assert "::error file=app.py,line=5,endLine=5,title=evals/eval (high)::" in joined.stdout
+    assert "todos/todo" in joined.stdout
+    assert "CONTINUE_DEVELOPMENT (exit 1)" in joined.stdout

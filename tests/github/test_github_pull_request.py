@@ -36,7 +36,7 @@ def test_new_pull_request_gets_one_review_with_a_suggestion_and_one_summary(pr: 
     first_text = [line for line in body.splitlines() if line.strip()][1]  # after the hidden marker
     assert first_text.startswith("## ") and "CONTINUE_DEVELOPMENT" in first_text
     assert "Not shown as inline comments (1)" in body and "app.py:30" in body
-    assert "<b>" not in body and "@octocat" not in body
+    assert "<b>" not in body and "`@octocat`" in body  # GitHub notifies nobody of a mention in a code span
     # The step summary, outputs, report and SARIF are all written.
     assert "CONTINUE_DEVELOPMENT" in pr.summary.read_text()
     outputs = pr.output_values()

@@ -9,6 +9,7 @@ from conftest import GitRepo, review_with
 from reporters_sample import sample_report
 
 from reviewkit import Finding, Reviewer
+from reviewkit.pipeline import ReviewRequest, review
 from reviewkit.reporters.github import GithubReporter, escape_data, escape_property
 from reviewkit.reporters.markdown import MarkdownReporter
 from reviewkit.reporters.rdjson import RdjsonReporter
@@ -146,19 +147,49 @@ class _DeletedAsserts(Reviewer):
                         )
 
 
-def test_findings_on_deleted_code_point_at_the_file_not_a_wrong_head_line(repo: GitRepo, spec_schema):
-    repo.commit("base", **{"test_x.py": "def test_x():\n    assert compute() == 4\n    assert True\n"})
+def test_a_finding_on_deleted_code_is_anchored_on_the_nearest_head_line_of_its_hunk(repo: GitRepo, spec_schema):
+    base = "import os\n\ndef test_x():\n    assert compute() == 4\n    assert compute() > 0\n    assert True\n"
+    repo.commit("base", **{"test_x.py": base})
     repo.branch("feature")
-    repo.commit("weaken", **{"test_x.py": "def test_x():\n    assert True\n"})
+    repo.commit("weaken", **{"test_x.py": base.replace("    assert compute() == 4\n", "")})
     report = review_with([_DeletedAsserts()], repo)
 
     sarif = json.loads(SarifReporter().render(report))
     jsonschema.Draft4Validator(spec_schema("sarif-schema-2.1.0.json")).validate(sarif)
     [result] = sarif["runs"][0]["results"]
-    assert "region" not in result["locations"][0]["physicalLocation"]
-    assert "line 2 of the base revision" in result["message"]["text"]
+    # Base line 4 was removed; head line 4 (`assert compute() > 0`) now stands where it was.
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 4, "endLine": 4}
+    assert "line 4 of the base revision" in result["message"]["text"]
     [diagnostic] = json.loads(RdjsonReporter().render(report))["diagnostics"]
-    assert diagnostic["location"] == {"path": "test_x.py"}
-    assert "::warning file=test_x.py,title=deleted-asserts/removed (high)::An assertion was removed. (line 2 of" in (
-        GithubReporter().render(report)
-    )
+    assert diagnostic["location"] == {"path": "test_x.py", "range": {"start": {"line": 4}, "end": {"line": 4}}}
+    annotation = "::warning file=test_x.py,line=4,endLine=4,title=deleted-asserts/removed (high)::An assertion"
+    assert annotation in GithubReporter().render(report)
+    assert "`test_x.py:4` (base revision: code this change removes)" in MarkdownReporter().render(report)
+
+
+def test_a_finding_in_a_deleted_file_points_at_the_file(repo: GitRepo, spec_schema):
+    repo.commit("base", **{"test_x.py": "def test_x():\n    assert compute() == 4\n", "keep.py": "x = 1\n"})
+    repo.branch("feature")
+    repo.remove("test_x.py")
+    repo.commit("drop the test")
+    report = review_with([_DeletedAsserts()], repo)
+
+    [result] = json.loads(SarifReporter().render(report))["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "test_x.py", "uriBaseId": "%SRCROOT%"}
+    }
+    assert "::warning file=test_x.py,title=deleted-asserts/removed (high)::" in GithubReporter().render(report)
+
+
+def test_sarif_rule_tags_are_distinct_for_the_security_reviewer(repo: GitRepo, spec_schema):
+    repo.commit("base", **{"app.py": "x = 1\n"})
+    repo.branch("feature")
+    key = "AKIA" + "Z7QH3MXK2P9WLR4T"  # assembled here so that no scanner mistakes this file for a leak
+    repo.commit("key", **{"app.py": f"x = 1\naws_access_key_id = '{key}'\n"})
+
+    report = review(ReviewRequest(repo=repo.root, base="main", head="HEAD", reviewers=("security",), offline=True))
+    log = json.loads(SarifReporter().render(report))
+
+    jsonschema.Draft4Validator(spec_schema("sarif-schema-2.1.0.json")).validate(log)  # tags: uniqueItems
+    [rule] = [r for r in log["runs"][0]["tool"]["driver"]["rules"] if "CWE-798" in r["properties"]["tags"]]
+    assert rule["properties"]["tags"] == ["security", "CWE-798"]
