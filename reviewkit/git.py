@@ -65,15 +65,28 @@ def find_repo_root(start: Path) -> Path | None:
     return Path(out) if out else None
 
 
-def resolve_rev(repo: Path, rev: str) -> str:
-    """The full commit id of ``rev``; an unknown revision is an InputError naming it."""
+def resolve_rev(repo: Path, rev: str, *, flag: str = "") -> str:
+    """The full commit id of ``rev``; an unknown revision is an InputError naming it (and ``flag``, the
+    option that gave it), with a hint when the clone is shallow."""
+    where = f"{flag} {rev}: " if flag else ""
     if rev.startswith("-"):
-        raise InputError(f"revision {rev!r} is not valid: revisions may not start with '-'")
+        raise InputError(f"{where}revision {rev!r} is not valid: revisions may not start with '-'")
     out = run_git(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], check=False)
     sha = out.decode().strip()
     if not sha:
-        raise InputError(f"unknown revision {rev!r} in {repo}; check --base/--head")
+        check = "" if flag else "; check --base/--head"
+        raise InputError(f"{where}unknown revision {rev!r} in {repo}{check}{shallow_hint(repo)}")
     return sha
+
+
+def shallow_hint(repo: Path) -> str:
+    """For messages about missing history: how to fetch more when ``repo`` is a shallow clone."""
+    if git_text(repo, ["rev-parse", "--is-shallow-repository"], check=False) != "true":
+        return ""
+    return (
+        "; this clone is shallow, so older history is missing: fetch more with "
+        "'git fetch --deepen=50' (or 'git fetch --unshallow' for all of it)"
+    )
 
 
 class BlobReader:

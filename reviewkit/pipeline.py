@@ -24,6 +24,7 @@ from reviewkit.plugins import Plugins, load_plugins
 from reviewkit.policy import Decision
 from reviewkit.report import Report, Round, Skipped
 from reviewkit.reviewer import ReviewContext
+from reviewkit.revisions import review_base
 from reviewkit.rounds import (
     RoundResult,
     decide_rounds,
@@ -151,7 +152,7 @@ def _load_change(request: ReviewRequest, repo: Path | None) -> tuple[diffs.Chang
         return change, head, PatchSnapshot(change, side="base")
     assert repo is not None
     head_rev = request.head or "HEAD"
-    base_rev = request.base or diffs.default_base(repo, head_rev)
+    base_rev = review_base(repo, request.base, head_rev)
     change = diffs.from_git(repo, base_rev, head_rev)
     assert change.head is not None and change.base is not None
     return change, GitSnapshot(repo, change.head), GitSnapshot(repo, change.base)
@@ -213,6 +214,9 @@ def review_prepared(run: RunContext, progress: Progress | None = None) -> Report
     say = progress or (lambda _message: None)
     if not run.config.enabled:
         return _report(run, [RoundResult(skipped=(Skipped(reviewer="*", reason="code_review.enabled is false"),))])
+    if run.change.is_empty:  # nothing to approve or block: no reviewer runs (the report says so)
+        select_reviewers(run)  # but a configuration mistake is reported whatever the change
+        return _report(run, [RoundResult()])
     history: list[RoundResult] = []
     current = run
     try:

@@ -32,6 +32,10 @@ class TextReporter(Reporter):
 
     def render(self, report: Report, *, color: bool = False) -> str:
         paint = _painter(color)
+        if not report.files and not report.verdicts:
+            where = _range(report) or "the input"
+            message = f"reviewkit: nothing to review: {where} changes no files"
+            return paint("bold", message) + f" (exit {report.exit_code})\n"
         added = sum(f.added for f in report.files)
         deleted = sum(f.deleted for f in report.files)
         lines = [
