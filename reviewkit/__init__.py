@@ -16,7 +16,7 @@ from reviewkit.errors import (
 from reviewkit.findings import Finding, Severity, Side
 from reviewkit.hookspecs import hookimpl
 from reviewkit.reporters import Reporter
-from reviewkit.reviewer import ReviewContext, Reviewer
+from reviewkit.reviewer import ReviewContext, Reviewer, Rule
 from reviewkit.verdict import Status, Usage, Verdict
 
 __version__ = "0.1.0"
@@ -31,6 +31,7 @@ __all__ = [
     "ReviewContext",
     "Reviewer",
     "ReviewkitError",
+    "Rule",
     "Severity",
     "Side",
     "Skip",

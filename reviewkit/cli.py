@@ -17,6 +17,11 @@ from reviewkit import __version__
 from reviewkit.errors import InputError, ReviewkitError
 from reviewkit.policy import ExitCode
 
+# The lists --help shows, kept here rather than imported, so that parsing the command line (and
+# ``reviewkit --version``) loads nothing else; tests check they match their modules.
+LEVELS = ("blocking", "critical", "high", "medium", "low", "info")
+DEFAULT_BASELINE = ".reviewkit-baseline.json"
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (what is wrong and where to look), exit 2."""
@@ -32,7 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     review = commands.add_parser("review", help="review a change and decide whether it may merge")
     _selection_flags(review)
-    review.add_argument("--apply", action="store_true", help="write merged fixes to the working tree")
+    review.add_argument(
+        "--pre-push",
+        action="store_true",
+        help="review what pre-commit's pre-push stage says is being pushed "
+        "(PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF; the whole tree on a first push)",
+    )
     review.add_argument("--rounds", type=_positive_int, default=1, metavar="N", help="review rounds (default 1)")
     review.add_argument(
         "--untrusted",
@@ -40,16 +50,49 @@ def build_parser() -> argparse.ArgumentParser:
         help="review a stranger's change: configuration and prompts from the base revision, suppressions the "
         "change adds do not count, a model may not dismiss blocking findings",
     )
+    _fix_flags(review)
+    review.add_argument(
+        "--baseline", metavar="FILE", help="hide findings recorded by 'reviewkit baseline' (says how many)"
+    )
+    review.add_argument(
+        "--fail-level",
+        choices=LEVELS,
+        default="blocking",
+        metavar="LEVEL",
+        help="also exit 1 on any finding at or above this severity (critical, high, medium, low, info); "
+        "default: blocking findings only",
+    )
+    review.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when findings block (an incomplete review still exits 3)"
+    )
+    review.add_argument("--progress", action="store_true", help="print progress on stderr even when not a terminal")
     _output_flags(review)
 
-    explain = commands.add_parser("explain", help="say which reviewers fire on a change and why (JSON)")
+    explain = commands.add_parser("explain", help="say which reviewers fire on a change and why")
     _selection_flags(explain)
+    explain.add_argument(
+        "--format", choices=("text", "json"), help="default: text on a terminal, JSON when piped or redirected"
+    )
 
     reviewers = commands.add_parser("reviewers", help="list registered reviewers")
     reviewers.add_argument("--format", choices=("text", "json"), default="text")
-    reviewers.add_argument("--config", type=Path, metavar="FILE")
-    reviewers.add_argument("--repo", type=Path, metavar="DIR")
-    reviewers.add_argument("-p", dest="plugin_options", action="append", default=[], metavar="no:NAME")
+    _plugin_flags(reviewers)
+
+    rules = commands.add_parser("rules", help="describe the rules reviewers report, with an example and the fix")
+    rules.add_argument("rule", nargs="?", metavar="RULE", help="a rule id (security/yaml-load) or a reviewer name")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    _plugin_flags(rules)
+
+    baseline = commands.add_parser(
+        "baseline", help="record today's findings so that --baseline hides them (deterministic reviewers only)"
+    )
+    baseline.add_argument(
+        "file", nargs="?", default=DEFAULT_BASELINE, metavar="FILE", help=f"default {DEFAULT_BASELINE}"
+    )
+    baseline.add_argument("--base", metavar="REV", help="record only base..head (default: the whole tree at head)")
+    baseline.add_argument("--head", metavar="REV", help="the revision to record (default: HEAD)")
+    baseline.add_argument("--reviewer", action="append", default=[], metavar="NAME", help="only these reviewers")
+    _plugin_flags(baseline)
 
     init = commands.add_parser("init", help="write .agents/config.toml and an example reviewer prompt")
     init.add_argument("--repo", type=Path, metavar="DIR")
@@ -91,6 +134,27 @@ def _selection_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _plugin_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", type=Path, metavar="DIR", help="repository (default: the current one)")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
+    parser.add_argument(
+        "-p", dest="plugin_options", action="append", default=[], metavar="no:NAME", help="disable a plugin by name"
+    )
+
+
+def _fix_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--apply", action="store_true", help="write the merged fixes to the working tree (says what it wrote)"
+    )
+    parser.add_argument("--fix-patch", metavar="FILE", help="write the fixes as one patch file (git apply FILE)")
+    parser.add_argument(
+        "--no-test-gate",
+        dest="test_gate",
+        action="store_false",
+        help="do not run test_command (pre-commit hooks): fixes are proposed, never merged",
+    )
+
+
 def _output_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
@@ -98,7 +162,7 @@ def _output_flags(parser: argparse.ArgumentParser) -> None:
         metavar="FORMAT",
         help="text, json, sarif, markdown, github, rdjson (and plugin formats)",
     )
-    parser.add_argument("--output", metavar="FILE", help="write the output here instead of stdout")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the output here instead of stdout")
 
 
 def _positive_int(value: str) -> int:
@@ -194,8 +258,9 @@ def use_color(output: str | None) -> bool:
     return output in (None, "-") and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def progress_printer() -> Any:
-    if not sys.stderr.isatty() or os.environ.get("NO_COLOR"):
+def progress_printer(force: bool = False) -> Any:
+    """Progress lines on stderr: on a terminal (unless NO_COLOR), or always with ``--progress``."""
+    if not force and (not sys.stderr.isatty() or os.environ.get("NO_COLOR")):
         return None
 
     def say(message: str) -> None:

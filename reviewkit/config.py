@@ -365,13 +365,13 @@ def config_at(repo: Path, revision: str, config_path: str | None) -> Config:
     """
 
     def read(relative: Path) -> bytes | None:
-        return _blob(repo, revision, _relative(str(relative), "--config"))
+        return blob_at(repo, revision, _relative(str(relative), "--config"))
 
     def read_prompt(path: str) -> str | None:
         relative = _relative(path, "prompt_file")
         if _object_type(repo, revision, relative) == "tree":
             raise IsADirectoryError(path)
-        blob = _blob(repo, revision, relative)
+        blob = blob_at(repo, revision, relative)
         return None if blob is None else blob.decode("utf-8", "replace")
 
     try:
@@ -400,7 +400,8 @@ def _object_type(repo: Path, revision: str, path: str) -> str:
     return git_text(repo, ["cat-file", "-t", f"{revision}:{path}"], check=False)
 
 
-def _blob(repo: Path, revision: str, path: str) -> bytes | None:
+def blob_at(repo: Path, revision: str, path: str) -> bytes | None:
+    """The bytes of file ``path`` in ``revision``, or None when it is not a file there."""
     from reviewkit.git import run_git
 
     if _object_type(repo, revision, path) != "blob":

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reviewkit.errors import InputError
@@ -33,15 +33,25 @@ def git_env() -> dict[str, str]:
     return env
 
 
-def run_git(repo: Path, args: Sequence[str], *, check: bool = True, input: bytes | None = None) -> bytes:
-    """Run ``git args`` in ``repo`` and return stdout; a failure is an InputError quoting git's message."""
+def run_git(
+    repo: Path,
+    args: Sequence[str],
+    *,
+    check: bool = True,
+    input: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+) -> bytes:
+    """Run ``git args`` in ``repo`` and return stdout; a failure is an InputError quoting git's message.
+
+    :param env: variables to set on top of :func:`git_env` (an identity for ``commit-tree``, say).
+    """
     try:
         proc = subprocess.run(
             ["git", *SAFE_CONFIG, *args],
             cwd=repo,
             input=input,
             capture_output=True,
-            env=git_env(),
+            env={**git_env(), **(env or {})},
             check=False,
         )
     except FileNotFoundError as exc:
@@ -53,8 +63,15 @@ def run_git(repo: Path, args: Sequence[str], *, check: bool = True, input: bytes
     return proc.stdout
 
 
-def git_text(repo: Path, args: Sequence[str], *, check: bool = True) -> str:
-    return run_git(repo, args, check=check).decode("utf-8", "replace").strip()
+def git_text(
+    repo: Path,
+    args: Sequence[str],
+    *,
+    check: bool = True,
+    input: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    return run_git(repo, args, check=check, input=input, env=env).decode("utf-8", "replace").strip()
 
 
 def find_repo_root(start: Path) -> Path | None:

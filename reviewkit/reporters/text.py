@@ -73,7 +73,8 @@ def _fix_lines(report: Report, paint: _Paint) -> list[str]:
     fixes, lines = report.fixes, []
     if fixes.patch or fixes.dropped:
         state = "merged" if fixes.merged else "proposed, not merged"
-        lines.append(f"fixes: {state}" + (f": {fixes.note}" if fixes.note else "") + " (--format json: fixes.patch)")
+        how = "--apply writes them, --fix-patch FILE saves them" if fixes.merged else "--fix-patch FILE saves them"
+        lines.append(f"fixes: {state}" + (f": {fixes.note}" if fixes.note else "") + f" ({how})")
     if fixes.tests is not None:
         result = "passed" if fixes.tests.passed else f"failed (exit {fixes.tests.exit_code})"
         lines.append(paint("dim", f"  test gate {result} in {fixes.tests.duration_s:.1f}s: {fixes.tests.command}"))
@@ -103,7 +104,7 @@ def _verdict_lines(verdict: Verdict, paint: _Paint) -> list[str]:
     for finding in verdict.findings:
         lines.extend(_finding_lines(finding, paint))
     if verdict.fix.patch and not verdict.fix.merged:
-        lines.append(paint("dim", "    a fix is proposed in the report (--format json: verdicts[].fix.patch)"))
+        lines.append(paint("dim", "    a fix is proposed (--fix-patch FILE saves it)"))
     return lines
 
 
