@@ -2,8 +2,9 @@
 
 ``reviewkit baseline [FILE]`` reviews the whole tree and writes every finding's fingerprint (the rule,
 the path and the quoted code with its whitespace collapsed: no line number, so moving code keeps it);
-``reviewkit review --baseline FILE`` hides findings whose fingerprint is in the file, at most as many
-times as it was recorded (a second copy of an accepted line is new), and each verdict says how many.
+``reviewkit review --baseline FILE`` hides findings whose fingerprint is in the file, unless the file now
+holds more copies of that code than were recorded (a second copy of an accepted line is new), and each
+verdict says how many it hid.
 
 A hostile change must not be able to accept its own findings: in an untrusted review, a baseline file
 inside the repository is read from the base revision, so whatever the change does to it does not count.
@@ -82,6 +83,15 @@ def _parse(data: bytes, shown: str, name: str) -> Baseline:
     return Baseline(name=name, counts={e["fingerprint"]: e["count"] for e in raw["findings"]})
 
 
+def _copies(context: ReviewContext, finding: Finding) -> int:
+    """How often the finding's quoted code occurs in its file now. A diff reviewer reports only the
+    lines a change adds, so a new copy of an accepted line can be the only one reported: when the
+    file holds more copies than the baseline recorded, none of them is hidden."""
+    text = context.read(finding.path, finding.side) or ""
+    code = " ".join(finding.evidence.split())
+    return " ".join(text.split()).count(code) if code else 0
+
+
 @dataclass(kw_only=True)
 class Baseline:
     """A loaded baseline, registered as a ``modify_findings`` plugin for one run."""
@@ -94,12 +104,14 @@ class Baseline:
 
     @hookimpl
     def modify_findings(self, context: ReviewContext, findings: list[Finding]) -> None:
+        if self.note:
+            context.note(self.note)
         # Each call is one reviewer's whole result in one round, so the counts start afresh per call.
-        left = dict(self.counts)
+        left = {key: count for key, count in self.counts.items() if count > 0}
         kept = []
         for finding in findings:
             key = fingerprint(finding)
-            if left.get(key, 0) > 0:
+            if left.get(key, 0) > 0 and _copies(context, finding) <= self.counts[key]:
                 left[key] -= 1
             else:
                 kept.append(finding)
