@@ -7,15 +7,13 @@ import json
 import os
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from reviewkit import __version__
-from reviewkit.errors import InputError, ReviewkitError
-from reviewkit.policy import ExitCode
+from reviewkit.errors import ExitCode, InputError, ReviewkitError
 
 # The lists --help shows, kept here rather than imported, so that parsing the command line (and
 # ``reviewkit --version``) loads nothing else; tests check they match their modules.
@@ -176,8 +174,12 @@ def _positive_int(value: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments == ["--version"]:  # answered before building the parser, which imports every command
+        print(f"reviewkit {__version__}")
+        return 0
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     if args.command is None:
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
@@ -241,6 +243,8 @@ def write_output(text: str, output: str | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
+    import tempfile
+
     target = Path(output)
     if not target.parent.is_dir():
         raise InputError(f"--output {output}: directory {target.parent} does not exist")

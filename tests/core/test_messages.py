@@ -118,3 +118,20 @@ def test_an_empty_range_is_nothing_to_review(project: GitRepo, cli) -> None:
     report = cli("review", "--base", "HEAD", "--format", "json", cwd=project.root).json()
     assert (report["decision"], report["exit_code"], report["verdicts"]) == ("DEVELOPMENT_COMPLETE", 0, [])
     assert report["reason"].startswith("nothing to review")
+
+
+def test_version_loads_nothing_but_the_command_line(tmp_path: Path) -> None:
+    """`reviewkit --version` runs in hooks and CI steps: it must not import the plugin API or its libraries
+    (measured: about 0.12 s wall against 0.04 s for a bare interpreter; see docs/benchmarks.md)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\nfrom reviewkit.cli import main\nmain(['--version'])\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('reviewkit', 'reviewers', 'pluggy', 'jsonschema', 'unidiff', 'anthropic', 'bandit', 'pathspec'))))"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True)
+    version, loaded = proc.stdout.splitlines()
+    assert version.startswith("reviewkit ")
+    assert loaded.split() == ["reviewkit", "reviewkit.cli", "reviewkit.errors"]
