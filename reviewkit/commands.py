@@ -22,7 +22,7 @@ from reviewkit.pipeline import ReviewRequest, explain, prepare, review
 from reviewkit.plugins import load_plugins
 from reviewkit.policy import ExitCode, decide
 from reviewkit.report import Report, Skipped
-from reviewkit.reporters import Reporter
+from reviewkit.reporters import Reporter, builtin_reporters
 from reviewkit.revisions import pre_push_range, whole_tree_base
 from reviewkit.schemas import validate
 from reviewkit.triggers import parse_triggers
@@ -89,7 +89,14 @@ def _say(message: str) -> None:
 
 
 def _reporter_for(name: str, request: ReviewRequest) -> Reporter:
-    """The reporter for ``--format``, looked up before reviewing so a typo costs nothing."""
+    """The reporter for ``--format``, looked up before reviewing so a typo costs nothing.
+
+    The built-in formats need no plugin loading (a reporter name cannot be registered twice, so no
+    plugin can replace them): the review loads the plugins once, not twice.
+    """
+    builtin = {reporter.name: reporter for reporter in builtin_reporters()}
+    if name in builtin:
+        return builtin[name]
     config = load_config(find_repo_root((request.repo or Path.cwd()).resolve()), request.config_path)
     reporters = load_plugins(config, blocked=request.blocked_plugins).reporters
     if name not in reporters:
