@@ -263,14 +263,11 @@ def use_color(output: str | None) -> bool:
 
 
 def progress_printer(force: bool = False) -> Any:
-    """Progress lines on stderr: on a terminal (unless NO_COLOR), or always with ``--progress``."""
-    if not force and (not sys.stderr.isatty() or os.environ.get("NO_COLOR")):
-        return None
+    """Progress lines on stderr: on a terminal (unless NO_COLOR), or always with ``--progress``
+    (see :mod:`reviewkit.progress`)."""
+    from reviewkit.progress import progress_for
 
-    def say(message: str) -> None:
-        print(f"reviewkit: {message}", file=sys.stderr, flush=True)
-
-    return say
+    return progress_for(force)
 
 
 def dump_json(data: Any) -> str:

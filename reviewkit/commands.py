@@ -12,7 +12,7 @@ from typing import Any
 
 from reviewkit import baseline, rules
 from reviewkit.apply import apply_fixes, write_fix_patch
-from reviewkit.cli import blocked_plugins, dump_json, progress_printer, read_goal, use_color, write_output
+from reviewkit.cli import blocked_plugins, dump_json, read_goal, use_color, write_output
 from reviewkit.config import CONFIG_PATH, load_config
 from reviewkit.diff import FileChange, FileStatus
 from reviewkit.errors import InputError
@@ -21,6 +21,7 @@ from reviewkit.git import find_repo_root
 from reviewkit.pipeline import ReviewRequest, explain, prepare, review
 from reviewkit.plugins import load_plugins
 from reviewkit.policy import ExitCode, decide
+from reviewkit.progress import progress_for
 from reviewkit.report import Report, Skipped
 from reviewkit.reporters import Reporter, builtin_reporters
 from reviewkit.revisions import pre_push_range, whole_tree_base
@@ -63,7 +64,12 @@ def cmd_review(args: argparse.Namespace) -> int:
         _check_writable(option, target)
     request = request_from(args)
     reporter = _reporter_for(args.format, request)
-    report = review(request, progress_printer(args.progress))
+    progress = progress_for(args.progress)
+    try:
+        report = review(request, progress)
+    finally:
+        if progress is not None:
+            progress.close()
     report = with_exit_options(report, fail_level=args.fail_level, exit_zero=args.exit_zero)
     write_output(reporter.render(report, color=use_color(args.output)), args.output)
     # Taking the fixes comes after the report, which is written whatever becomes of them.
@@ -164,7 +170,12 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         blocked_plugins=blocked_plugins(args.plugin_options),
         test_gate=False,
     )
-    report = review(request, progress_printer())
+    progress = progress_for(False)
+    try:
+        report = review(request, progress)
+    finally:
+        if progress is not None:
+            progress.close()
     verdicts = report.verdicts
     findings = [finding for verdict in verdicts for finding in verdict.findings]
     write_output(dump_json(baseline.record(findings, head=report.head)), args.file)

@@ -225,6 +225,8 @@ def review_prepared(run: RunContext, progress: Progress | None = None) -> Report
     if run.change.is_empty:  # nothing to approve or block: no reviewer runs (the report says so)
         select_reviewers(run)  # but a configuration mistake is reported whatever the change
         return _report(run, [RoundResult()])
+    added, deleted = sum(f.added for f in run.change.files), sum(f.deleted for f in run.change.files)
+    say(f"reviewing {len(run.change.files)} file(s), +{added} -{deleted} ({run.change.source})")
     history: list[RoundResult] = []
     current = run
     try:

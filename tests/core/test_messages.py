@@ -135,3 +135,28 @@ def test_version_loads_nothing_but_the_command_line(tmp_path: Path) -> None:
     version, loaded = proc.stdout.splitlines()
     assert version.startswith("reviewkit ")
     assert loaded.split() == ["reviewkit", "reviewkit.cli", "reviewkit.errors"]
+
+
+def test_progress_is_forced_into_ci_logs_and_stays_off_stdout(project: GitRepo, cli) -> None:
+    quiet = cli("review", "--offline", "--format", "json", cwd=project.root)
+    assert quiet.stderr == ""  # not a terminal: no progress unless asked
+    loud = cli("review", "--offline", "--progress", "--format", "json", cwd=project.root)
+    lines = loud.stderr.splitlines()
+    assert lines[0].startswith("reviewkit: [") and "reviewing 1 file(s), +1 -0" in lines[0]
+    assert any("security: started" in line for line in lines) and any("security: done" in line for line in lines)
+    assert loud.json()["decision"] == "DEVELOPMENT_COMPLETE"  # stdout is the report alone
+
+
+def test_a_long_quiet_stretch_gets_a_heartbeat() -> None:
+    import io
+    import time
+
+    from reviewkit.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(stream, interval=0.05)
+    progress("security: started")
+    time.sleep(0.2)
+    progress.close()
+    beats = [line for line in stream.getvalue().splitlines() if "still working (last: security: started)" in line]
+    assert len(beats) >= 2
