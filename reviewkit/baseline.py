@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -92,15 +91,14 @@ def _copies(context: ReviewContext, finding: Finding) -> int:
     return " ".join(text.split()).count(code) if code else 0
 
 
-@dataclass(kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Baseline:
-    """A loaded baseline, registered as a ``modify_findings`` plugin for one run."""
+    """A loaded baseline, registered as a ``modify_findings`` plugin for one run (it keeps no state:
+    reviewers call it from their own threads)."""
 
     name: str
     counts: Mapping[str, int]
-    note: str = ""
-    hidden: dict[str, int] = field(default_factory=dict)  # reviewer -> findings hidden in its last round
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    note: str = ""  # said in every verdict's summary, e.g. that the base revision has no such file
 
     @hookimpl
     def modify_findings(self, context: ReviewContext, findings: list[Finding]) -> None:
@@ -117,12 +115,5 @@ class Baseline:
                 kept.append(finding)
         hidden = len(findings) - len(kept)
         findings[:] = kept
-        with self._lock:
-            self.hidden[context.reviewer] = hidden
         if hidden:
             context.note(f"{hidden} finding(s) hidden by the baseline {self.name}")
-
-    @property
-    def total_hidden(self) -> int:
-        with self._lock:
-            return sum(self.hidden.values())

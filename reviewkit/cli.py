@@ -32,7 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="reviewkit", description="Pluggable automated code review: run reviewers on a diff.")
     parser.add_argument("--version", action="version", version=f"reviewkit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for add_command in (_review, _explain, _reviewers, _rules, _baseline, _init, _merge, *_extra_commands()):
+        add_command(commands)
+    return parser
 
+
+def _review(commands: Any) -> None:
     review = commands.add_parser("review", help="review a change and decide whether it may merge")
     _selection_flags(review)
     review.add_argument(
@@ -49,10 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
         "change adds do not count, a model may not dismiss blocking findings",
     )
     _fix_flags(review)
-    review.add_argument(
+    _gate_flags(review)
+    review.add_argument("--progress", action="store_true", help="print progress on stderr even when not a terminal")
+    _output_flags(review)
+
+
+def _gate_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--baseline", metavar="FILE", help="hide findings recorded by 'reviewkit baseline' (says how many)"
     )
-    review.add_argument(
+    parser.add_argument(
         "--fail-level",
         choices=LEVELS,
         default="blocking",
@@ -60,27 +71,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="also exit 1 on any finding at or above this severity (critical, high, medium, low, info); "
         "default: blocking findings only",
     )
-    review.add_argument(
+    parser.add_argument(
         "--exit-zero", action="store_true", help="exit 0 even when findings block (an incomplete review still exits 3)"
     )
-    review.add_argument("--progress", action="store_true", help="print progress on stderr even when not a terminal")
-    _output_flags(review)
 
+
+def _explain(commands: Any) -> None:
     explain = commands.add_parser("explain", help="say which reviewers fire on a change and why")
     _selection_flags(explain)
     explain.add_argument(
         "--format", choices=("text", "json"), help="default: text on a terminal, JSON when piped or redirected"
     )
 
+
+def _reviewers(commands: Any) -> None:
     reviewers = commands.add_parser("reviewers", help="list registered reviewers")
     reviewers.add_argument("--format", choices=("text", "json"), default="text")
     _plugin_flags(reviewers)
 
+
+def _rules(commands: Any) -> None:
     rules = commands.add_parser("rules", help="describe the rules reviewers report, with an example and the fix")
     rules.add_argument("rule", nargs="?", metavar="RULE", help="a rule id (security/yaml-load) or a reviewer name")
     rules.add_argument("--format", choices=("text", "json"), default="text")
     _plugin_flags(rules)
 
+
+def _baseline(commands: Any) -> None:
     baseline = commands.add_parser(
         "baseline", help="record today's findings so that --baseline hides them (deterministic reviewers only)"
     )
@@ -92,17 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     baseline.add_argument("--reviewer", action="append", default=[], metavar="NAME", help="only these reviewers")
     _plugin_flags(baseline)
 
+
+def _init(commands: Any) -> None:
     init = commands.add_parser("init", help="write .agents/config.toml and an example reviewer prompt")
     init.add_argument("--repo", type=Path, metavar="DIR")
     init.add_argument("--force", action="store_true", help="overwrite existing files")
 
+
+def _merge(commands: Any) -> None:
     merge = commands.add_parser("merge", help="apply the merge policy to verdicts from sharded runs")
     merge.add_argument("verdict_files", nargs="+", metavar="VERDICT.json")
     _output_flags(merge)
-
-    for register_command in _extra_commands():
-        register_command(commands)
-    return parser
 
 
 def _extra_commands() -> list[Any]:
