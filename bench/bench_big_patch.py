@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from benchrepo import init_repo
 
-SIZES = {"70k": 70_000, "50MB": 360_000}  # added lines; 360,000 lines of this shape make a ~50 MB patch
+SIZES = {"70k": 70_000, "50MB": 410_000}  # added lines; 410,000 lines of this shape make a ~50 MB patch
 LINES_PER_FILE = 500
 
 
