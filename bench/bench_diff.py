@@ -75,7 +75,7 @@ def measure_patch(path: str) -> dict[str, float]:
 
 
 def measure_git(repo: str) -> dict[str, float]:
-    from reviewkit.diff import from_git
+    from reviewkit.gitdiff import from_git
 
     started = time.perf_counter()
     change = from_git(Path(repo), "base", "head")

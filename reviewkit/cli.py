@@ -139,6 +139,10 @@ def _selection_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base", metavar="REV", help="base revision (default: merge-base with upstream)")
     parser.add_argument("--head", metavar="REV", help="head revision (default: HEAD)")
     parser.add_argument("--diff", metavar="FILE|-", help="review a patch file (or stdin) instead of a git range")
+    parser.add_argument("--staged", action="store_true", help="review the staged changes (the index against HEAD)")
+    parser.add_argument(
+        "--worktree", action="store_true", help="review the working tree against HEAD, new untracked files included"
+    )
     parser.add_argument("--label", action="append", default=[], metavar="NAME", help="a pull-request label")
     parser.add_argument("--goal", metavar="TEXT|@FILE", help="what the change is meant to do")
     parser.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
@@ -256,6 +260,7 @@ def read_goal(value: str | None) -> str | None:
 
 def write_output(text: str, output: str | None) -> None:
     """Write to ``output`` atomically (a temporary file renamed into place), or to stdout."""
+    text = _encodable(text)
     if output is None or output == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -273,6 +278,16 @@ def write_output(text: str, output: str | None) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _encodable(text: str) -> str:
+    """``text`` as valid UTF-8: a path with bytes that are not UTF-8 is held as lone surrogates, written as
+    ``\\udcXX`` (visible in text, and a valid escape inside a JSON string) instead of failing the run."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def use_color(output: str | None) -> bool:

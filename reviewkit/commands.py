@@ -33,8 +33,10 @@ from reviewkit.verdict import Status, Verdict
 def request_from(args: argparse.Namespace) -> ReviewRequest:
     base, head = args.base, args.head
     if getattr(args, "pre_push", False):
-        if base or head or args.diff:
-            raise InputError("--pre-push takes the range from pre-commit; drop --base, --head and --diff")
+        if base or head or args.diff or args.staged or args.worktree:
+            raise InputError(
+                "--pre-push takes the range from pre-commit; drop --base, --head, --diff, --staged and --worktree"
+            )
         root = find_repo_root((args.repo or Path.cwd()).resolve())
         if root is None:
             raise InputError("--pre-push: not inside a git repository")
@@ -44,6 +46,8 @@ def request_from(args: argparse.Namespace) -> ReviewRequest:
         base=base,
         head=head,
         diff_file=args.diff,
+        staged=args.staged,
+        worktree=args.worktree,
         labels=tuple(args.label),
         goal=read_goal(args.goal),
         config_path=args.config,

@@ -1,8 +1,9 @@
-"""The change under review: parsed from a git range or a patch file. The only module that sees unidiff.
+"""The change under review: its data types, and unified-diff text parsed into them. The only module
+that sees unidiff (a git range is computed in reviewkit.gitdiff and parsed here).
 
 unidiff is trusted only as far as it can be checked: its known faults (quoted paths returned still
-quoted, garbage parsed to zero files, hunk line counts) are guarded here, and a diff git produced is
-cross-checked against ``git diff --numstat`` so that a mis-parsed diff is refused rather than reviewed.
+quoted, garbage parsed to zero files, hunk line counts) are guarded here, and a parse is cross-checked
+against git's own ``--numstat`` counts so that a mis-parsed diff is refused rather than reviewed.
 """
 
 from __future__ import annotations
@@ -21,10 +22,8 @@ from unidiff.patch import Hunk as UnidiffHunk
 from unidiff.patch import PatchedFile, PatchSet
 
 from reviewkit.errors import InputError
-from reviewkit.git import SAFE_CONFIG, git_env, resolve_rev, run_git
+from reviewkit.git import SAFE_CONFIG, git_env
 
-# Options shared by the diff and its numstat cross-check, so both describe the same change.
-_DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "--no-relative", "-M", "-C")
 _SYMLINK_MODE = "120000"
 
 
@@ -150,59 +149,40 @@ class Change:
         return not self.files
 
 
-# --- from git ------------------------------------------------------------------------------------------
+# --- git's counts, to check a parse against ---------------------------------------------------------
 
 
-def from_git(repo: Path, base: str, head: str) -> Change:
-    """The change from ``base`` to ``head`` in ``repo``, cross-checked against git's own counts."""
-    base_sha, head_sha = resolve_rev(repo, base), resolve_rev(repo, head)
-    range_args = [*_DIFF_OPTIONS, "--src-prefix=a/", "--dst-prefix=b/", base_sha, head_sha, "--"]
-    text = run_git(repo, ["diff", *range_args]).decode("utf-8", "replace")
-    files = parse_patch_text(text, source=f"git diff {base}..{head}")
-    counts = _numstat(run_git(repo, ["diff", "--numstat", "-z", *_DIFF_OPTIONS, base_sha, head_sha, "--"]))
-    files = _apply_numstat(files, counts, source=f"{base}..{head}")
-    return Change(files=files, base=base_sha, head=head_sha, source=f"{base}..{head}")
-
-
-def default_base(repo: Path, head: str) -> str:
-    """The merge-base of ``head`` with the upstream branch, as a pull request would see it.
-
-    Falls back to the remote's default branch, then a local main/master/trunk; names what was tried
-    when none exists.
-    """
-    candidates = ["@{upstream}", "refs/remotes/origin/HEAD", "main", "master", "trunk", "origin/main"]
-    for candidate in candidates:
-        out = run_git(repo, ["rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"], check=False)
-        if not out.strip():
-            continue
-        merge_base = run_git(repo, ["merge-base", out.decode().strip(), head], check=False).decode().strip()
-        if merge_base:
-            return merge_base
-    raise InputError(
-        f"cannot find a base to review {head} against in {repo}: no upstream branch, origin/HEAD, "
-        "main, master or trunk; pass --base REV"
-    )
-
-
-def _numstat(raw: bytes) -> dict[str, tuple[int | None, int | None]]:
-    """``git diff --numstat -z`` as {head path: (added, deleted)}, None for binary counts."""
+def numstat_counts(raw: bytes) -> dict[str, tuple[int | None, int | None]]:
+    """``git diff --numstat -z`` (or ``git apply --numstat -z``) as {head path: (added, deleted)}, None
+    for binary counts. Paths keep bytes that are not UTF-8 (surrogateescape), as git stores them."""
     counts: dict[str, tuple[int | None, int | None]] = {}
-    fields = raw.decode("utf-8", "replace").split("\0")
+    fields = raw.split(b"\0")
     i = 0
     while i < len(fields) and fields[i]:
-        added, deleted, path = fields[i].split("\t", 2)
-        if path == "":  # a rename or copy: old and new path follow as their own fields
-            path = fields[i + 2]
+        added, deleted, name = fields[i].split(b"\t", 2)
+        if name == b"":  # a rename or copy: old and new path follow as their own fields
+            name = fields[i + 2]
             i += 3
         else:
             i += 1
-        counts[path] = (None if added == "-" else int(added), None if deleted == "-" else int(deleted))
+        path = name.decode("utf-8", "surrogateescape")
+        counts[path] = (None if added == b"-" else int(added), None if deleted == b"-" else int(deleted))
     return counts
 
 
-def _apply_numstat(
-    files: tuple[FileChange, ...], counts: dict[str, tuple[int | None, int | None]], *, source: str
+def apply_numstat(
+    files: tuple[FileChange, ...],
+    counts: dict[str, tuple[int | None, int | None]],
+    *,
+    source: str,
+    binary_by_counts: bool = True,
 ) -> tuple[FileChange, ...]:
+    """Check each parsed file's line counts against git's; refuse a misread diff.
+
+    :param binary_by_counts: a file git counts as binary (``-``) becomes a binary entry. False when
+        binary files were already set apart by their bytes: then ``-`` only says that an attribute of the
+        (untrusted) repository calls the file binary, and the parse's own hunk checks stand.
+    """
     checked = []
     for file in files:
         if file.path not in counts:
@@ -212,7 +192,10 @@ def _apply_numstat(
             raise InputError(f"diff of {source} parsed wrong: {file.path!r} is not in git's numstat; refusing")
         added, deleted = counts.pop(file.path)
         if added is None or deleted is None:
-            checked.append(replace(file, hunks=(), binary=True, added=0, deleted=0))  # git saw binary data
+            if binary_by_counts:
+                checked.append(replace(file, hunks=(), binary=True, added=0, deleted=0))  # git saw binary data
+            else:
+                checked.append(file)
             continue
         if (added, deleted) != (file.added, file.deleted):
             raise InputError(
@@ -229,21 +212,34 @@ def _apply_numstat(
 # --- from a patch ----------------------------------------------------------------------------------------
 
 
-def from_patch_file(path: str | Path, *, repo: Path | None = None) -> Change:
-    """The change a patch file (``-`` for stdin) describes; malformed input is an InputError with its line."""
+def read_patch(path: str | Path) -> tuple[bytes, str]:
+    """A patch file's bytes (``-`` reads stdin) and the name to show for it."""
     name = "stdin" if str(path) == "-" else str(path)
     try:
         if str(path) == "-":
             import sys
 
-            data = sys.stdin.buffer.read()
-        else:
-            data = Path(path).read_bytes()
+            return sys.stdin.buffer.read(), name
+        return Path(path).read_bytes(), name
     except OSError as exc:
         raise InputError(f"cannot read diff {name}: {exc.strerror}") from exc
+
+
+def from_patch_file(path: str | Path) -> Change:
+    """The change a patch file (``-`` for stdin) describes; malformed input is an InputError with its line."""
+    data, name = read_patch(path)
+    return from_patch_bytes(data, name)
+
+
+def from_patch_bytes(data: bytes, name: str) -> Change:
+    """The change a patch describes; its paths must stay inside a repository (no ``..``, not absolute)."""
     text = data.decode("utf-8", "replace")
     files = parse_patch_text(text, source=name)
     files = _cross_check_with_git_apply(data, files, name)
+    for file in files:
+        for path in filter(None, (file.path, file.old_path)):
+            if path.startswith("/") or ".." in path.split("/"):
+                raise InputError(f"{name}: {path!r}: a patch may only name paths inside the repository")
     return Change(files=files, source=name)
 
 
@@ -473,7 +469,7 @@ def _cross_check_with_git_apply(data: bytes, files: tuple[FileChange, ...], name
         if message and "corrupt patch" in message[-1]:
             raise InputError(f"{name}: malformed diff ({message[-1].removeprefix('error: ')})")
         return files
-    counts = _numstat(proc.stdout)
+    counts = numstat_counts(proc.stdout)
     if set(counts) != {f.path for f in files}:
         return files  # git strips plain patches' paths differently (-p1); the parse's own checks stand
-    return _apply_numstat(files, counts, source=name)
+    return apply_numstat(files, counts, source=name)

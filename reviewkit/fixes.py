@@ -30,6 +30,7 @@ from pathlib import Path
 from reviewkit.diff import parse_patch_text
 from reviewkit.errors import InputError, ReviewkitError
 from reviewkit.findings import Finding, Side
+from reviewkit.git import IDENTITY
 from reviewkit.report import TestRun
 from reviewkit.verdict import WorkspaceInfo
 from reviewkit.workspace import Workspace, WorkspaceError, WorkspaceFactory, check_path, git
@@ -57,12 +58,6 @@ _SECRET_PREFIXES = (
     "DOCKER_",
 )
 _SECRET_WORDS = re.compile(r"TOKEN|SECRET|PASSW|KEY|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|CERT", re.I)
-_IDENTITY = {
-    "GIT_AUTHOR_NAME": "reviewkit",
-    "GIT_AUTHOR_EMAIL": "reviewkit@localhost",
-    "GIT_COMMITTER_NAME": "reviewkit",
-    "GIT_COMMITTER_EMAIL": "reviewkit@localhost",
-}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,7 +142,7 @@ class FixMerger:
             return True
 
     def _commit_tree(self, tree: str, message: str) -> str:
-        out = git(self.repo, "commit-tree", tree, "-p", self.head, "-m", message, env=_IDENTITY)
+        out = git(self.repo, "commit-tree", tree, "-p", self.head, "-m", message, env=IDENTITY)
         return out.stdout.decode().strip()
 
     def drop(self, reviewer: str, reason: str) -> bool:
@@ -325,7 +320,10 @@ def _with(result: FixResult, **changes: object) -> FixResult:
 
 
 def diff_between(repo: Path, old: str, new: str) -> str:
-    return git(repo, "diff", "--no-ext-diff", "--no-textconv", "--binary", old, new).stdout.decode("utf-8", "replace")
+    # --text: attributes of the reviewed (untrusted) tree must not turn a fix into "Binary files differ".
+    return git(repo, "diff", "--text", "--no-ext-diff", "--no-textconv", "--binary", old, new).stdout.decode(
+        "utf-8", "replace"
+    )
 
 
 def _tree_of(repo: Path, commit: str) -> str:

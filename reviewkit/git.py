@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from reviewkit.errors import InputError
@@ -31,6 +31,15 @@ def git_env() -> dict[str, str]:
     for key in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_EXTERNAL_DIFF"):
         env.pop(key, None)
     return env
+
+
+# The author and committer of the commits reviewkit makes itself (fixes, uncommitted work under review).
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "reviewkit",
+    "GIT_AUTHOR_EMAIL": "reviewkit@localhost",
+    "GIT_COMMITTER_NAME": "reviewkit",
+    "GIT_COMMITTER_EMAIL": "reviewkit@localhost",
+}
 
 
 def run_git(
@@ -121,12 +130,60 @@ class BlobReader:
 
     def read(self, path: str) -> bytes | None:
         """The file's bytes at the commit, or None when it does not exist there (or is not a file)."""
-        if "\n" in path:
-            return None
+        if "\n" in path or "\r" in path:
+            # cat-file's batch protocol is line-based: such a name is resolved to its blob id first.
+            out = run_git(self._repo, ["rev-parse", "--verify", "--quiet", f"{self._commit}:{path}"], check=False)
+            blob = out.decode().strip()
+            return self.read_object(blob) if blob else None
+        return self._request(f"{self._commit}:{path}")
+
+    def read_object(self, object_id: str) -> bytes | None:
+        """A blob's bytes by its id, or None when there is no such blob."""
+        return self._request(object_id)
+
+    def read_objects(self, object_ids: Sequence[str]) -> Iterator[tuple[str, bytes | None]]:
+        """Many blobs by id in one pipelined pass (no round trip per object): ``(id, bytes or None)``."""
+        proc = subprocess.Popen(
+            ["git", *SAFE_CONFIG, "cat-file", "--batch"],
+            cwd=self._repo,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=git_env(),
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        requests = b"".join(object_id.encode("ascii") + b"\n" for object_id in object_ids)
+
+        def feed() -> None:
+            assert proc.stdin is not None
+            try:
+                proc.stdin.write(requests)
+            except BrokenPipeError:
+                pass
+            finally:
+                proc.stdin.close()
+
+        writer = threading.Thread(target=feed, name="reviewkit-cat-file", daemon=True)
+        writer.start()
+        try:
+            for object_id in object_ids:
+                header = proc.stdout.readline().split()
+                if len(header) != 3:
+                    yield object_id, None
+                    continue
+                data = proc.stdout.read(int(header[2]))
+                proc.stdout.read(1)
+                yield object_id, data if header[1] == b"blob" else None
+        finally:
+            writer.join()
+            proc.stdout.close()
+            proc.wait()
+
+    def _request(self, spec: str) -> bytes | None:
         with self._lock:
             proc = self._process()
             assert proc.stdin is not None and proc.stdout is not None
-            proc.stdin.write(f"{self._commit}:{path}\n".encode())
+            proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
             proc.stdin.flush()
             header = proc.stdout.readline().decode("utf-8", "replace").split()
             if len(header) != 3:

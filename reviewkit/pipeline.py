@@ -15,7 +15,7 @@ from typing import Any
 
 from reviewkit import baseline as baselines
 from reviewkit import diff as diffs
-from reviewkit import router
+from reviewkit import gitdiff, revisions, router
 from reviewkit.config import Config, config_at, load_config
 from reviewkit.errors import ConfigError, InputError
 from reviewkit.findings import Finding, Side
@@ -25,7 +25,6 @@ from reviewkit.plugins import Plugins, load_plugins
 from reviewkit.policy import Decision
 from reviewkit.report import Report, Round, Skipped
 from reviewkit.reviewer import ReviewContext
-from reviewkit.revisions import review_base
 from reviewkit.rounds import (
     RoundResult,
     decide_rounds,
@@ -36,7 +35,7 @@ from reviewkit.rounds import (
 )
 from reviewkit.router import Selected
 from reviewkit.scheduler import Job, Outcome, run_jobs
-from reviewkit.sources import GitSnapshot, PatchSnapshot, Snapshot, WorkTreeSnapshot
+from reviewkit.sources import GitSnapshot, PatchSnapshot, Snapshot
 from reviewkit.triggers import Firing
 from reviewkit.verdict import (
     Fix,
@@ -60,6 +59,8 @@ class ReviewRequest:
     base: str | None = None
     head: str | None = None
     diff_file: str | None = None
+    staged: bool = False  # review the index against HEAD
+    worktree: bool = False  # review the working tree (new files included) against HEAD
     labels: tuple[str, ...] = ()
     goal: str | None = None
     config_path: Path | None = None
@@ -152,18 +153,44 @@ def _repo_for(request: ReviewRequest) -> Path | None:
 
 
 def _load_change(request: ReviewRequest, repo: Path | None) -> tuple[diffs.Change, Snapshot, Snapshot]:
-    if request.diff_file is not None:
-        if request.base or request.head:
-            raise InputError("--diff reviews a patch; it cannot be combined with --base or --head")
+    """The change and both sides' files: from a git range, the index or working tree, or a patch (made
+    into commits when a repository is at hand, so every reviewer reads whole files)."""
+    chosen = [
+        flag
+        for flag, on in (
+            ("--diff", request.diff_file is not None),
+            ("--staged", request.staged),
+            ("--worktree", request.worktree),
+        )
+        if on
+    ]
+    if len(chosen) > 1 or (chosen and (request.base or request.head)):
+        given = chosen + [flag for flag, on in (("--base", request.base), ("--head", request.head)) if on]
+        raise InputError(f"{' and '.join(given)} cannot be combined: each names the change to review")
+    if request.diff_file is not None and repo is None:
         change = diffs.from_patch_file(request.diff_file)
-        head: Snapshot = WorkTreeSnapshot(repo) if repo else PatchSnapshot(change, side="head")
-        return change, head, PatchSnapshot(change, side="base")
+        return change, PatchSnapshot(change, side="head"), PatchSnapshot(change, side="base")
     assert repo is not None
-    head_rev = request.head or "HEAD"
-    base_rev = review_base(repo, request.base, head_rev)
-    change = diffs.from_git(repo, base_rev, head_rev)
+    if chosen:
+        made = _revisions_for(request, repo)
+        change = replace(gitdiff.from_git(repo, made.base, made.head), source=made.source)
+    else:
+        head_rev = request.head or "HEAD"
+        base_rev = revisions.review_base(repo, request.base, head_rev)
+        change = gitdiff.from_git(repo, base_rev, head_rev)
     assert change.head is not None and change.base is not None
     return change, GitSnapshot(repo, change.head), GitSnapshot(repo, change.base)
+
+
+def _revisions_for(request: ReviewRequest, repo: Path) -> revisions.Revisions:
+    if request.staged:
+        return revisions.staged(repo)
+    if request.worktree:
+        return revisions.worktree(repo)
+    assert request.diff_file is not None
+    data, name = diffs.read_patch(request.diff_file)
+    diffs.from_patch_bytes(data, name)  # malformed input and paths outside the repository: refused first
+    return revisions.patch_in_repository(repo, data, name)
 
 
 def _goal_from_config(config: Config, repo: Path | None) -> str | None:
@@ -326,7 +353,7 @@ def _next_round(first: RunContext, current: RunContext, commit: str | None) -> R
     assert first.repo is not None and first.change.base is not None
     head = commit or current.change.head
     assert head is not None
-    change = diffs.from_git(first.repo, first.change.base, head)
+    change = gitdiff.from_git(first.repo, first.change.base, head)
     return replace(
         current, change=change, head=GitSnapshot(first.repo, head), base=GitSnapshot(first.repo, first.change.base)
     )

@@ -269,7 +269,7 @@ class Workspace:
     def diff(self) -> str:
         """The workspace's changes as a git unified diff against ``commit`` ('' when unchanged)."""
         tree = self.tree()
-        args = ("diff", "--no-ext-diff", "--no-textconv", "--binary", "--no-color", self.commit, tree)
+        args = ("diff", "--text", "--no-ext-diff", "--no-textconv", "--binary", "--no-color", self.commit, tree)
         return git(self._factory.repo, *args).stdout.decode("utf-8", "replace")
 
     def _overlay_changes(self) -> list[str]:

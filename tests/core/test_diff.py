@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import GitRepo
 
-from reviewkit.diff import FileStatus, from_git, from_patch_file, parse_patch_text, unquote_c_path
+from reviewkit.diff import FileStatus, from_patch_file, parse_patch_text, unquote_c_path
 from reviewkit.errors import InputError
+from reviewkit.gitdiff import from_git
 
 
 def change_of(repo: GitRepo, base: str = "main", head: str = "HEAD"):

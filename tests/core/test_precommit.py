@@ -100,7 +100,7 @@ def test_pre_push_flag_takes_exactly_the_range_pre_commit_names(feature_repo: Gi
         os.environ.pop("PRE_COMMIT_FROM_REF", None)
         os.environ.pop("PRE_COMMIT_TO_REF", None)
     mixed = cli("review", "--pre-push", "--base", "main", cwd=feature_repo.root)
-    assert mixed.exit_code == 2 and "drop --base, --head and --diff" in mixed.stderr
+    assert mixed.exit_code == 2 and "drop --base, --head, --diff" in mixed.stderr
 
 
 def test_staged_hook_reviews_the_index(tmp_path: Path, hook_env: dict[str, str]) -> None:

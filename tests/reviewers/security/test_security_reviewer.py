@@ -8,7 +8,7 @@ import pytest
 from conftest import GitRepo, review_with
 
 from reviewers.security import SecurityReviewer
-from reviewkit.diff import from_git
+from reviewkit.gitdiff import from_git
 
 # The built-in is also registered through its entry point; these tests hand the pipeline their own
 # instance, so the entry point is blocked as `-p no:security` would.
