@@ -30,7 +30,8 @@ def test_readme_sample_output_is_what_reviewkit_prints(repo: GitRepo, cli) -> No
         "base",
         **{
             "shop__cart.py": "def total(prices):\n    return sum(prices)\n",
-            "tests__test_cart.py": "from shop.cart import total\n\n\ndef test_total():\n    assert total([1, 2]) == 3\n",
+            "tests__test_cart.py": "from shop.cart import total\n\n\ndef test_total():\n"
+            "    assert total([1, 2]) == 3\n",
         },
     )
     repo.branch("feature")
