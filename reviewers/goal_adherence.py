@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from reviewkit import Finding, ReviewContext, Reviewer, Severity, Skip, hookimpl
+from reviewkit import Finding, ReviewContext, Reviewer, Rule, Severity, Skip, hookimpl
 
 INSTRUCTIONS = """\
 You are the goal-adherence reviewer. Compare the change with its goal (given above as data).
@@ -31,6 +31,23 @@ class GoalAdherence(Reviewer):
     blocking = True
     trigger = "always"
     needs_model = True
+    rules = {
+        "goal-adherence/missing": Rule(
+            "Something the goal asks for is not done, or done only in part (a model judges it).",
+            "goal: 'reject refunds after 30 days'; the change adds the refund endpoint without the check",
+            "Implement what is missing, or narrow the goal in the PR description.",
+        ),
+        "goal-adherence/contradicts": Rule(
+            "The change does the opposite of what the goal asks or rules out.",
+            "goal: 'keep the v1 API'; the change deletes a v1 route",
+            "Follow the goal, or change the goal and say why.",
+        ),
+        "goal-adherence/unrelated": Rule(
+            "The change does something the goal does not ask for (scope creep); low when trivial.",
+            "goal: 'fix the login timeout'; the change also rewrites the billing module",
+            "Move the unrelated part to a change of its own.",
+        ),
+    }
 
     def review(self, context: ReviewContext) -> Iterable[Finding]:
         if not (context.goal or "").strip():

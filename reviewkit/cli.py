@@ -6,15 +6,18 @@ import argparse
 import os
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from reviewkit import __version__
-from reviewkit.errors import InputError, ReviewkitError
-from reviewkit.policy import ExitCode
+from reviewkit.errors import ExitCode, InputError, ReviewkitError
+
+# The lists --help shows, kept here rather than imported, so that parsing the command line (and
+# ``reviewkit --version``) loads nothing else; tests check they match their modules.
+LEVELS = ("blocking", "critical", "high", "medium", "low", "info")
+DEFAULT_BASELINE = ".reviewkit-baseline.json"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,10 +31,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="reviewkit", description="Pluggable automated code review: run reviewers on a diff.")
     parser.add_argument("--version", action="version", version=f"reviewkit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for add_command in (_review, _explain, _reviewers, _rules, _baseline, _init, _merge, *_extra_commands()):
+        add_command(commands)
+    return parser
 
+
+def _review(commands: Any) -> None:
     review = commands.add_parser("review", help="review a change and decide whether it may merge")
     _selection_flags(review)
-    review.add_argument("--apply", action="store_true", help="write merged fixes to the working tree")
+    review.add_argument(
+        "--pre-push",
+        action="store_true",
+        help="review what pre-commit's pre-push stage says is being pushed "
+        "(PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF; the whole tree on a first push)",
+    )
     review.add_argument("--rounds", type=_positive_int, default=1, metavar="N", help="review rounds (default 1)")
     review.add_argument(
         "--untrusted",
@@ -39,28 +52,73 @@ def build_parser() -> argparse.ArgumentParser:
         help="review a stranger's change: configuration and prompts from the base revision, suppressions the "
         "change adds do not count, a model may not dismiss blocking findings",
     )
+    _fix_flags(review)
+    _gate_flags(review)
+    review.add_argument("--progress", action="store_true", help="print progress on stderr even when not a terminal")
     _output_flags(review)
 
-    explain = commands.add_parser("explain", help="say which reviewers fire on a change and why (JSON)")
-    _selection_flags(explain)
 
+def _gate_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--baseline", metavar="FILE", help="hide findings recorded by 'reviewkit baseline' (says how many)"
+    )
+    parser.add_argument(
+        "--fail-level",
+        choices=LEVELS,
+        default="blocking",
+        metavar="LEVEL",
+        help="also exit 1 on any finding at or above this severity (critical, high, medium, low, info); "
+        "default: blocking findings only",
+    )
+    parser.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when findings block (an incomplete review still exits 3)"
+    )
+
+
+def _explain(commands: Any) -> None:
+    explain = commands.add_parser("explain", help="say which reviewers fire on a change and why")
+    _selection_flags(explain)
+    explain.add_argument(
+        "--format", choices=("text", "json"), help="default: text on a terminal, JSON when piped or redirected"
+    )
+
+
+def _reviewers(commands: Any) -> None:
     reviewers = commands.add_parser("reviewers", help="list registered reviewers")
     reviewers.add_argument("--format", choices=("text", "json"), default="text")
-    reviewers.add_argument("--config", type=Path, metavar="FILE")
-    reviewers.add_argument("--repo", type=Path, metavar="DIR")
-    reviewers.add_argument("-p", dest="plugin_options", action="append", default=[], metavar="no:NAME")
+    _plugin_flags(reviewers)
 
+
+def _rules(commands: Any) -> None:
+    rules = commands.add_parser("rules", help="describe the rules reviewers report, with an example and the fix")
+    rules.add_argument("rule", nargs="?", metavar="RULE", help="a rule id (security/yaml-load) or a reviewer name")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    _plugin_flags(rules)
+
+
+def _baseline(commands: Any) -> None:
+    baseline = commands.add_parser(
+        "baseline", help="record today's findings so that --baseline hides them (deterministic reviewers only)"
+    )
+    baseline.add_argument(
+        "file", nargs="?", default=DEFAULT_BASELINE, metavar="FILE", help=f"default {DEFAULT_BASELINE}"
+    )
+    baseline.add_argument("--base", metavar="REV", help="record only base..head (default: the whole tree at head)")
+    baseline.add_argument("--head", metavar="REV", help="the revision to record (default: HEAD)")
+    baseline.add_argument("--reviewer", action="append", default=[], metavar="NAME", help="only these reviewers")
+    _plugin_flags(baseline)
+
+
+def _init(commands: Any) -> None:
     init = commands.add_parser("init", help="write .agents/config.toml and an example reviewer prompt")
     init.add_argument("--repo", type=Path, metavar="DIR")
     init.add_argument("--force", action="store_true", help="overwrite existing files")
 
+
+def _merge(commands: Any) -> None:
     merge = commands.add_parser("merge", help="apply the merge policy to verdicts from sharded runs")
     merge.add_argument("verdict_files", nargs="+", metavar="VERDICT.json")
     _output_flags(merge)
-
-    for register_command in _extra_commands():
-        register_command(commands)
-    return parser
 
 
 def _extra_commands() -> list[Any]:
@@ -94,6 +152,27 @@ def _selection_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _plugin_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", type=Path, metavar="DIR", help="repository (default: the current one)")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
+    parser.add_argument(
+        "-p", dest="plugin_options", action="append", default=[], metavar="no:NAME", help="disable a plugin by name"
+    )
+
+
+def _fix_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--apply", action="store_true", help="write the merged fixes to the working tree (says what it wrote)"
+    )
+    parser.add_argument("--fix-patch", metavar="FILE", help="write the fixes as one patch file (git apply FILE)")
+    parser.add_argument(
+        "--no-test-gate",
+        dest="test_gate",
+        action="store_false",
+        help="do not run test_command (pre-commit hooks): fixes are proposed, never merged",
+    )
+
+
 def _output_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
@@ -101,7 +180,7 @@ def _output_flags(parser: argparse.ArgumentParser) -> None:
         metavar="FORMAT",
         help="text, json, sarif, markdown, github, rdjson (and plugin formats)",
     )
-    parser.add_argument("--output", metavar="FILE", help="write the output here instead of stdout")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the output here instead of stdout")
 
 
 def _positive_int(value: str) -> int:
@@ -115,8 +194,12 @@ def _positive_int(value: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments == ["--version"]:  # answered before building the parser, which imports every command
+        print(f"reviewkit {__version__}")
+        return 0
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     if args.command is None:
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
@@ -183,6 +266,8 @@ def write_output(text: str, output: str | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
+    import tempfile
+
     target = Path(output)
     if not target.parent.is_dir():
         raise InputError(f"--output {output}: directory {target.parent} does not exist")
@@ -210,16 +295,12 @@ def use_color(output: str | None) -> bool:
     return output in (None, "-") and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def progress_printer() -> Any:
-    if not sys.stderr.isatty() or os.environ.get("NO_COLOR"):
-        return None
+def progress_printer(force: bool = False) -> Any:
+    """Progress lines on stderr: on a terminal (unless NO_COLOR), or always with ``--progress``
+    (see :mod:`reviewkit.progress`)."""
+    from reviewkit.progress import progress_for
 
-    from reviewkit.display import visible
-
-    def say(message: str) -> None:  # progress names files and reviewers: escaped, as every shown name is
-        print(f"reviewkit: {visible(message)}", file=sys.stderr, flush=True)
-
-    return say
+    return progress_for(force)
 
 
 def dump_json(data: Any) -> str:

@@ -4,30 +4,47 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reviewkit.cli import blocked_plugins, dump_json, progress_printer, read_goal, use_color, write_output
+from reviewkit import baseline, rules
+from reviewkit.apply import apply_fixes, write_fix_patch
+from reviewkit.cli import blocked_plugins, dump_json, read_goal, use_color, write_output
 from reviewkit.config import CONFIG_PATH, load_config
 from reviewkit.diff import FileChange, FileStatus
 from reviewkit.errors import InputError
+from reviewkit.exit_level import with_exit_options
 from reviewkit.git import find_repo_root
 from reviewkit.pipeline import ReviewRequest, explain, prepare, review
 from reviewkit.plugins import load_plugins
-from reviewkit.policy import decide
+from reviewkit.policy import ExitCode, decide
+from reviewkit.progress import progress_for
 from reviewkit.report import Report, Skipped
-from reviewkit.reporters import Reporter
+from reviewkit.reporters import Reporter, builtin_reporters
+from reviewkit.revisions import pre_push_range, whole_tree_base
 from reviewkit.schemas import validate
 from reviewkit.triggers import parse_triggers
-from reviewkit.verdict import Verdict
+from reviewkit.verdict import Status, Verdict
 
 
 def request_from(args: argparse.Namespace) -> ReviewRequest:
+    base, head = args.base, args.head
+    if getattr(args, "pre_push", False):
+        if base or head or args.diff or args.staged or args.worktree:
+            raise InputError(
+                "--pre-push takes the range from pre-commit; drop --base, --head, --diff, --staged and --worktree"
+            )
+        root = find_repo_root((args.repo or Path.cwd()).resolve())
+        if root is None:
+            raise InputError("--pre-push: not inside a git repository")
+        base, head = pre_push_range(root, os.environ)
     return ReviewRequest(
         repo=args.repo,
-        base=args.base,
-        head=args.head,
+        base=base,
+        head=head,
         diff_file=args.diff,
         staged=args.staged,
         worktree=args.worktree,
@@ -36,23 +53,60 @@ def request_from(args: argparse.Namespace) -> ReviewRequest:
         config_path=args.config,
         reviewers=tuple(args.reviewer),
         offline=args.offline,
-        apply=getattr(args, "apply", False),
         rounds=getattr(args, "rounds", 1),
         blocked_plugins=blocked_plugins(args.plugin_options),
         untrusted=getattr(args, "untrusted", False),
+        test_gate=getattr(args, "test_gate", True),
+        baseline=getattr(args, "baseline", None),
     )
 
 
 def cmd_review(args: argparse.Namespace) -> int:
+    if args.exit_zero and args.fail_level != "blocking":
+        raise InputError("--exit-zero and --fail-level contradict each other: pass one")
+    for option, target in (("--fix-patch", args.fix_patch), ("--output", args.output)):
+        _check_writable(option, target)
     request = request_from(args)
     reporter = _reporter_for(args.format, request)
-    report = review(request, progress_printer())
+    progress = progress_for(args.progress)
+    try:
+        report = review(request, progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    report = with_exit_options(report, fail_level=args.fail_level, exit_zero=args.exit_zero)
     write_output(reporter.render(report, color=use_color(args.output)), args.output)
+    # Taking the fixes comes after the report, which is written whatever becomes of them.
+    if args.fix_patch:
+        _say(write_fix_patch(args.fix_patch, report.fixes, test_gate=request.test_gate))
+    if args.apply:
+        repo = find_repo_root((request.repo or Path.cwd()).resolve())
+        _say(apply_fixes(repo, report.fixes, test_gate=request.test_gate))
     return report.exit_code
 
 
+def _check_writable(option: str, target: str | None) -> None:
+    """Refuse an output path in a missing directory before reviewing, so a typo costs nothing."""
+    if target in (None, "-"):
+        return
+    parent = Path(str(target)).parent
+    if not parent.is_dir():
+        raise InputError(f"{option} {target}: directory {parent} does not exist")
+
+
+def _say(message: str) -> None:
+    print(f"reviewkit: {message}", file=sys.stderr, flush=True)
+
+
 def _reporter_for(name: str, request: ReviewRequest) -> Reporter:
-    """The reporter for ``--format``, looked up before reviewing so a typo costs nothing."""
+    """The reporter for ``--format``, looked up before reviewing so a typo costs nothing.
+
+    The built-in formats need no plugin loading (a reporter name cannot be registered twice, so no
+    plugin can replace them): the review loads the plugins once, not twice.
+    """
+    builtin = {reporter.name: reporter for reporter in builtin_reporters()}
+    if name in builtin:
+        return builtin[name]
     config = load_config(find_repo_root((request.repo or Path.cwd()).resolve()), request.config_path)
     reporters = load_plugins(config, blocked=request.blocked_plugins).reporters
     if name not in reporters:
@@ -61,8 +115,82 @@ def _reporter_for(name: str, request: ReviewRequest) -> Reporter:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    """JSON (the contract) when piped or asked for; a table a person reads on a terminal."""
     run = prepare(request_from(args))
-    write_output(dump_json(explain(run)), None)
+    result = explain(run)
+    as_json = args.format == "json" or (args.format is None and not sys.stdout.isatty())
+    write_output(dump_json(result) if as_json else explain_text(result), None)
+    return 0
+
+
+def explain_text(result: dict[str, Any]) -> str:
+    rows = result["details"]
+    if not rows:
+        return "no reviewers are configured\n"
+    width = max(len(row["reviewer"]) for row in rows)
+    lines = []
+    for row in rows:
+        state = "fires   " if row["fired"] else "no      "
+        detail = row["trigger"]
+        if row["matched_paths"]:
+            shown = ", ".join(row["matched_paths"][:5])
+            more = len(row["matched_paths"]) - 5
+            detail += f" -> {shown}" + (f" and {more} more" if more > 0 else "")
+        elif not row["fired"]:
+            detail += f" ({row['reason']})" if row["reason"] else ""
+        lines.append(f"{row['reviewer']:<{width}}  {state}{detail}")
+    fired = len(result["reviewers"])
+    lines.append(f"\n{fired} of {len(rows)} reviewer(s) fire; 'reviewkit explain --format json' for machines")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    repo = find_repo_root((args.repo or Path.cwd()).resolve())
+    plugins = load_plugins(load_config(repo, args.config), blocked=blocked_plugins(args.plugin_options))
+    entries = rules.select(rules.all_rules(plugins.reviewers), args.rule, plugins.reviewers)
+    if args.format == "json":
+        text = dump_json([entry.to_dict() for entry in entries])
+    elif len(entries) == 1:
+        text = rules.render_one(entries[0])
+    else:
+        text = rules.render_list(entries) + "\n'reviewkit rules RULE' shows one rule with an example and its fix\n"
+    write_output(text, None)
+    return 0
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    """Review the whole tree (or base..head) with the deterministic reviewers; write every finding."""
+    root = find_repo_root((args.repo or Path.cwd()).resolve())
+    if root is None:
+        raise InputError("baseline: not inside a git repository")
+    _check_writable("baseline", args.file)
+    request = ReviewRequest(
+        repo=root,
+        base=args.base or whole_tree_base(root),
+        head=args.head,
+        config_path=args.config,
+        reviewers=tuple(args.reviewer),
+        offline=True,  # model findings are not repeatable enough to fingerprint
+        blocked_plugins=blocked_plugins(args.plugin_options),
+        test_gate=False,
+    )
+    progress = progress_for(False)
+    try:
+        report = review(request, progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    verdicts = report.verdicts
+    findings = [finding for verdict in verdicts for finding in verdict.findings]
+    write_output(dump_json(baseline.record(findings, head=report.head)), args.file)
+    _say(
+        f"baseline: recorded {len(findings)} finding(s) of {report.head and report.head[:12]} in {args.file}; "
+        f"commit it, then 'reviewkit review --baseline {args.file}' hides them"
+    )
+    failed = [v.reviewer for v in verdicts if v.status is Status.ERROR]
+    if failed:
+        _say(f"baseline: {', '.join(failed)} did not complete: their findings are missing from it")
+        return int(ExitCode.NOTIFY_MANAGEMENT)
     return 0
 
 
@@ -106,7 +234,7 @@ def cmd_reviewers(args: argparse.Namespace) -> int:
 
 
 _CONFIG_TEMPLATE = """\
-# reviewkit configuration; every key is described in reviewkit's README, "Configuration".
+# reviewkit configuration; every key is described in reviewkit's docs/configuration.md.
 [code_review]
 enabled = true
 parallel = true

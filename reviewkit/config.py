@@ -1,4 +1,5 @@
-""".agents/config.toml: read, validated with schemas/config.schema.json, turned into a frozen Config.
+""".agents/config.toml (or [tool.reviewkit] in pyproject.toml): read, validated with
+schemas/config.schema.json, turned into a frozen Config.
 
 Errors name the file, the key and (where it can be found) the line, in one line: a user fixing a
 typo in CI should not need to run anything else to see what is wrong.
@@ -8,16 +9,19 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from reviewkit.errors import ConfigError
+from reviewkit.hints import did_you_mean
 from reviewkit.schemas import validator
 from reviewkit.triggers import TriggerSet, parse_triggers
 
 CONFIG_PATH = Path(".agents") / "config.toml"
+PYPROJECT = Path("pyproject.toml")
+PYPROJECT_TABLE = ("tool", "reviewkit")
 DEFAULT_REVIEWERS = ("security", "test-integrity", "goal-adherence")
 DEFAULT_MODEL = "claude-sonnet-5-5"
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smh]?)\s*$")
@@ -74,6 +78,15 @@ class Config:
     review_agents: tuple[AgentSpec, ...] = ()
     reviewer_settings: Mapping[str, ReviewerSettings] = field(default_factory=dict)
     suppressions: tuple[Suppression, ...] = ()
+    # Where the settings came from, so checks made after parsing (reviewer names, plugin options) can
+    # name the file and line: the TOML text and, for pyproject.toml, the table's key prefix.
+    text: str = field(default="", repr=False, compare=False)
+    key_prefix: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    def where(self, *keys: str | int) -> str:
+        """``FILE:LINE: key 'a.b'`` for a message about ``keys`` (``FILE`` alone when the line is unknown)."""
+        full = [*self.key_prefix, *map(str, keys)]
+        return f"{self.path or 'default configuration'}{_line_of(self.text, full)}: key {_dotted(full)!r}"
 
     def settings_for(self, name: str) -> ReviewerSettings:
         return self.reviewer_settings.get(name, ReviewerSettings())
@@ -95,49 +108,101 @@ class Config:
 
 
 def load_config(root: Path | None, explicit: Path | None = None) -> Config:
-    """The configuration for a run: ``explicit`` (``--config``), else ``root/.agents/config.toml``,
-    else the defaults. Prompt files are resolved against ``root`` (the repository root)."""
+    """The configuration for a run: ``explicit`` (``--config``), else ``root/.agents/config.toml`` or
+    ``[tool.reviewkit]`` in ``root/pyproject.toml`` (both is an error), else the defaults. Prompt files
+    are resolved against ``root`` (the repository root)."""
     if explicit is not None:
         if not explicit.is_file():
             raise ConfigError(f"{explicit}: configuration file not found (--config)")
-        return parse_config(explicit.read_bytes(), path=explicit, root=root or explicit.parent)
-    if root is not None and (root / CONFIG_PATH).is_file():
-        path = root / CONFIG_PATH
-        return parse_config(path.read_bytes(), path=path, root=root)
+        prefix = PYPROJECT_TABLE if explicit.name == PYPROJECT.name else ()
+        config = parse_config(explicit.read_bytes(), path=explicit, root=root or explicit.parent, key_prefix=prefix)
+        if prefix and config.path is None:
+            raise ConfigError(f"{explicit}: has no [tool.reviewkit] table (--config)")
+        return config
+    if root is None:
+        return Config()
+
+    def read(relative: Path) -> bytes | None:
+        candidate = root / relative
+        return candidate.read_bytes() if candidate.is_file() else None
+
+    return _discover(read, lambda relative: root / relative, root, None)
+
+
+def _discover(
+    read: Callable[[Path], bytes | None], shown: Callable[[Path], Path], root: Path, read_prompt: Any
+) -> Config:
+    """The repository's own configuration: .agents/config.toml or pyproject.toml's [tool.reviewkit]."""
+    agents, pyproject = read(CONFIG_PATH), read(PYPROJECT)
+    has_table = pyproject is not None and _has_tool_table(pyproject, shown(PYPROJECT))
+    if agents is not None and has_table:
+        raise ConfigError(
+            f"{shown(CONFIG_PATH)} and [tool.reviewkit] in {shown(PYPROJECT)} both configure reviewkit; keep one"
+        )
+    if agents is not None:
+        return parse_config(agents, path=shown(CONFIG_PATH), root=root, read_prompt=read_prompt)
+    if pyproject is not None and has_table:
+        return parse_config(
+            pyproject, path=shown(PYPROJECT), root=root, read_prompt=read_prompt, key_prefix=PYPROJECT_TABLE
+        )
     return Config()
 
 
-def parse_config(data: bytes, *, path: Path, root: Path, read_prompt: Any = None) -> Config:
+def _has_tool_table(data: bytes, path: Path) -> bool:
+    """Whether pyproject.toml has a [tool.reviewkit] table. A pyproject.toml that is not valid TOML is
+    an error only when it mentions reviewkit: it is usually another tool's business."""
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        if b"reviewkit" in data:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+        return False
+    return isinstance(raw.get("tool"), dict) and "reviewkit" in raw["tool"]
+
+
+def parse_config(
+    data: bytes, *, path: Path, root: Path, read_prompt: Any = None, key_prefix: tuple[str, ...] = ()
+) -> Config:
     """Parse configuration bytes. ``read_prompt(relpath) -> str | None`` reads prompt files (from the
-    base revision in CI); by default they are read from ``root`` on disk."""
+    base revision in CI); by default they are read from ``root`` on disk. ``key_prefix`` names the
+    table that holds the configuration (``("tool", "reviewkit")`` in pyproject.toml); without that
+    table the result is the defaults with ``path`` None."""
     text = _decode(data, path)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
-    _validate(raw, text, path)
+    for key in key_prefix:
+        table = raw.get(key)
+        if table is None:
+            return Config()
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: key {'.'.join(key_prefix)!r}: must be a table")
+        raw = table
+    located = Config(path=path, text=text, key_prefix=key_prefix)
+    _validate(raw, located)
     reader = read_prompt or _disk_prompt_reader(root)
     section = raw.get("code_review", {})
     delegation = raw.get("delegation", {})
     supervisor = raw.get("supervisor", {})
-    return Config(
-        path=path,
+    return replace(
+        located,
         enabled=section.get("enabled", True),
         parallel=section.get("parallel", True),
         reviewers=tuple(section.get("reviewers", DEFAULT_REVIEWERS)),
         test_command=section.get("test_command"),
-        test_timeout_s=_seconds(section.get("test_timeout", 900), path, "code_review.test_timeout"),
+        test_timeout_s=_seconds(section.get("test_timeout", 900), located, "code_review", "test_timeout"),
         test_network=section.get("test_network", True),
         model=section.get("model", DEFAULT_MODEL),
         goal_file=section.get("goal_file"),
         max_concurrent=delegation.get("max_concurrent", 5),
-        reviewer_timeout_s=_optional_seconds(delegation.get("reviewer_timeout"), path),
+        reviewer_timeout_s=_optional_seconds(delegation.get("reviewer_timeout"), located),
         auto_merge_fixes=supervisor.get("auto_merge_fixes", True),
         max_session_duration_s=_seconds(
-            supervisor.get("max_session_duration", 7200), path, "supervisor.max_session_duration"
+            supervisor.get("max_session_duration", 7200), located, "supervisor", "max_session_duration"
         ),
-        review_agents=_agents(raw.get("review_agents", []), path, text, reader),
-        reviewer_settings=_settings(raw.get("reviewer", {}), path, text),
+        review_agents=_agents(raw.get("review_agents", []), located, reader),
+        reviewer_settings=_settings(raw.get("reviewer", {}), located),
         suppressions=tuple(
             Suppression(rule=item["rule"], paths=tuple(item.get("paths", ())), reason=item.get("reason", ""))
             for item in raw.get("suppress", [])
@@ -152,99 +217,109 @@ def _decode(data: bytes, path: Path) -> str:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
 
 
-def _validate(raw: dict[str, Any], text: str, path: Path) -> None:
+def _validate(raw: dict[str, Any], config: Config) -> None:
     errors = sorted(validator("config").iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
     if not errors:
         return
     error = errors[0]
-    keys = [str(part) for part in error.absolute_path]
+    keys: list[str | int] = list(error.absolute_path)
     if error.validator == "additionalProperties":
-        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
         keys.append(unknown[0] if unknown else "?")
-        problem = "unknown key"
+        problem = "unknown key" + did_you_mean(str(keys[-1]), allowed)
         if keys[:1] == ["code_review"] or len(keys) == 1:
-            allowed = ", ".join(sorted(error.schema.get("properties", {})))
-            problem += f" (allowed: {allowed})"
+            problem += f" (allowed: {', '.join(allowed)})"
     elif error.validator == "propertyNames":
         problem = "reviewer names are lowercase letters, digits, '-', '_' and '.'"
+    elif error.validator in ("oneOf", "anyOf") and "description" in error.schema:
+        # A choice of forms (durations, triggers): name the forms, not "valid under none of the schemas".
+        problem = f"{error.instance!r} is not valid: expected {error.schema['description']}"
     else:
         problem = error.message
-    raise ConfigError(f"{path}{_line_of(text, keys)}: key {_dotted(keys)!r}: {problem}")
+    raise ConfigError(f"{config.where(*keys)}: {problem}")
 
 
-def _dotted(keys: list[str]) -> str:
+def _dotted(keys: Sequence[str]) -> str:
     out = ""
     for key in keys:
         out += f"[{key}]" if key.isdigit() else (f".{key}" if out else key)
     return out or "(top level)"
 
 
-def _line_of(text: str, keys: list[str]) -> str:
-    """``:LINE`` of the last named key in the file, best effort (tomllib keeps no positions)."""
-    names = [key for key in keys if not key.isdigit()]
-    for name in reversed(names):
-        pattern = re.compile(rf"^\s*(\[\[?\s*)?([\w.\-\"]*\.)?\"?{re.escape(name)}\"?\s*(=|\]|\.)", re.MULTILINE)
-        match = pattern.search(text)
-        if match:
-            return f":{text.count(chr(10), 0, match.start()) + 1}"
-    return ""
+def _line_of(text: str, keys: Sequence[str]) -> str:
+    """``:LINE`` of the key path ``keys`` in ``text``, best effort (tomllib keeps no positions).
+
+    Each key is looked for after the previous one, so ``review_agents[1].name`` finds the ``name``
+    of the second ``[[review_agents]]`` table, not the first; a key written inline is skipped over.
+    """
+    position, found, previous = 0, None, ""
+    for key in keys:
+        if key.isdigit():
+            match = _nth_array_table(text, previous, int(key), position)
+        else:
+            match = re.compile(
+                rf"^[ \t]*(\[\[?[ \t]*)?([\w.\-\"]*\.)?\"?{re.escape(key)}\"?[ \t]*(=|\]|\.)", re.MULTILINE
+            ).search(text, position)
+            previous = key
+        if match is not None:
+            position, found = match.start(), match.start()
+    return "" if found is None else f":{text.count(chr(10), 0, found) + 1}"
 
 
-def _seconds(value: Any, path: Path, key: str) -> float:
+def _nth_array_table(text: str, name: str, index: int, start: int) -> re.Match[str] | None:
+    header = re.compile(rf"^[ \t]*\[\[[ \t]*([\w.\-\"]*\.)?{re.escape(name)}[ \t]*\]\]", re.MULTILINE)
+    matches = list(header.finditer(text, start))
+    return matches[index] if index < len(matches) else None
+
+
+def _seconds(value: Any, config: Config, *keys: str) -> float:
     if isinstance(value, int | float):
         return float(value)
     match = _DURATION.match(str(value))
     if not match:
-        raise ConfigError(f"{path}: key {key!r}: {value!r} is not a duration such as '90s', '15m' or '2h'")
+        raise ConfigError(f"{config.where(*keys)}: {value!r} is not a duration such as 90, '90s', '15m' or '2h'")
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def _optional_seconds(value: Any, path: Path) -> float | None:
-    return None if value is None else _seconds(value, path, "delegation.reviewer_timeout")
+def _optional_seconds(value: Any, config: Config) -> float | None:
+    return None if value is None else _seconds(value, config, "delegation", "reviewer_timeout")
 
 
-def _trigger(spec: Any, path: Path, text: str, where: str) -> TriggerSet:
+def _trigger(spec: Any, config: Config, *keys: str | int) -> TriggerSet:
     try:
         return parse_triggers(spec)
     except ValueError as exc:
-        raise ConfigError(f"{path}{_line_of(text, ['trigger'])}: key {where!r}: {exc}") from exc
+        raise ConfigError(f"{config.where(*keys)}: {exc}") from exc
 
 
 def _disk_prompt_reader(root: Path) -> Any:
     def read(relpath: str) -> str | None:
         candidate = (root / relpath).resolve()
-        if not candidate.is_relative_to(root.resolve()) or not candidate.is_file():
+        if not candidate.is_relative_to(root.resolve()):
+            return None
+        if candidate.is_dir():
+            raise IsADirectoryError(relpath)
+        if not candidate.is_file():
             return None
         return candidate.read_text(encoding="utf-8", errors="replace")
 
     return read
 
 
-def _agents(items: list[dict[str, Any]], path: Path, text: str, read_prompt: Any) -> tuple[AgentSpec, ...]:
+def _agents(items: list[dict[str, Any]], config: Config, read_prompt: Any) -> tuple[AgentSpec, ...]:
     agents, seen = [], set()
     for index, item in enumerate(items):
-        where = f"review_agents[{index}]"
         name = item["name"]
         if name in seen:
-            raise ConfigError(f"{path}{_line_of(text, ['name'])}: key '{where}.name': duplicate reviewer {name!r}")
+            raise ConfigError(f"{config.where('review_agents', index, 'name')}: duplicate reviewer {name!r}")
         seen.add(name)
-        prompt_file = item["prompt_file"]
-        if Path(prompt_file).is_absolute() or ".." in Path(prompt_file).parts:
-            raise ConfigError(
-                f"{path}: key '{where}.prompt_file': {prompt_file!r} must be a path inside the repository"
-            )
-        prompt = read_prompt(prompt_file)
-        if prompt is None:
-            raise ConfigError(
-                f"{path}{_line_of(text, ['prompt_file'])}: key '{where}.prompt_file': "
-                f"{prompt_file!r} not found in the repository"
-            )
         agents.append(
             AgentSpec(
                 name=name,
-                prompt_file=Path(prompt_file),
-                prompt=prompt,
-                trigger=_trigger(item.get("trigger", "always"), path, text, f"{where}.trigger"),
+                prompt_file=Path(item["prompt_file"]),
+                prompt=_prompt(item["prompt_file"], config, index, read_prompt),
+                trigger=_trigger(item.get("trigger", "always"), config, "review_agents", index, "trigger"),
                 blocking=item.get("blocking", False),
                 model=item.get("model"),
                 description=item.get("description", ""),
@@ -254,11 +329,24 @@ def _agents(items: list[dict[str, Any]], path: Path, text: str, read_prompt: Any
     return tuple(agents)
 
 
-def _settings(items: dict[str, dict[str, Any]], path: Path, text: str) -> dict[str, ReviewerSettings]:
+def _prompt(prompt_file: str, config: Config, index: int, read_prompt: Any) -> str:
+    where = config.where("review_agents", index, "prompt_file")
+    if Path(prompt_file).is_absolute() or ".." in Path(prompt_file).parts:
+        raise ConfigError(f"{where}: {prompt_file!r} must be a path inside the repository")
+    try:
+        prompt = read_prompt(prompt_file)
+    except IsADirectoryError:
+        raise ConfigError(f"{where}: {prompt_file!r} is a directory; name a markdown file in it") from None
+    if prompt is None:
+        raise ConfigError(f"{where}: {prompt_file!r} not found in the repository")
+    return str(prompt)
+
+
+def _settings(items: dict[str, dict[str, Any]], config: Config) -> dict[str, ReviewerSettings]:
     return {
         name: ReviewerSettings(
             blocking=item.get("blocking"),
-            trigger=_trigger(item["trigger"], path, text, f"reviewer.{name}.trigger") if "trigger" in item else None,
+            trigger=_trigger(item["trigger"], config, "reviewer", name, "trigger") if "trigger" in item else None,
             model=item.get("model"),
             options=item.get("options", {}),
             optional_without_model=item.get("optional_without_model", False),
@@ -271,24 +359,32 @@ def _settings(items: dict[str, dict[str, Any]], path: Path, text: str) -> dict[s
 
 
 def config_at(repo: Path, revision: str, config_path: str | None) -> Config:
-    """The configuration in ``revision`` (``config_path`` or .agents/config.toml), prompt files from there too.
+    """The configuration in ``revision`` (``config_path``, else .agents/config.toml or pyproject.toml's
+    [tool.reviewkit]), prompt files from there too.
 
     Untrusted reviews read it so: a change must not be able to rewrite the rules it is reviewed by. No
-    file at the default path means the defaults; a missing explicit path is a ConfigError.
+    configuration there means the defaults; a missing explicit path is a ConfigError.
     """
-    relative = _relative(config_path or str(CONFIG_PATH), "--config")
-    data = _blob(repo, revision, relative)
-    if data is None:
-        if config_path:
-            raise ConfigError(f"{relative}: configuration file not found in the base revision {revision[:12]}")
-        return Config()
+
+    def read(relative: Path) -> bytes | None:
+        return blob_at(repo, revision, _relative(str(relative), "--config"))
 
     def read_prompt(path: str) -> str | None:
-        blob = _blob(repo, revision, _relative(path, "prompt_file"))
+        relative = _relative(path, "prompt_file")
+        if _object_type(repo, revision, relative) == "tree":
+            raise IsADirectoryError(path)
+        blob = blob_at(repo, revision, relative)
         return None if blob is None else blob.decode("utf-8", "replace")
 
     try:
-        return parse_config(data, path=Path(relative), root=repo, read_prompt=read_prompt)
+        if config_path is None:
+            return _discover(read, Path, repo, read_prompt)
+        relative = Path(_relative(config_path, "--config"))
+        data = read(relative)
+        if data is None:
+            raise ConfigError(f"{relative}: configuration file not found in the base revision {revision[:12]}")
+        prefix = PYPROJECT_TABLE if relative.name == PYPROJECT.name else ()
+        return parse_config(data, path=relative, root=repo, read_prompt=read_prompt, key_prefix=prefix)
     except ConfigError as exc:
         raise ConfigError(f"{exc} (read from the base revision {revision[:12]})") from exc
 
@@ -300,10 +396,16 @@ def _relative(path: str, what: str) -> str:
     return str(pure)
 
 
-def _blob(repo: Path, revision: str, path: str) -> bytes | None:
-    from reviewkit.git import git_text, run_git
+def _object_type(repo: Path, revision: str, path: str) -> str:
+    from reviewkit.git import git_text
 
-    spec = f"{revision}:{path}"
-    if git_text(repo, ["cat-file", "-t", spec], check=False) != "blob":
+    return git_text(repo, ["cat-file", "-t", f"{revision}:{path}"], check=False)
+
+
+def blob_at(repo: Path, revision: str, path: str) -> bytes | None:
+    """The bytes of file ``path`` in ``revision``, or None when it is not a file there."""
+    from reviewkit.git import run_git
+
+    if _object_type(repo, revision, path) != "blob":
         return None
-    return run_git(repo, ["cat-file", "blob", spec])
+    return run_git(repo, ["cat-file", "blob", f"{revision}:{path}"])

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """The process's exit codes (the policy's table in DESIGN.md; also importable from reviewkit.policy)."""
+
+    OK = 0
+    BLOCKED = 1
+    USAGE = 2
+    NOTIFY_MANAGEMENT = 3
+    INTERRUPTED = 130
+
 
 class ReviewkitError(Exception):
     """Base of every error reviewkit reports to a user as one line on stderr."""

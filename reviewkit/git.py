@@ -9,7 +9,7 @@ import os
 import subprocess
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from reviewkit.errors import InputError
@@ -49,9 +49,12 @@ def run_git(
     *,
     check: bool = True,
     input: bytes | None = None,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> bytes:
-    """Run ``git args`` in ``repo`` and return stdout; a failure is an InputError quoting git's message."""
+    """Run ``git args`` in ``repo`` and return stdout; a failure is an InputError quoting git's message.
+
+    :param env: variables to set on top of :func:`git_env` (an identity for ``commit-tree``, say).
+    """
     try:
         proc = subprocess.run(
             ["git", *SAFE_CONFIG, *args],
@@ -70,8 +73,15 @@ def run_git(
     return proc.stdout
 
 
-def git_text(repo: Path, args: Sequence[str], *, check: bool = True) -> str:
-    return run_git(repo, args, check=check).decode("utf-8", "replace").strip()
+def git_text(
+    repo: Path,
+    args: Sequence[str],
+    *,
+    check: bool = True,
+    input: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    return run_git(repo, args, check=check, input=input, env=env).decode("utf-8", "replace").strip()
 
 
 def find_repo_root(start: Path) -> Path | None:
@@ -82,15 +92,28 @@ def find_repo_root(start: Path) -> Path | None:
     return Path(out) if out else None
 
 
-def resolve_rev(repo: Path, rev: str) -> str:
-    """The full commit id of ``rev``; an unknown revision is an InputError naming it."""
+def resolve_rev(repo: Path, rev: str, *, flag: str = "") -> str:
+    """The full commit id of ``rev``; an unknown revision is an InputError naming it (and ``flag``, the
+    option that gave it), with a hint when the clone is shallow."""
+    where = f"{flag} {rev}: " if flag else ""
     if rev.startswith("-"):
-        raise InputError(f"revision {rev!r} is not valid: revisions may not start with '-'")
+        raise InputError(f"{where}revision {rev!r} is not valid: revisions may not start with '-'")
     out = run_git(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], check=False)
     sha = out.decode().strip()
     if not sha:
-        raise InputError(f"unknown revision {rev!r} in {repo}; check --base/--head")
+        check = "" if flag else "; check --base/--head"
+        raise InputError(f"{where}unknown revision {rev!r} in {repo}{check}{shallow_hint(repo)}")
     return sha
+
+
+def shallow_hint(repo: Path) -> str:
+    """For messages about missing history: how to fetch more when ``repo`` is a shallow clone."""
+    if git_text(repo, ["rev-parse", "--is-shallow-repository"], check=False) != "true":
+        return ""
+    return (
+        "; this clone is shallow, so older history is missing: fetch more with "
+        "'git fetch --deepen=50' (or 'git fetch --unshallow' for all of it)"
+    )
 
 
 _READERS: weakref.WeakSet[BlobReader] = weakref.WeakSet()

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from reviewkit import baseline as baselines
 from reviewkit import diff as diffs
 from reviewkit import gitdiff, isolation, revisions, router
 from reviewkit.config import Config, config_at, load_config
 from reviewkit.errors import ConfigError, InputError
 from reviewkit.findings import Finding, Side
-from reviewkit.fixes import FixStage, apply_to_checkout
+from reviewkit.fixes import FixStage
 from reviewkit.git import find_repo_root
 from reviewkit.plugins import Plugins, load_plugins
 from reviewkit.policy import Decision
@@ -65,10 +66,11 @@ class ReviewRequest:
     config_path: Path | None = None
     reviewers: tuple[str, ...] = ()
     offline: bool = False
-    apply: bool = False
     rounds: int = 1
     blocked_plugins: tuple[str, ...] = ()
     untrusted: bool = False  # a change from someone the repository does not trust (see DESIGN.md)
+    test_gate: bool = True  # False: test_command never runs (pre-commit hooks); fixes are only proposed
+    baseline: str | None = None  # a ``reviewkit baseline`` file whose findings are hidden
     config: Config | None = None  # preloaded (``reviewkit github`` reads it from the base revision)
     plugins: tuple[object, ...] = ()  # plugin objects registered besides the entry points
 
@@ -98,7 +100,13 @@ def prepare(request: ReviewRequest) -> RunContext:
     repo = _repo_for(request)
     change, head, base = _load_change(request, repo)
     config = request.config or _config_for(request, repo, change)
-    plugins = load_plugins(config, blocked=request.blocked_plugins, extra=request.plugins)
+    if not request.test_gate:
+        config = replace(config, test_command=None)
+    extra = request.plugins
+    if request.baseline is not None:
+        accepted = baselines.read(request.baseline, repo=repo, base=change.base, untrusted=request.untrusted)
+        extra = (*extra, accepted)
+    plugins = load_plugins(config, blocked=request.blocked_plugins, extra=extra)
     goal = request.goal if request.goal is not None else _goal_from_config(config, repo)
     model, unavailable = _model_for(config, offline=request.offline)
     return RunContext(
@@ -168,7 +176,7 @@ def _load_change(request: ReviewRequest, repo: Path | None) -> tuple[diffs.Chang
         change = replace(gitdiff.from_git(repo, made.base, made.head), source=made.source)
     else:
         head_rev = request.head or "HEAD"
-        base_rev = request.base or gitdiff.default_base(repo, head_rev)
+        base_rev = revisions.review_base(repo, request.base, head_rev)
         change = gitdiff.from_git(repo, base_rev, head_rev)
     assert change.head is not None and change.base is not None
     return change, GitSnapshot(repo, change.head), GitSnapshot(repo, change.base)
@@ -241,6 +249,11 @@ def review_prepared(run: RunContext, progress: Progress | None = None) -> Report
     say = progress or (lambda _message: None)
     if not run.config.enabled:
         return _report(run, [RoundResult(skipped=(Skipped(reviewer="*", reason="code_review.enabled is false"),))])
+    if run.change.is_empty:  # nothing to approve or block: no reviewer runs (the report says so)
+        select_reviewers(run)  # but a configuration mistake is reported whatever the change
+        return _report(run, [RoundResult()])
+    added, deleted = sum(f.added for f in run.change.files), sum(f.deleted for f in run.change.files)
+    say(f"reviewing {len(run.change.files)} file(s), +{added} -{deleted} ({run.change.source})")
     history: list[RoundResult] = []
     current = run
     try:
@@ -256,9 +269,6 @@ def review_prepared(run: RunContext, progress: Progress | None = None) -> Report
         if current is not run:
             _close_snapshots(current)
     report = _report(run, history)
-    if run.request.apply and run.repo is not None and report.fixes.merged and report.fixes.patch:
-        apply_to_checkout(run.repo, report.fixes.patch)
-        say("fixes: written to the working tree (--apply)")
     _notify_finished(current, report)
     return report
 

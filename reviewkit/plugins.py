@@ -11,13 +11,14 @@ import importlib.metadata
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import pluggy
 
 from reviewkit import hookspecs
 from reviewkit.config import Config
-from reviewkit.errors import PluginError, ReviewkitError
+from reviewkit.errors import ConfigError, InputError, PluginError, ReviewkitError
+from reviewkit.hints import did_you_mean
 from reviewkit.reporters import Reporter
 from reviewkit.reviewer import Reviewer
 from reviewkit.triggers import parse_triggers
@@ -26,6 +27,8 @@ DISTRIBUTION = "reviewkit"
 AUTOLOAD_ENV = "REVIEWKIT_DISABLE_PLUGIN_AUTOLOAD"
 # Core plugins that are part of reviewkit itself rather than reviewers: always registered.
 CORE_PLUGINS = ("reviewkit.reporters", "reviewkit.suppress")
+# The built-in plugin that turns [[review_agents]] entries into reviewers.
+MARKDOWN_PLUGIN = "markdown"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,7 +65,8 @@ def load_plugins(
         manager.set_blocked(name)
     for module_name in CORE_PLUGINS:
         manager.register(importlib.import_module(module_name), name=module_name)
-    builtin_names = _load_entry_points(manager, autoload=autoload)
+    builtin_names, installed = _load_entry_points(manager, autoload=autoload)
+    _check_blocked_names(blocked, installed)
     for plugin in extra:
         manager.register(plugin)
     try:
@@ -70,19 +74,25 @@ def load_plugins(
     except pluggy.PluginValidationError as exc:
         raise PluginError(exc.plugin_name if hasattr(exc, "plugin_name") else "?", str(exc)) from exc
     reviewers = _collect_reviewers(manager, config, builtin_names)
+    if autoload and not blocked:  # otherwise a name may belong to a reviewer deliberately left out
+        _check_configured_names(config, reviewers)
     reporters = _collect_reporters(manager)
     return Plugins(manager=manager, reviewers=reviewers, reporters=reporters)
 
 
-def _load_entry_points(manager: pluggy.PluginManager, *, autoload: bool) -> set[str]:
+def _load_entry_points(manager: pluggy.PluginManager, *, autoload: bool) -> tuple[set[str], set[str]]:
+    """Register the entry points; returns the built-in plugin names and every installed one."""
     builtin: set[str] = set()
+    installed: set[str] = set()
     for dist in importlib.metadata.distributions():
         dist_name = (dist.metadata["Name"] or "").lower()
         is_ours = dist_name == DISTRIBUTION
+        entries = [entry for entry in dist.entry_points if entry.group == hookspecs.PROJECT]
+        installed.update(entry.name for entry in entries)
         if not (is_ours or autoload):
             continue
-        for entry in dist.entry_points:
-            if entry.group != hookspecs.PROJECT or manager.is_blocked(entry.name):
+        for entry in entries:
+            if manager.is_blocked(entry.name):
                 continue
             if manager.has_plugin(entry.name):
                 continue  # the same distribution seen twice on sys.path
@@ -99,7 +109,29 @@ def _load_entry_points(manager: pluggy.PluginManager, *, autoload: bool) -> set[
                 ) from exc
             if is_ours:
                 builtin.add(entry.name)
-    return builtin
+    return builtin, installed
+
+
+def _check_blocked_names(blocked: Iterable[str], installed: set[str]) -> None:
+    """``-p no:NAME`` must name a plugin: a typo would otherwise leave the plugin running, silently."""
+    known = installed | set(CORE_PLUGINS)
+    for name in blocked:
+        if name not in known:
+            raise InputError(
+                f"-p no:{name}: no plugin is named {name!r}{did_you_mean(name, known)}; "
+                f"installed plugins: {', '.join(sorted(installed)) or 'none'}"
+            )
+
+
+def _check_configured_names(config: Config, reviewers: dict[str, RegisteredReviewer]) -> None:
+    """``[reviewer.NAME]`` must name a reviewer: a typo would leave its settings (``blocking``, a
+    trigger) silently unapplied."""
+    for name in config.reviewer_settings:
+        if name not in reviewers:
+            raise ConfigError(
+                f"{config.where('reviewer', name)}: unknown reviewer {name!r}{did_you_mean(name, reviewers)}; "
+                f"registered: {', '.join(sorted(reviewers)) or 'none'}"
+            )
 
 
 def _call_each(manager: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> None:
@@ -125,8 +157,7 @@ def _collect_reviewers(
         def register(reviewer: Reviewer, plugin: str = plugin) -> None:
             _check_reviewer(reviewer, plugin)
             if reviewer.name in reviewers:
-                other = reviewers[reviewer.name].plugin
-                raise PluginError(plugin, f"reviewer {reviewer.name!r} is already registered by {other!r}")
+                _name_taken(config, reviewer.name, plugin, reviewers[reviewer.name].plugin)
             reviewers[reviewer.name] = RegisteredReviewer(
                 reviewer=reviewer, plugin=plugin, builtin=plugin in builtin_names
             )
@@ -139,6 +170,19 @@ def _collect_reviewers(
         except Exception as exc:
             raise PluginError(plugin, f"register_reviewers raised {type(exc).__name__}: {exc}") from exc
     return reviewers
+
+
+def _name_taken(config: Config, name: str, plugin: str, other: str) -> NoReturn:
+    """Two reviewers with one name: when one is a ``[[review_agents]]`` entry, the configuration is
+    what to change, so say where it is."""
+    index = next((i for i, agent in enumerate(config.review_agents) if agent.name == name), None)
+    if index is None:
+        raise PluginError(plugin, f"reviewer {name!r} is already registered by {other!r}")
+    owner = other if plugin == MARKDOWN_PLUGIN else plugin
+    raise ConfigError(
+        f"{config.where('review_agents', index, 'name')}: {name!r} is already the name of a reviewer from "
+        f"plugin {owner!r}; give this reviewer another name"
+    )
 
 
 def _check_reviewer(reviewer: object, plugin: str) -> None:

@@ -12,6 +12,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from reviewkit.errors import ExitCode as ExitCode  # re-exported: the exit codes belong to the policy table
 from reviewkit.verdict import Status, Verdict
 
 
@@ -21,14 +22,6 @@ class Decision(enum.StrEnum):
     CONTINUE_DEVELOPMENT = "CONTINUE_DEVELOPMENT"
     STOP_DEVELOPMENT = "STOP_DEVELOPMENT"
     NOTIFY_MANAGEMENT = "NOTIFY_MANAGEMENT"
-
-
-class ExitCode(enum.IntEnum):
-    OK = 0
-    BLOCKED = 1
-    USAGE = 2
-    NOTIFY_MANAGEMENT = 3
-    INTERRUPTED = 130
 
 
 EXIT_CODES = {

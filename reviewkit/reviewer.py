@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 from reviewkit.config import Config
 from reviewkit.diff import Change, FileChange
@@ -65,6 +65,15 @@ class ContextResults:
     not_reviewed: tuple[tuple[str, str], ...] = ()
 
 
+class Rule(NamedTuple):
+    """What one rule means, for ``reviewkit rules``: a one-line summary, a short example of code it
+    flags, and how to fix it. A plain ``(summary, example, fix)`` tuple works as well."""
+
+    summary: str
+    example: str = ""
+    fix: str = ""
+
+
 class Reviewer:
     """Base class of every reviewer. Subclass it, set the class attributes, implement :meth:`review`,
     and hand an instance to ``register`` in a ``register_reviewers`` hook.
@@ -75,6 +84,8 @@ class Reviewer:
     :cvar trigger: default trigger: ``"always"``, ``"path:<pattern>"``, ``"label:<name>"`` or a list.
     :cvar needs_model: True for reviewers that cannot work without a model; they are skipped, with
         that reason, when no model is available.
+    :cvar rules: the rules it reports, by full id (``"no-prints/print"``), each a :class:`Rule` or a
+        ``(summary, example, fix)`` tuple; ``reviewkit rules`` shows them.
     """
 
     name: ClassVar[str] = ""
@@ -82,6 +93,7 @@ class Reviewer:
     blocking: ClassVar[bool] = False
     trigger: ClassVar[str | list[str]] = "always"
     needs_model: ClassVar[bool] = False
+    rules: ClassVar[Mapping[str, Rule | tuple[str, ...]]] = {}
 
     def review(self, context: ReviewContext) -> Iterable[Finding]:
         """Review ``context.change``; yield (or return a list of) Findings.

@@ -1,23 +1,30 @@
-"""Work that is not a commit yet, made into one, so that it gets the same review as a git range.
+"""Which revisions a local review compares.
+
+Work that is not a commit yet is made into one, so that it gets the same review as a git range.
 
 ``--staged`` (the index), ``--worktree`` (the working tree, new untracked files included) and a patch
 reviewed inside a repository (``--diff FILE``) become a pair of commits — base and head — written into the
 repository's object store only (no ref, no index, no working-tree file is touched; git collects them as
 garbage later). Every reviewer then reads real files at both sides, the fix stage has a commit to start
 from, and nothing is reviewed from a patch's few context lines when the repository holds the whole file.
+
+A git range's revisions are checked up front so that a mistake names the option that made it:
+``--head nope`` says the head is unknown (not that no base could be found for it), and in a shallow
+clone missing history comes with the command that fetches it.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from reviewkit import gitdiff
 from reviewkit.errors import InputError
-from reviewkit.git import IDENTITY, run_git
+from reviewkit.git import IDENTITY, resolve_rev, run_git, shallow_hint
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
@@ -120,3 +127,45 @@ def _scratch_index(repo: Path, *, copy_index: bool) -> Iterator[dict[str, str]]:
         yield {"GIT_INDEX_FILE": str(index)}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- git ranges ------------------------------------------------------------------------------------------
+
+
+def review_base(repo: Path, base: str | None, head: str) -> str:
+    """The base to review ``head`` against: ``base`` (``--base``) or the merge-base with upstream.
+
+    Both revisions are resolved here first; an unknown one is an InputError naming its option.
+    """
+    resolve_rev(repo, head, flag="--head")
+    if base is not None:
+        resolve_rev(repo, base, flag="--base")
+        return base
+    try:
+        return gitdiff.default_base(repo, head)
+    except InputError as exc:
+        raise InputError(f"{exc}{shallow_hint(repo)}") from exc
+
+
+def whole_tree_base(repo: Path) -> str:
+    """A commit of the empty tree, to review a whole revision as if every file were added (a baseline,
+    a first push). Like the commits above it lives in the object store only."""
+    return _commit(repo, EMPTY_TREE, None, "the empty tree")
+
+
+def pre_push_range(repo: Path, environ: Mapping[str, str]) -> tuple[str, str]:
+    """``--pre-push``: the range pre-commit's pre-push stage names, as (base, head).
+
+    pre-commit sets ``PRE_COMMIT_FROM_REF``/``PRE_COMMIT_TO_REF`` to exactly what is being pushed (the
+    remote's tip, or the parent of the first commit no remote has). It sets neither when the push
+    carries a root commit (a first push): then the whole pushed tree is new and is reviewed as such.
+    """
+    base, head = environ.get("PRE_COMMIT_FROM_REF"), environ.get("PRE_COMMIT_TO_REF")
+    if base and head:
+        return base, head
+    if base or head:
+        raise InputError(
+            "--pre-push: pre-commit set only one of PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF; "
+            "set both, or pass --base and --head without --pre-push"
+        )
+    return whole_tree_base(repo), environ.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD"

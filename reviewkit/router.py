@@ -13,6 +13,7 @@ from typing import Any
 from reviewkit.config import Config
 from reviewkit.diff import Change
 from reviewkit.errors import ConfigError, InputError
+from reviewkit.hints import did_you_mean
 from reviewkit.plugins import RegisteredReviewer
 from reviewkit.triggers import Firing, TriggerSet, parse_triggers
 
@@ -45,11 +46,11 @@ def select_reviewers(
     unknown = [name for name in names if name not in registered]
     if unknown:
         known = ", ".join(sorted(registered)) or "none"
+        hint = did_you_mean(unknown[0], registered)
         if only:
-            raise InputError(f"unknown reviewer {unknown[0]!r} (--reviewer); registered: {known}")
+            raise InputError(f"--reviewer {unknown[0]}: unknown reviewer{hint}; registered: {known}")
         raise ConfigError(
-            f"{config.path or 'default configuration'}: key 'code_review.reviewers': unknown reviewer "
-            f"{unknown[0]!r}; registered: {known}"
+            f"{config.where('code_review', 'reviewers')}: unknown reviewer {unknown[0]!r}{hint}; registered: {known}"
         )
     paths = [f.paths for f in change.files]
     selected = []

@@ -317,6 +317,10 @@ def _child_main(job: Job, deadline: float, result: Path, requests: int, answers:
     code = 0
     try:
         os.setpgid(0, 0)
+        # Fresh stream objects: another thread of the parent (a progress heartbeat) may have held the
+        # inherited ones' locks at the fork, which would stop this child at its first print.
+        sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and kills the group
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         isolation.enter_child(lambda name: _ask(requests, answers, name))

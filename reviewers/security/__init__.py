@@ -22,6 +22,7 @@ from typing import Any
 
 from reviewers.security import bandit_scan, fixes, misconfig, rules, secrets
 from reviewers.security.common import NOSEC_MARKER, Source, is_test_path
+from reviewers.security.rule_docs import RULES
 from reviewkit import ConfigError, Finding, ReviewContext, Reviewer, Severity, hookimpl
 from reviewkit.config import Config
 from reviewkit.diff import FileChange, FileStatus
@@ -109,6 +110,7 @@ class SecurityReviewer(Reviewer):
     description = "Vulnerabilities and hard-coded secrets the change adds (bandit, taint rules, secrets scan)."
     blocking = True
     trigger = "always"
+    rules = RULES
 
     def review(self, context: ReviewContext) -> Iterable[Finding]:
         settings = Settings.from_options(context.options)

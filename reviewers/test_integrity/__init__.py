@@ -38,6 +38,7 @@ from .pairs import (
 from .production import check_production
 from .pycompare import compare_python_tests
 from .pyparse import TestModule
+from .rule_docs import RULES
 from .safety_net import check_safety_net, is_safety_net
 
 TRIAGE_INSTRUCTIONS = """\
@@ -71,6 +72,7 @@ class TestIntegrity(Reviewer):
     )
     blocking = True
     trigger = "always"
+    rules = RULES
     __test__ = False  # pytest: this class is a reviewer, not a test class
 
     def review(self, context: ReviewContext) -> Iterable[Finding]:

@@ -27,8 +27,8 @@ class Reporter:
         raise NotImplementedError
 
 
-@hookimpl
-def register_reporters(register: Callable[[Reporter], None]) -> None:
+def builtin_reporters() -> list[Reporter]:
+    """reviewkit's own formats: text, json, sarif, markdown, github, rdjson."""
     from reviewkit.reporters.github import GithubReporter
     from reviewkit.reporters.json import JsonReporter
     from reviewkit.reporters.markdown import MarkdownReporter
@@ -36,12 +36,10 @@ def register_reporters(register: Callable[[Reporter], None]) -> None:
     from reviewkit.reporters.sarif import SarifReporter
     from reviewkit.reporters.text import TextReporter
 
-    for reporter in (
-        TextReporter(),
-        JsonReporter(),
-        SarifReporter(),
-        MarkdownReporter(),
-        GithubReporter(),
-        RdjsonReporter(),
-    ):
+    return [TextReporter(), JsonReporter(), SarifReporter(), MarkdownReporter(), GithubReporter(), RdjsonReporter()]
+
+
+@hookimpl
+def register_reporters(register: Callable[[Reporter], None]) -> None:
+    for reporter in builtin_reporters():
         register(reporter)

@@ -33,6 +33,10 @@ class TextReporter(Reporter):
 
     def render(self, report: Report, *, color: bool = False) -> str:
         paint = _painter(color)
+        if not report.files and not report.verdicts:
+            where = _range(report) or "the input"
+            message = f"reviewkit: nothing to review: {where} changes no files"
+            return paint("bold", message) + f" (exit {report.exit_code})\n"
         added = sum(f.added for f in report.files)
         deleted = sum(f.deleted for f in report.files)
         lines = [
@@ -70,8 +74,9 @@ def _fix_lines(report: Report, paint: _Paint) -> list[str]:
     fixes, lines = report.fixes, []
     if fixes.patch or fixes.dropped:
         state = "merged" if fixes.merged else "proposed, not merged"
+        how = "--apply writes them, --fix-patch FILE saves them" if fixes.merged else "--fix-patch FILE saves them"
         note = f": {one_line(fixes.note)}" if fixes.note else ""
-        lines.append(f"fixes: {state}{note} (--format json: fixes.patch)")
+        lines.append(f"fixes: {state}{note} ({how})")
     if fixes.tests is not None:
         result = "passed" if fixes.tests.passed else f"failed (exit {fixes.tests.exit_code})"
         command = one_line(fixes.tests.command)
@@ -108,7 +113,7 @@ def _verdict_lines(verdict: Verdict, paint: _Paint) -> list[str]:
     for finding in verdict.findings:
         lines.extend(_finding_lines(finding, paint))
     if verdict.fix.patch and not verdict.fix.merged:
-        lines.append(paint("dim", "    a fix is proposed in the report (--format json: verdicts[].fix.patch)"))
+        lines.append(paint("dim", "    a fix is proposed (--fix-patch FILE saves it)"))
     return lines
 
 

@@ -112,7 +112,8 @@ def test_unknown_reviewer_in_config_names_the_registered_ones(repo: GitRepo, cli
     repo.config('[code_review]\nreviewers = ["securty"]\n')
     result = cli("review", "--base", "HEAD", cwd=repo.root)
     assert result.exit_code == 2
-    assert "key 'code_review.reviewers': unknown reviewer 'securty'; registered:" in result.stderr
+    assert "key 'code_review.reviewers': unknown reviewer 'securty' (did you mean 'security'?)" in result.stderr
+    assert "; registered:" in result.stderr
     assert "goal-adherence" in result.stderr
 
 

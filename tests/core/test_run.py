@@ -291,7 +291,7 @@ def test_usage_errors_are_one_line_exit_2(change_repo: GitRepo, cli, tmp_path: P
         (("review", "--base", "no-such-rev"), "unknown revision 'no-such-rev'"),
         (("review", "--rounds", "0"), "must be 1 or more"),
         (("review", "--diff", str(tmp_path / "x.patch")), "cannot read diff"),
-        (("review", "--reviewer", "nobody"), "unknown reviewer 'nobody' (--reviewer)"),
+        (("review", "--reviewer", "nobody"), "--reviewer nobody: unknown reviewer"),
         (("review", "--goal", "@" + str(tmp_path / "goal.md")), "cannot read"),
         (("review", "--diff", "-", "--base", "main"), "cannot be combined"),
         (("review", "-p", "yes:x"), "only '-p no:NAME'"),

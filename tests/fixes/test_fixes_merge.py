@@ -224,7 +224,7 @@ def test_apply_writes_the_merged_fixes_to_the_working_tree(feature_repo, cli, mo
     assert entry.exists()
 
 
-def test_apply_onto_a_working_tree_that_moved_on_is_one_clear_error_and_writes_nothing(
+def test_apply_onto_a_working_tree_that_moved_on_says_so_writes_nothing_and_keeps_the_report(
     feature_repo, cli, monkeypatch, tmp_path
 ):
     _feature(feature_repo, config())
@@ -233,6 +233,7 @@ def test_apply_onto_a_working_tree_that_moved_on_is_one_clear_error_and_writes_n
     (feature_repo.root / "app.py").write_text(edited)  # the user edited the same line meanwhile
 
     result = cli("review", "--base", "main", "--reviewer", "fixer", "--apply", cwd=feature_repo.root)
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # the review's own exit code: the reviewed revision still blocks
+    assert "fixer" in result.stdout  # the report is printed, not discarded
     assert result.stderr.count("\n") == 1 and "--apply" in result.stderr and "nothing was written" in result.stderr
     assert (feature_repo.root / "app.py").read_text() == edited

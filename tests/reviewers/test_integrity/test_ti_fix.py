@@ -56,8 +56,8 @@ def test_the_patch_applies_and_the_restored_tests_review_clean(case_id: str, rep
     repo.git("apply", "--check", input=patch.encode())
     repo.git("apply", input=patch.encode())
     repo.commit("restore the base tests")
-    again = run(repo).verdicts[0]
-    assert again.findings == () and again.status.value == "pass"
+    again = run(repo)  # often base..head is now empty: "nothing to review" runs no reviewer
+    assert again.exit_code == 0 and all(v.findings == () and v.status.value == "pass" for v in again.verdicts)
 
 
 def test_findings_without_a_test_to_restore_propose_no_patch(repo: GitRepo) -> None:
