@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from reviewkit import __version__
-from reviewkit.errors import InputError, ReviewkitError
+from reviewkit.errors import ReviewkitError
 from reviewkit.policy import ExitCode
+from reviewkit.version import __version__
 
 
 class _Parser(argparse.ArgumentParser):
@@ -147,62 +144,3 @@ def _dispatch(args: argparse.Namespace) -> int:
     if handler is None:
         return int(args.handler(args))
     return int(handler(args))
-
-
-# --- shared helpers for the command modules ----------------------------------------------------------------
-
-
-def blocked_plugins(options: Sequence[str]) -> tuple[str, ...]:
-    names = []
-    for option in options:
-        if not option.startswith("no:") or len(option) == 3:
-            raise InputError(f"-p {option}: only '-p no:NAME' (disable a plugin) is supported")
-        names.append(option[3:])
-    return tuple(names)
-
-
-def read_goal(value: str | None) -> str | None:
-    if value is None or not value.startswith("@"):
-        return value
-    path = Path(value[1:])
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise InputError(f"--goal {value}: cannot read {path}: {exc.strerror}") from exc
-
-
-def write_output(text: str, output: str | None) -> None:
-    """Write to ``output`` atomically (a temporary file renamed into place), or to stdout."""
-    if output is None or output == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    target = Path(output)
-    if not target.parent.is_dir():
-        raise InputError(f"--output {output}: directory {target.parent} does not exist")
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def use_color(output: str | None) -> bool:
-    return output in (None, "-") and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-
-
-def progress_printer() -> Any:
-    if not sys.stderr.isatty() or os.environ.get("NO_COLOR"):
-        return None
-
-    def say(message: str) -> None:
-        print(f"reviewkit: {message}", file=sys.stderr, flush=True)
-
-    return say
-
-
-def dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

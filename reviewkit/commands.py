@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reviewkit.cli import blocked_plugins, dump_json, progress_printer, read_goal, use_color, write_output
 from reviewkit.config import CONFIG_PATH, load_config
+from reviewkit.console import blocked_plugins, dump_json, progress_printer, read_goal, use_color, write_output
 from reviewkit.diff import FileChange, FileStatus
 from reviewkit.errors import InputError
 from reviewkit.git import find_repo_root
@@ -17,7 +17,7 @@ from reviewkit.pipeline import ReviewRequest, explain, prepare, review
 from reviewkit.plugins import load_plugins
 from reviewkit.policy import decide
 from reviewkit.report import Report, Skipped
-from reviewkit.reporters import Reporter
+from reviewkit.reporter import Reporter
 from reviewkit.schemas import validate
 from reviewkit.triggers import parse_triggers
 from reviewkit.verdict import Verdict

@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import Any
 
 from reviewkit.errors import ConfigError
@@ -22,6 +23,22 @@ DEFAULT_REVIEWERS = ("security", "test-integrity", "goal-adherence")
 DEFAULT_MODEL = "claude-sonnet-5-5"
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smh]?)\s*$")
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+# Options every reviewer accepts in [reviewer.NAME.options]: the core reads them, not the reviewer.
+CORE_OPTIONS: Mapping[str, Any] = MappingProxyType(
+    {
+        "token_budget": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "model tokens this reviewer may use in one run (default REVIEWKIT_MODEL_TOKEN_BUDGET)",
+        },
+        "fix": {
+            "type": "boolean",
+            "description": "model fixes: true proposes them without a test gate, false never asks (default: "
+            "only with code_review.test_command)",
+        },
+        "fix_max_calls": {"type": "integer", "minimum": 1, "description": "tool calls a model fix may make (40)"},
+    }
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +90,8 @@ class Config:
     review_agents: tuple[AgentSpec, ...] = ()
     reviewer_settings: Mapping[str, ReviewerSettings] = field(default_factory=dict)
     suppressions: tuple[Suppression, ...] = ()
+    # The file's text, kept so that errors found later (a reviewer's options) can name the line.
+    text: str = field(default="", repr=False, compare=False)
 
     def settings_for(self, name: str) -> ReviewerSettings:
         return self.reviewer_settings.get(name, ReviewerSettings())
@@ -140,6 +159,7 @@ def parse_config(data: bytes, *, path: Path, root: Path, read_prompt: Any = None
             Suppression(rule=item["rule"], paths=tuple(item.get("paths", ())), reason=item.get("reason", ""))
             for item in raw.get("suppress", [])
         ),
+        text=text,
     )
 
 
@@ -152,22 +172,26 @@ def _decode(data: bytes, path: Path) -> str:
 
 def _validate(raw: dict[str, Any], text: str, path: Path) -> None:
     errors = sorted(validator("config").iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
-    if not errors:
-        return
-    error = errors[0]
-    keys = [str(part) for part in error.absolute_path]
+    if errors:
+        raise _error_at(errors[0], text, path)
+
+
+def _error_at(error: Any, text: str, path: Path | None, parents: tuple[str, ...] = ()) -> ConfigError:
+    """One line for a jsonschema ``error``: file, line, dotted key (under ``parents``), and what is wrong."""
+    keys = [*parents, *(str(part) for part in error.absolute_path)]
     if error.validator == "additionalProperties":
         unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         keys.append(unknown[0] if unknown else "?")
         problem = "unknown key"
-        if keys[:1] == ["code_review"] or len(keys) == 1:
-            allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        if keys[:1] == ["code_review"] or len(keys) == 1 or parents:
+            allowed = ", ".join(sorted(error.schema.get("properties", {}))) or "none"
             problem += f" (allowed: {allowed})"
     elif error.validator == "propertyNames":
         problem = "reviewer names are lowercase letters, digits, '-', '_' and '.'"
     else:
         problem = error.message
-    raise ConfigError(f"{path}{_line_of(text, keys)}: key {_dotted(keys)!r}: {problem}")
+    where = f"{path}{_line_of(text, keys)}" if path is not None else "default configuration"
+    return ConfigError(f"{where}: key {_dotted(keys)!r}: {problem}")
 
 
 def _dotted(keys: list[str]) -> str:
@@ -178,14 +202,23 @@ def _dotted(keys: list[str]) -> str:
 
 
 def _line_of(text: str, keys: list[str]) -> str:
-    """``:LINE`` of the last named key in the file, best effort (tomllib keeps no positions)."""
+    """``:LINE`` of the key, best effort (tomllib keeps no positions): each key is looked for after the
+    one before it (so ``reviewer.a.options.x`` finds ``x`` under ``[reviewer.a.options]``, not under
+    another table), else the last named key anywhere in the file."""
     names = [key for key in keys if not key.isdigit()]
-    for name in reversed(names):
-        pattern = re.compile(rf"^\s*(\[\[?\s*)?([\w.\-\"]*\.)?\"?{re.escape(name)}\"?\s*(=|\]|\.)", re.MULTILINE)
-        match = pattern.search(text)
-        if match:
-            return f":{text.count(chr(10), 0, match.start()) + 1}"
-    return ""
+    start, position = 0, None
+    for name in names:
+        match = _key_pattern(name).search(text, start)
+        position = match.start() if match else None
+        start = match.start() if match else start
+    if position is None:
+        found = (_key_pattern(name).search(text) for name in reversed(names))
+        position = next((match.start() for match in found if match), None)
+    return "" if position is None else f":{text.count(chr(10), 0, position) + 1}"
+
+
+def _key_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"^\s*(\[\[?\s*)?([\w.\-\"]*\.)?\"?{re.escape(name)}\"?\s*(=|\]|\.)", re.MULTILINE)
 
 
 def _seconds(value: Any, path: Path, key: str) -> float:
@@ -263,6 +296,41 @@ def _settings(items: dict[str, dict[str, Any]], path: Path, text: str) -> dict[s
         )
         for name, item in items.items()
     }
+
+
+# --- reviewer options ----------------------------------------------------------------------------------
+
+
+def reviewer_options(config: Config, name: str, schema: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """``[reviewer.NAME.options]`` checked against the reviewer's declared ``schema``, with the defaults
+    the schema declares for its top-level properties filled in.
+
+    ``schema`` is a JSON schema for the options table (``Reviewer.options_schema``); :data:`CORE_OPTIONS`
+    are added to its properties, and keys it does not name are errors unless it sets
+    ``additionalProperties``. None means the reviewer takes only the core options. Raises ConfigError
+    with the file, the line and the dotted key, like every other configuration error.
+    """
+    given = dict(config.settings_for(name).options)
+    full = options_schema(schema)
+    import jsonschema  # ~0.1 s; only runs that load plugins pay for it, and they validate config anyway
+
+    checker = jsonschema.Draft202012Validator(full)
+    errors = sorted(checker.iter_errors(given), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        raise _error_at(errors[0], config.text, config.path, ("reviewer", name, "options"))
+    properties = full.get("properties", {})
+    defaults = {
+        key: spec["default"] for key, spec in properties.items() if isinstance(spec, Mapping) and "default" in spec
+    }
+    return MappingProxyType({**defaults, **given})
+
+
+def options_schema(schema: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A reviewer's options schema as the core checks it: with :data:`CORE_OPTIONS`, closed to unknown keys."""
+    full: dict[str, Any] = {"type": "object", **(schema or {})}
+    full["properties"] = {**CORE_OPTIONS, **full.get("properties", {})}
+    full.setdefault("additionalProperties", False)
+    return full
 
 
 # --- configuration at a revision ----------------------------------------------------------------------

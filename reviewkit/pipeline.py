@@ -382,7 +382,7 @@ def _job(
             base=run.base,
             config=run.config,
             trigger=selected.firing.trigger,
-            options=run.config.settings_for(selected.name).options,
+            options=selected.registered.options,
             labels=run.request.labels,
             goal=run.goal,
             repo=run.repo,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from reviewkit.findings import Finding, Side
 from reviewkit.report import Report
-from reviewkit.reporters import Reporter
+from reviewkit.reporter import Reporter
 from reviewkit.reporters.sarif import describe
 from reviewkit.verdict import Status, Verdict
 

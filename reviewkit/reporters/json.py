@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from reviewkit.report import Report
-from reviewkit.reporters import Reporter
+from reviewkit.reporter import Reporter
 
 
 class JsonReporter(Reporter):

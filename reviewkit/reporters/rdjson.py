@@ -12,7 +12,7 @@ from typing import Any
 from reviewkit.findings import Finding, Severity, Side
 from reviewkit.github.suggestions import Suggestion, suggestions_from
 from reviewkit.report import Report
-from reviewkit.reporters import Reporter
+from reviewkit.reporter import Reporter
 from reviewkit.reporters.sarif import INFORMATION_URI, describe
 from reviewkit.verdict import Verdict
 

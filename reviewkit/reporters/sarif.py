@@ -12,12 +12,12 @@ import json
 from collections import Counter
 from typing import Any
 
-from reviewkit import __version__
 from reviewkit.findings import Finding, Severity, Side
 from reviewkit.github.suggestions import Suggestion, suggestions_from
 from reviewkit.report import Report
-from reviewkit.reporters import Reporter
+from reviewkit.reporter import Reporter
 from reviewkit.verdict import Status, Verdict
+from reviewkit.version import __version__
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/reviewkit/reviewkit"

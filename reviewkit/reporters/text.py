@@ -5,7 +5,7 @@ from __future__ import annotations
 from reviewkit.findings import Finding
 from reviewkit.policy import Decision
 from reviewkit.report import Report
-from reviewkit.reporters import Reporter
+from reviewkit.reporter import Reporter
 from reviewkit.verdict import Status, Verdict
 
 _COLORS = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "dim": "2", "bold": "1"}
