@@ -11,6 +11,7 @@ what they do. Everything else is internal and may change.
   :class:`Line`, :class:`AddedLine`; file contents: :class:`Snapshot`.
 - Configuration: :class:`Config`, :class:`AgentSpec`, :class:`ReviewerSettings`.
 - Models: :class:`ModelAccess` (``context.model``), :func:`fix_with_model`.
+- Running a command of the repository (a benchmark) as the test gate runs it: :func:`run_test_gate`.
 - Output and results: :class:`Reporter`, :class:`Report`, :class:`Verdict`, :class:`Status`, :class:`Usage`.
 - Errors: :class:`ReviewkitError` and its kinds.
 """
@@ -28,6 +29,7 @@ from reviewkit.errors import (
     Skip,
 )
 from reviewkit.findings import Finding, Severity, Side
+from reviewkit.fixes import run_test_gate
 from reviewkit.hookspecs import hookimpl
 from reviewkit.model_fixer import fix_with_model
 from reviewkit.report import Report
@@ -68,4 +70,5 @@ __all__ = [
     "__version__",
     "fix_with_model",
     "hookimpl",
+    "run_test_gate",
 ]

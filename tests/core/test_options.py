@@ -4,6 +4,7 @@ a bad value is one configuration error naming the file, the line and the key; de
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -104,7 +105,7 @@ def test_a_reviewer_that_declares_nothing_takes_only_the_core_options(change: Gi
 
 def test_core_options_are_checked_for_every_reviewer(change: GitRepo) -> None:
     change.config('[reviewer.plain.options]\ntoken_budget = "lots"\n')
-    with pytest.raises(ConfigError, match="key 'reviewer.plain.options.token_budget': 'lots' is not of type 'integer'"):
+    with pytest.raises(ConfigError, match=re.escape("key 'reviewer.plain.options.token_budget': 'lots' is not of type")):
         review_with([Plain()], change)
 
 
