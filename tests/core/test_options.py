@@ -105,7 +105,8 @@ def test_a_reviewer_that_declares_nothing_takes_only_the_core_options(change: Gi
 
 def test_core_options_are_checked_for_every_reviewer(change: GitRepo) -> None:
     change.config('[reviewer.plain.options]\ntoken_budget = "lots"\n')
-    with pytest.raises(ConfigError, match=re.escape("key 'reviewer.plain.options.token_budget': 'lots' is not of type")):
+    expected = "key 'reviewer.plain.options.token_budget': 'lots' is not of type"
+    with pytest.raises(ConfigError, match=re.escape(expected)):
         review_with([Plain()], change)
 
 
