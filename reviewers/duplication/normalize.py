@@ -1,0 +1,131 @@
+"""Code as the duplication reviewer compares it: lines reduced to their shape (names, numbers and strings
+replaced by placeholders, keywords and punctuation kept), and windows of consecutive lines hashed.
+
+A window is a run of non-blank lines starting at a line, long enough to matter: ``min_lines`` lines, or
+fewer lines holding ``min_tokens`` tokens (at least four lines either way). Windows that are all one
+shape (a run of ``self.x = x``, a table of ``"key": 1,``) or mostly imports say nothing about logic.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+_TOKEN = re.compile(
+    r"""[rbuf]*(\"\"\"|'''|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*')|\d[\w.]*|\w+|[^\w\s]"""
+)
+_COMMENT = re.compile(r"^\s*(#|//|/\*|\*|--)")
+# Keywords of the languages read here stay as they are: they carry the code's shape.
+_KEYWORDS = frozenset(keyword.kwlist) | frozenset(
+    {
+        "function",
+        "var",
+        "let",
+        "const",
+        "return",
+        "if",
+        "else",
+        "for",
+        "while",
+        "do",
+        "switch",
+        "case",
+        "break",
+        "continue",
+        "new",
+        "this",
+        "class",
+        "extends",
+        "import",
+        "export",
+        "from",
+        "try",
+        "catch",
+        "finally",
+        "throw",
+        "typeof",
+        "instanceof",
+        "func",
+        "go",
+        "defer",
+        "package",
+        "struct",
+        "interface",
+        "public",
+        "private",
+        "protected",
+        "static",
+        "void",
+        "int",
+        "long",
+        "bool",
+        "string",
+        "fn",
+        "mut",
+        "impl",
+        "match",
+        "self",
+    }
+)
+_IMPORT = re.compile(r"^\s*(import|from|#include|using|require|package)\b")
+MIN_WINDOW_LINES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Shaped:
+    """One non-blank, non-comment line: its number, its shape and how many tokens it has."""
+
+    number: int
+    shape: str
+    tokens: int
+    is_import: bool
+
+
+def shape_lines(lines: Sequence[str]) -> list[Shaped]:
+    shaped = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or _COMMENT.match(line):
+            continue
+        tokens = [_placeholder(t.group(0)) for t in _TOKEN.finditer(line)]
+        shaped.append(Shaped(number, " ".join(tokens), len(tokens), bool(_IMPORT.match(line))))
+    return shaped
+
+
+def _placeholder(token: str) -> str:
+    if token[0] in "\"'" or (token[0] in "rbufRBUF" and len(token) > 1 and token[-1] in "\"'"):
+        return "S"
+    if token[0].isdigit():
+        return "0"
+    if token[0].isalpha() or token[0] == "_":
+        return token if token in _KEYWORDS else "N"
+    return token
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Lines ``first..last`` (file line numbers) and the hash of their shapes."""
+
+    first: int
+    last: int
+    digest: int
+
+
+def windows(shaped: Sequence[Shaped], *, min_lines: int, min_tokens: int) -> Iterator[Window]:
+    for start in range(len(shaped)):
+        tokens = 0
+        for end in range(start, min(start + min_lines, len(shaped))):
+            tokens += shaped[end].tokens
+            size = end - start + 1
+            if size == min_lines or (tokens >= min_tokens and size >= MIN_WINDOW_LINES):
+                run = shaped[start : end + 1]
+                if _meaningful(run):
+                    yield Window(run[0].number, run[-1].number, hash(tuple(s.shape for s in run)))
+                break
+
+
+def _meaningful(run: Sequence[Shaped]) -> bool:
+    distinct = {s.shape for s in run}
+    imports = sum(s.is_import for s in run)
+    return len(distinct) * 2 > len(run) and imports * 2 < len(run) and sum(s.tokens for s in run) >= 20
