@@ -20,7 +20,7 @@ def summarize(orders, currency):
     ranked = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)
     return [(customer, total) for customer, total in ranked if total > 0]
 '''
-RENAMED = '''\
+RENAMED = """\
 def invoice_totals(invoices, unit):
     totals = {}
     for order in invoices:
@@ -31,7 +31,7 @@ def invoice_totals(invoices, unit):
         totals[order.customer_id] += round(amount, 4)
     ranked = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)
     return [(customer, total) for customer, total in ranked if total > 0]
-'''
+"""
 
 
 def duplication(repo: GitRepo):
