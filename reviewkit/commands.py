@@ -108,7 +108,13 @@ _CONFIG_TEMPLATE = """\
 [code_review]
 enabled = true
 parallel = true
-reviewers = ["security", "test-integrity", "goal-adherence"]
+# Blocking: security, test-integrity, goal-adherence (needs a model and a goal). Warnings only:
+# dependency-hygiene, architecture, duplication, concurrency, idioms; performance blocks only on a
+# measured regression of bench_command (below). The built-in default is the first three.
+reviewers = [
+    "security", "test-integrity", "goal-adherence",
+    "dependency-hygiene", "architecture", "duplication", "performance", "concurrency", "idioms",
+]
 # test_command = "pytest -q"          # the test gate for fixes; without it fixes are only proposed
 model = "claude-sonnet-5-5"
 
@@ -118,6 +124,13 @@ max_concurrent = 5
 [supervisor]
 auto_merge_fixes = true
 max_session_duration = "2h"
+
+# Options of the built-in reviewers (docs/reviewers-extra.md lists them all):
+# [reviewer.performance.options]
+# bench_command = "python bench/run.py"   # run in base and head; blocks when the head is slower
+# max_regression = 0.10                   # by more than this (medians of bench_repeat = 5 runs)
+# [reviewer.dependency-hygiene.options]
+# network = true                          # ask OSV and PyPI about added versions (opt-in)
 
 # A reviewer of your own: a markdown prompt file, run by a model when ANTHROPIC_API_KEY is set.
 [[review_agents]]

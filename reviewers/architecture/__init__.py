@@ -20,6 +20,7 @@ from reviewkit import FileStatus, Finding, ProviderError, ReviewContext, Reviewe
 from . import contracts as contract_rules
 from .graph import Graph, Import, Package, build, module_of, package_of
 
+_TEST = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|(^|/)conftest\.py$")
 _IMPORTED = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))")
 _CONTRACT_SCHEMA = {
     "type": "object",
@@ -138,6 +139,8 @@ def _private(new: Sequence[Import], base: Graph, changed: Changed) -> list[Findi
     before = {(i.importer, _target(i)) for i in base.imports}
     found = []
     for imp in new:
+        if _TEST.search(changed[imp.importer][1]):
+            continue  # a package's tests may test its internals
         target = _target(imp)
         parts = target.split(".")
         private = next((i for i, part in enumerate(parts) if part.startswith("_") and not part.startswith("__")), None)

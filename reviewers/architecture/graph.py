@@ -2,7 +2,8 @@
 
 Each revision's packages are exported from git's objects into a scratch directory and grimp builds their
 graph in a separate Python process (grimp finds packages through ``sys.path``, which a reviewer running
-in a thread beside others must not change). The edges come back as JSON and are loaded into a grimp
+in a thread beside others must not change). Imports made only for type checking are left out: they
+cannot make a cycle at run time. The edges come back as JSON and are loaded into a grimp
 ``ImportGraph`` here, for its chain queries.
 """
 
@@ -27,7 +28,7 @@ import json, sys
 import grimp
 roots, packages = json.loads(sys.argv[1])
 sys.path[:0] = roots
-graph = grimp.build_graph(*packages, include_external_packages=True, cache_dir=None)
+graph = grimp.build_graph(*packages, include_external_packages=True, exclude_type_checking_imports=True, cache_dir=None)
 edges = []
 for importer in graph.modules:
     for imported in graph.find_modules_directly_imported_by(importer):

@@ -109,29 +109,38 @@ def _undeclared(context: ReviewContext, added: dict[str, frozenset[int]]) -> lis
     declared = _all_declared(context)
     if not declared:
         return []  # no Python manifest: nothing to compare imports with
-    problems = []
+    problems: list[checks.Problem] = []
+    folders: dict[str, list[str]] = {}
     for path in python:
         text = context.read(path) or ""
         lines = text.split("\n")
-        problems += checks.undeclared(path, lines, added[path], declared, _first_party(context, path), _optional(text))
+        first_party = _first_party(context, path, folders)
+        problems += checks.undeclared(path, lines, added[path], declared, first_party, _optional(text))
     return problems
 
 
-def _first_party(context: ReviewContext, path: str) -> set[str]:
+def _first_party(context: ReviewContext, path: str, cache: dict[str, list[str]]) -> set[str]:
     """Top-level names importable from the repository itself, as seen from ``path``."""
     names = set()
     parts = path.split("/")
     for depth in range(len(parts)):
         folder = "/".join(parts[:depth])
         prefix = f"{folder}/" if folder else ""
-        for line in _listing(context, prefix):
+        for line in _listing(context, prefix, cache):
             names.add(line.removesuffix(".py"))
     for root in ("src/", "lib/", "python/"):
-        names.update(line.removesuffix(".py") for line in _listing(context, root))
+        names.update(line.removesuffix(".py") for line in _listing(context, root, cache))
     return names
 
 
-def _listing(context: ReviewContext, prefix: str) -> list[str]:
+def _listing(context: ReviewContext, prefix: str, cache: dict[str, list[str]]) -> list[str]:
+    """The names in a folder of the head (asked once per folder: many changed files share folders)."""
+    if prefix not in cache:
+        cache[prefix] = _list_tree(context, prefix)
+    return cache[prefix]
+
+
+def _list_tree(context: ReviewContext, prefix: str) -> list[str]:
     if context.repo is None or not context.change.head:
         return []
     out = subprocess.run(

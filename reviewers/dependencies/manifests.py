@@ -33,7 +33,7 @@ _REQUIREMENTS = re.compile(
 _URL = re.compile(
     r"^(git\+|hg\+|svn\+|bzr\+|https?://|file:|github:|gitlab:|bitbucket:|git://|ssh://)|^[\w.-]+/[\w.-]+(#.*)?$"
 )
-_DEV = re.compile(r"dev|test|lint|doc|type|check|ci", re.IGNORECASE)
+_DEV = re.compile(r"dev|test|lint|doc|typ|check|ci|bench|example", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,7 +92,7 @@ def parse(path: str, text: str) -> list[Declared]:
 
 
 def _requirements(path: str, text: str) -> Iterator[Declared]:
-    runtime = not _DEV.search(PurePosixPath(path).name)
+    runtime = not _DEV.search(path)
     lines = text.split("\n")
     for number, raw in enumerate(lines, 1):
         line = raw.split(" #", 1)[0].strip()
@@ -139,8 +139,9 @@ def _pyproject(path: str, text: str) -> Iterator[Declared]:
     data = tomllib.loads(text)
     project = data.get("project", {})
     yield from _strings(path, text, project.get("dependencies", []), runtime=True)
-    for group, items in {**project.get("optional-dependencies", {}), **data.get("dependency-groups", {})}.items():
-        yield from _strings(path, text, [i for i in items if isinstance(i, str)], runtime=not _DEV.search(group))
+    # Extras and groups are optional: what they hold is often loaded by other means (plugins, entry points).
+    for items in {**project.get("optional-dependencies", {}), **data.get("dependency-groups", {})}.values():
+        yield from _strings(path, text, [i for i in items if isinstance(i, str)], runtime=False)
     poetry = data.get("tool", {}).get("poetry", {})
     yield from _poetry(path, text, poetry.get("dependencies", {}), runtime=True)
     for group, table in {**poetry.get("group", {})}.items():
@@ -192,10 +193,20 @@ def _setup_cfg(path: str, text: str) -> Iterator[Declared]:
 
 
 def _setup_py(path: str, text: str) -> Iterator[Declared]:
-    for node in ast.walk(ast.parse(text)):
-        if isinstance(node, ast.keyword) and node.arg == "install_requires" and isinstance(node.value, ast.List):
-            items = [e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
-            yield from _strings(path, text, items, runtime=True)
+    tree = ast.parse(text)
+    lists = {
+        t.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.List)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == "install_requires":
+            value = lists.get(node.value.id) if isinstance(node.value, ast.Name) else node.value
+            if isinstance(value, ast.List):
+                items = [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+                yield from _strings(path, text, items, runtime=True)
 
 
 def _pipfile(path: str, text: str) -> Iterator[Declared]:

@@ -11,6 +11,7 @@ Test files are left out by default (tests repeat set-up on purpose). Never block
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -95,7 +96,7 @@ class Duplication(Reviewer):
             return None
         lines = text.split("\n")
         added_numbers = file.added_line_numbers()
-        shaped = shape_lines(lines)
+        shaped = shape_lines(_without_docstrings(path, lines))
         found = [
             w
             for w in windows(shaped, min_lines=options["min_lines"], min_tokens=options["min_tokens"])
@@ -145,7 +146,7 @@ def _in_repository(
         text = context.read(path)
         if text is None:
             continue
-        for window in _windows_near(text, numbers, context.options):
+        for window in _windows_near(path, text, numbers, context.options):
             match = index.get(window.digest)
             if match is None or (path, window.first) in own or (path, window.last) in own:
                 continue
@@ -200,11 +201,11 @@ def _grep(context: ReviewContext, anchors: Sequence[str]) -> dict[str, set[int]]
     return hits
 
 
-def _windows_near(text: str, numbers: set[int], options: Mapping[str, Any]) -> Iterable[Window]:
+def _windows_near(path: str, text: str, numbers: set[int], options: Mapping[str, Any]) -> Iterable[Window]:
     lines = text.split("\n")
     span = options["min_lines"]
     wanted = {n for m in numbers for n in range(m - span, m + 1)}
-    shaped = shape_lines(lines)
+    shaped = shape_lines(_without_docstrings(path, lines))
     starts = [i for i, s in enumerate(shaped) if s.number in wanted]
     if not starts:
         return []
@@ -243,6 +244,28 @@ def _finding(file: Added, run: Sequence[tuple[Window, Original]]) -> Finding:
         evidence=file.lines[first - 1],
         confidence=0.9,
     )
+
+
+def _without_docstrings(path: str, lines: list[str]) -> list[str]:
+    """Python docstrings blanked: repeated documentation (an ``Args:`` section) is not repeated logic."""
+    if not path.endswith(".py"):
+        return lines
+    try:
+        tree = ast.parse("\n".join(lines))
+    except (SyntaxError, ValueError, RecursionError):
+        return lines
+    blank = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and body:
+            first = body[0]
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                blank.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    return [("" if n in blank else line) for n, line in enumerate(lines, 1)]
 
 
 @hookimpl

@@ -69,7 +69,7 @@ class Idioms(Reviewer):
             config=config,
             ignore=context.options["ignore"],
         )
-        on_added = [d for d in diagnostics if d.line in sources[d.path].added]
+        on_added = _the_projects_rules(context, diagnostics, sources)
         findings = [_finding(d, sources[d.path]) for d in on_added]
         if context.options["safe_fixes"]:
             _propose_fixes(context, on_added, findings, sources)
@@ -97,6 +97,19 @@ def repository_config(context: ReviewContext) -> tuple[str, str] | None:
         except tomllib.TOMLDecodeError:
             context.note("pyproject.toml does not parse: ruff ran with the conservative rule set")
     return None
+
+
+def _the_projects_rules(
+    context: ReviewContext, diagnostics: list[ruff.Diagnostic], sources: dict[str, PySource]
+) -> list[ruff.Diagnostic]:
+    """Diagnostics on added lines, less rules the file's unchanged code breaks too: a rule the project
+    does not follow (or a newer ruff's rule its configuration lets in) is not the project's style."""
+    ignored = {(d.path, d.code) for d in diagnostics if d.line not in sources[d.path].added}
+    kept = [d for d in diagnostics if d.line in sources[d.path].added and (d.path, d.code) not in ignored]
+    dropped = sorted({code for path, code in ignored})
+    if len(kept) < sum(d.line in sources[d.path].added for d in diagnostics):
+        context.note(f"not reported: rules the unchanged code of the same file breaks too ({', '.join(dropped[:8])})")
+    return kept
 
 
 def _finding(diagnostic: ruff.Diagnostic, source: PySource) -> Finding:
