@@ -71,6 +71,8 @@ _KEYWORDS = frozenset(keyword.kwlist) | frozenset(
 )
 _IMPORT = re.compile(r"^\s*(import|from|#include|using|require|package)\b")
 MIN_WINDOW_LINES = 4
+# Tokens of a line that only holds values: ``name=value,``, ``"key": 1,``, ``obj.attr,``, a closing bracket.
+_DATA_TOKENS = frozenset({"N", "S", "0", ".", ",", ":", "=", "-", ")", "]", "}"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,18 +90,24 @@ def shape_lines(lines: Sequence[str]) -> list[Shaped]:
     for number, line in enumerate(lines, 1):
         if not line.strip() or _COMMENT.match(line):
             continue
-        tokens = [_placeholder(t.group(0)) for t in _TOKEN.finditer(line)]
+        raw = [t.group(0) for t in _TOKEN.finditer(line)]
+        tokens = [_placeholder(raw, i) for i in range(len(raw))]
         shaped.append(Shaped(number, " ".join(tokens), len(tokens), bool(_IMPORT.match(line))))
     return shaped
 
 
-def _placeholder(token: str) -> str:
+def _placeholder(raw: list[str], index: int) -> str:
+    """Literals and local names become placeholders; keywords, attribute names (``.name``) and the names
+    of called functions stay: a copy renames its variables, not the API it calls."""
+    token = raw[index]
     if token[0] in "\"'" or (token[0] in "rbufRBUF" and len(token) > 1 and token[-1] in "\"'"):
         return "S"
     if token[0].isdigit():
         return "0"
     if token[0].isalpha() or token[0] == "_":
-        return token if token in _KEYWORDS else "N"
+        after = raw[index + 1] if index + 1 < len(raw) else ""
+        before = raw[index - 1] if index else ""
+        return token if token in _KEYWORDS or before == "." or after == "(" else "N"
     return token
 
 
@@ -125,7 +133,20 @@ def windows(shaped: Sequence[Shaped], *, min_lines: int, min_tokens: int) -> Ite
                 break
 
 
+def _is_data(shape: str) -> bool:
+    tokens = shape.split()
+    return all(t in _DATA_TOKENS or (i > 0 and tokens[i - 1] == ".") for i, t in enumerate(tokens))
+
+
 def _meaningful(run: Sequence[Shaped]) -> bool:
+    """Enough distinct logic to be worth calling instead of copying: not one shape over and over, not
+    mostly imports, not mostly data (the arguments of a call or the rows of a table)."""
     distinct = {s.shape for s in run}
     imports = sum(s.is_import for s in run)
-    return len(distinct) * 2 > len(run) and imports * 2 < len(run) and sum(s.tokens for s in run) >= 20
+    data = sum(_is_data(s.shape) for s in run)
+    return (
+        len(distinct) * 2 > len(run)
+        and imports * 2 < len(run)
+        and data * 2 < len(run)
+        and sum(s.tokens for s in run) >= 20
+    )

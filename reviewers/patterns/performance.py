@@ -71,11 +71,18 @@ class Performance(Reviewer):
         return finding.rule.startswith(MEASURED)
 
 
+_CANDIDATES = (ast.Compare, ast.Call, ast.AugAssign, ast.For)
+
+
 def check(source: PySource) -> Iterator[Finding | None]:
+    # Only nodes on added lines can be reported: find them first, and pay for the rest only if any.
+    candidates = [n for n in ast.walk(source.tree) if isinstance(n, _CANDIDATES) and source.touches(n) is not None]
+    if not candidates:
+        return
     up = parents(source.tree)
     lists = _list_names(source.tree, up)
     strings = _string_names(source.tree, up)
-    for node in ast.walk(source.tree):
+    for node in candidates:
         loop = _enclosing_loop(node, up)
         if loop is None:
             in_function = isinstance(_scope(node, up), ast.FunctionDef | ast.AsyncFunctionDef)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import re
 import warnings
 from collections.abc import Iterator
@@ -76,12 +77,18 @@ def _parse(context: ReviewContext, path: str, text: str) -> ast.Module | None:
         context.not_reviewed(path, "binary or over 2 MB")
         return None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes in old code are not these reviewers' business
-            return ast.parse(text, filename=path)
+        return _parsed(path, text)
     except (SyntaxError, ValueError, RecursionError) as exc:
         context.not_reviewed(path, f"does not parse as Python 3 ({type(exc).__name__})")
         return None
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(path: str, text: str) -> ast.Module:
+    """Parsed once per run for the three pattern reviewers (they read the same files; trees are only read)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escapes in old code are not these reviewers' business
+        return ast.parse(text, filename=path)
 
 
 def parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
