@@ -64,7 +64,19 @@ def generate(repo: Path, files: int) -> None:
     git("gc", "-q")
 
 
-def change(repo: Path, files: int) -> None:
+def change(repo: Path) -> None:
+    env = {
+        "GIT_AUTHOR_NAME": "b",
+        "GIT_AUTHOR_EMAIL": "b@x",
+        "GIT_COMMITTER_NAME": "b",
+        "GIT_COMMITTER_EMAIL": "b@x",
+        "PATH": "/usr/bin:/bin",
+    }
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
+
+    git("checkout", "-q", "-f", "-B", "feature", "main")  # first: a kept repository may be on an old feature
     random.seed(7)
     copy = ORIGINAL.format(n="copy").replace("ledger", "book").replace("tolerance", "slack")
     fresh = "".join(
@@ -75,20 +87,8 @@ def change(repo: Path, files: int) -> None:
     (repo / "app").mkdir(exist_ok=True)
     (repo / "app" / "books.py").write_text("import os\n" + copy, encoding="utf-8")
     (repo / "app" / "handlers.py").write_text(fresh, encoding="utf-8")
-    for command in (["checkout", "-q", "-B", "feature", "main"], ["add", "-A"], ["commit", "-q", "-m", "change"]):
-        subprocess.run(
-            ["git", *command],
-            cwd=repo,
-            check=True,
-            capture_output=True,
-            env={
-                "GIT_AUTHOR_NAME": "b",
-                "GIT_AUTHOR_EMAIL": "b@x",
-                "GIT_COMMITTER_NAME": "b",
-                "GIT_COMMITTER_EMAIL": "b@x",
-                "PATH": "/usr/bin:/bin",
-            },
-        )
+    git("add", "-A")
+    git("commit", "-q", "-m", "change")
 
 
 def main() -> None:
@@ -101,7 +101,7 @@ def main() -> None:
         started = time.monotonic()
         generate(repo, args.files)
         print(f"generated {args.files} files in {time.monotonic() - started:.1f}s")
-    change(repo, args.files)
+    change(repo)
     for attempt in range(3):
         started = time.monotonic()
         report = review(ReviewRequest(repo=repo, base="main", head="feature", reviewers=("duplication",), offline=True))

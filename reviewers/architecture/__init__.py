@@ -65,7 +65,7 @@ class Architecture(Reviewer):
                 context.note("a patch without a repository: import graphs need both revisions; not checked")
             return []
         packages = sorted({package for package, _, _ in changed.values()}, key=lambda p: (p.root, p.name))
-        timeout = max(context.remaining_s(), 1.0)
+        timeout = min(max(context.remaining_s(), 1.0), 600.0)
         head = build(context.repo, context.change.head, packages, timeout)
         base = build(context.repo, context.change.base, packages, timeout)
         new = [i for i in head.imports if _added(i, changed)]

@@ -190,7 +190,7 @@ def _grep(context: ReviewContext, anchors: Sequence[str]) -> dict[str, set[int]]
         ],
         capture_output=True,
         check=False,
-        timeout=max(context.remaining_s(), 1),
+        timeout=min(max(context.remaining_s(), 1), 600),
     )
     hits: dict[str, set[int]] = {}
     for record in proc.stdout.decode("utf-8", "replace").split("\n"):

@@ -102,11 +102,11 @@ def repository_config(context: ReviewContext) -> tuple[str, str] | None:
 def _the_projects_rules(
     context: ReviewContext, diagnostics: list[ruff.Diagnostic], sources: dict[str, PySource]
 ) -> list[ruff.Diagnostic]:
-    """Diagnostics on added lines, less rules the file's unchanged code breaks too: a rule the project
-    does not follow (or a newer ruff's rule its configuration lets in) is not the project's style."""
-    ignored = {(d.path, d.code) for d in diagnostics if d.line not in sources[d.path].added}
-    kept = [d for d in diagnostics if d.line in sources[d.path].added and (d.path, d.code) not in ignored]
-    dropped = sorted({code for path, code in ignored})
+    """Diagnostics on added lines, less rules that unchanged code of the reviewed files breaks too: a rule
+    the project does not follow (or a newer ruff's rule its configuration lets in) is not its style."""
+    ignored = {d.code for d in diagnostics if d.line not in sources[d.path].added}
+    kept = [d for d in diagnostics if d.line in sources[d.path].added and d.code not in ignored]
+    dropped = sorted(ignored)
     if len(kept) < sum(d.line in sources[d.path].added for d in diagnostics):
         context.note(f"not reported: rules the unchanged code of the same file breaks too ({', '.join(dropped[:8])})")
     return kept
