@@ -21,7 +21,7 @@ from typing import Any
 
 from reviewkit import FileChange, FileStatus, Finding, ReviewContext, Reviewer, Severity, hookimpl
 
-from .normalize import Window, shape_lines, windows
+from .normalize import Window, keywords_for, shape_lines, windows
 
 CODE_SUFFIXES = (
     ".py",
@@ -96,7 +96,7 @@ class Duplication(Reviewer):
             return None
         lines = text.split("\n")
         added_numbers = file.added_line_numbers()
-        shaped = shape_lines(_without_docstrings(path, lines))
+        shaped = shape_lines(_without_docstrings(path, lines), keywords_for(path))
         found = [
             w
             for w in windows(shaped, min_lines=options["min_lines"], min_tokens=options["min_tokens"])
@@ -205,7 +205,7 @@ def _windows_near(path: str, text: str, numbers: set[int], options: Mapping[str,
     lines = text.split("\n")
     span = options["min_lines"]
     wanted = {n for m in numbers for n in range(m - span, m + 1)}
-    shaped = shape_lines(_without_docstrings(path, lines))
+    shaped = shape_lines(_without_docstrings(path, lines), keywords_for(path))
     starts = [i for i, s in enumerate(shaped) if s.number in wanted]
     if not starts:
         return []

@@ -17,62 +17,34 @@ _TOKEN = re.compile(
     r"""[rbuf]*(\"\"\"|'''|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*')|\d[\w.]*|\w+|[^\w\s]"""
 )
 _COMMENT = re.compile(r"^\s*(#|//|/\*|\*|--)")
-# Keywords of the languages read here stay as they are: they carry the code's shape.
-_KEYWORDS = frozenset(keyword.kwlist) | frozenset(
-    {
-        "function",
-        "var",
-        "let",
-        "const",
-        "return",
-        "if",
-        "else",
-        "for",
-        "while",
-        "do",
-        "switch",
-        "case",
-        "break",
-        "continue",
-        "new",
-        "this",
-        "class",
-        "extends",
-        "import",
-        "export",
-        "from",
-        "try",
-        "catch",
-        "finally",
-        "throw",
-        "typeof",
-        "instanceof",
-        "func",
-        "go",
-        "defer",
-        "package",
-        "struct",
-        "interface",
-        "public",
-        "private",
-        "protected",
-        "static",
-        "void",
-        "int",
-        "long",
-        "bool",
-        "string",
-        "fn",
-        "mut",
-        "impl",
-        "match",
-        "self",
-    }
-)
+# Each language's keywords stay as they are (they carry the code's shape); in another language the same
+# word is a name (``fn`` is a keyword in Rust, a parameter in Python).
+_JS = "function var let const return if else for while do switch case break continue new this class extends import "
+_JS += "export from try catch finally throw typeof instanceof of in async await yield default null undefined true false"
+_GO = "func go defer package struct interface return if else for range switch case break continue var const type map "
+_GO += "chan select import nil true false"
+_RUST = "fn let mut impl match self Self struct enum trait pub use mod return if else for while loop in break continue"
+_C = "if else for while do switch case break continue return new this class extends import try catch finally throw "
+_C += "static void int long bool public private protected struct interface null true false"
+_KEYWORDS = {
+    ".py": frozenset(keyword.kwlist),
+    ".js": frozenset(_JS.split()),
+    ".go": frozenset(_GO.split()),
+    ".rs": frozenset(_RUST.split()),
+}
+for _suffix in (".jsx", ".ts", ".tsx"):
+    _KEYWORDS[_suffix] = _KEYWORDS[".js"]
+_OTHER = frozenset(_C.split())
+
+
+def keywords_for(path: str) -> frozenset[str]:
+    return _KEYWORDS.get(path[path.rfind(".") :], _OTHER)
+
+
 _IMPORT = re.compile(r"^\s*(import|from|#include|using|require|package)\b")
 MIN_WINDOW_LINES = 4
 # Tokens of a line that only holds values: ``name=value,``, ``"key": 1,``, ``obj.attr,``, a closing bracket.
-_DATA_TOKENS = frozenset({"N", "S", "0", ".", ",", ":", "=", "-", ")", "]", "}"})
+_DATA_TOKENS = frozenset({"N", "S", "0", ".", ",", ":", "=", "-", ")", "]", "}", "self", "this", "cls"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,29 +57,28 @@ class Shaped:
     is_import: bool
 
 
-def shape_lines(lines: Sequence[str]) -> list[Shaped]:
+def shape_lines(lines: Sequence[str], keywords: frozenset[str]) -> list[Shaped]:
     shaped = []
     for number, line in enumerate(lines, 1):
         if not line.strip() or _COMMENT.match(line):
             continue
         raw = [t.group(0) for t in _TOKEN.finditer(line)]
-        tokens = [_placeholder(raw, i) for i in range(len(raw))]
+        tokens = [_placeholder(raw, i, keywords) for i in range(len(raw))]
         shaped.append(Shaped(number, " ".join(tokens), len(tokens), bool(_IMPORT.match(line))))
     return shaped
 
 
-def _placeholder(raw: list[str], index: int) -> str:
-    """Literals and local names become placeholders; keywords, attribute names (``.name``) and the names
-    of called functions stay: a copy renames its variables, not the API it calls."""
+def _placeholder(raw: list[str], index: int, keywords: frozenset[str]) -> str:
+    """Literals and names become placeholders; keywords and attribute names (``.name``) stay: a copy
+    renames its variables and parameters, rarely the attributes and methods it uses."""
     token = raw[index]
     if token[0] in "\"'" or (token[0] in "rbufRBUF" and len(token) > 1 and token[-1] in "\"'"):
         return "S"
     if token[0].isdigit():
         return "0"
     if token[0].isalpha() or token[0] == "_":
-        after = raw[index + 1] if index + 1 < len(raw) else ""
         before = raw[index - 1] if index else ""
-        return token if token in _KEYWORDS or before == "." or after == "(" else "N"
+        return token if token in keywords or before == "." else "N"
     return token
 
 

@@ -170,19 +170,23 @@ def score(cases: Sequence[Case], reviewer: Reviewer, workdir: Path, *, separate:
 def _tally(cases: Sequence[Case], found: dict[str, list[Finding]]) -> Score:
     result = Score()
     for case in cases:
-        hits = {(f.path, f.line) for f in found.get(case.name, [])}
+        findings = found.get(case.name, [])
         marks = {(f.path, n) for f in case.files for n in f.flagged}
         if case.kind == "honest":
             result.honest += 1
-            if hits:
+            if findings:
                 result.honest_flagged += 1
-                result.false_alarms.append(f"{case.name}: {sorted(hits)} {[f.rule for f in found[case.name]]}")
+                result.false_alarms.append(f"{case.name}: {[(f.path, f.line, f.rule) for f in findings]}")
             continue
+        # A finding covers the lines it cites (line..end_line): a clone is cited over its whole span.
+        spans = [{(f.path, n) for n in range(f.line, f.last_line + 1)} for f in findings]
+        covered = set().union(*spans) if spans else set()
+        stray = [f for f, span in zip(findings, spans, strict=True) if not span & marks]
         result.marked += len(marks)
-        result.caught += len(marks & hits)
-        result.extra += len(hits - marks)
-        if marks - hits:
-            result.missed.append(f"{case.name}: {sorted(marks - hits)}")
-        if hits - marks:
-            result.false_alarms.append(f"{case.name} (extra): {sorted(hits - marks)}")
+        result.caught += len(marks & covered)
+        result.extra += len(stray)
+        if marks - covered:
+            result.missed.append(f"{case.name}: {sorted(marks - covered)}")
+        if stray:
+            result.false_alarms.append(f"{case.name} (extra): {[(f.path, f.line) for f in stray]}")
     return result
