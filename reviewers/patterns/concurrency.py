@@ -49,7 +49,7 @@ class Concurrency(Reviewer):
 
     def review(self, context: ReviewContext) -> Iterable[Finding]:
         sources = {s.path: s for s in python_sources(context) if _concurrent(s)}
-        findings = _ruff_findings(sources)
+        findings = _ruff_findings(sources, honour_noqa=not context.untrusted)
         for source in sources.values():
             findings.extend(f for f in check(source) if f is not None)
         if context.model is not None and sources and context.options["model_review"]:
@@ -63,8 +63,9 @@ def _concurrent(source: PySource) -> bool:
     return any(word in text for word in ("async ", "thread", "Thread", "Lock", "asyncio", "concurrent"))
 
 
-def _ruff_findings(sources: dict[str, PySource]) -> list[Finding]:
-    diagnostics = ruff.check({p: s.text for p, s in sources.items()}, select=RUFF_RULES, ignore=RUFF_IGNORED)
+def _ruff_findings(sources: dict[str, PySource], *, honour_noqa: bool) -> list[Finding]:
+    texts = {p: s.text for p, s in sources.items()}
+    diagnostics = ruff.check(texts, select=RUFF_RULES, ignore=RUFF_IGNORED, honour_noqa=honour_noqa)
     found = []
     for d in diagnostics:
         source = sources[d.path]

@@ -68,6 +68,7 @@ class Idioms(Reviewer):
             select=select,
             config=config,
             ignore=context.options["ignore"],
+            honour_noqa=not context.untrusted,
         )
         on_added = _the_projects_rules(context, diagnostics, sources)
         findings = [_finding(d, sources[d.path]) for d in on_added]

@@ -59,7 +59,7 @@ class Performance(Reviewer):
     def review(self, context: ReviewContext) -> Iterable[Finding]:
         sources = {s.path: s for s in python_sources(context)}
         findings = [f for source in sources.values() if not source.is_test for f in check(source) if f is not None]
-        findings += _ruff_findings({p: s for p, s in sources.items() if not s.is_test})
+        findings += _ruff_findings({p: s for p, s in sources.items() if not s.is_test}, not context.untrusted)
         if context.model is not None and sources and context.options["model_review"]:
             findings += _model_findings(context, sources)
         if context.options.get("bench_command"):
@@ -280,9 +280,9 @@ def _constant(node: ast.Call) -> bool:
     return bool(node.args) and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, int | float)
 
 
-def _ruff_findings(sources: dict[str, PySource]) -> list[Finding]:
+def _ruff_findings(sources: dict[str, PySource], honour_noqa: bool) -> list[Finding]:
     found = []
-    for d in ruff.check({p: s.text for p, s in sources.items()}, select=RUFF_RULES):
+    for d in ruff.check({p: s.text for p, s in sources.items()}, select=RUFF_RULES, honour_noqa=honour_noqa):
         finding = sources[d.path].finding(f"performance/{d.code}", d.line, f"{d.message} (ruff {d.code})")
         if finding is not None:
             found.append(finding)

@@ -46,6 +46,7 @@ def check(
     select: Sequence[str] = (),
     config: tuple[str, str] | None = None,
     ignore: Sequence[str] = (),
+    honour_noqa: bool = True,
 ) -> list[Diagnostic]:
     """ruff's diagnostics on ``files`` (path -> text).
 
@@ -53,6 +54,7 @@ def check(
         are the whole selection (ruff runs ``--isolated``, ignoring any configuration).
     :param config: ``(file name, text)`` of the repository's ruff configuration (``ruff.toml``,
         ``.ruff.toml`` or a ``pyproject.toml`` with ``[tool.ruff]``), placed at the scratch root.
+    :param honour_noqa: False for an untrusted change: a ``# noqa`` it adds is a claim, not an instruction.
     """
     if not files:
         return []
@@ -72,6 +74,8 @@ def check(
             args += ["--select", ",".join(select)]
         if ignore:
             args += ["--extend-ignore", ",".join(ignore)]
+        if not honour_noqa:
+            args.append("--ignore-noqa")
         proc = subprocess.run(
             [*args, "--", *sorted(files)], cwd=root, capture_output=True, timeout=TIMEOUT_S, check=False
         )

@@ -67,3 +67,10 @@ def test_a_file_that_does_not_parse_is_listed_not_reviewed(feature_repo: GitRepo
     (verdict,) = idioms(feature_repo).verdicts
     assert [f.path for f in verdict.findings] == ["good.py"]
     assert [entry["path"] for entry in verdict.to_dict()["not_reviewed"]] == ["bad.py"]
+
+
+def test_an_untrusted_change_cannot_silence_its_own_lines_with_noqa(feature_repo: GitRepo) -> None:
+    feature_repo.commit("quiet", **{"lib.py": "import json  # noqa\n"})
+    assert idioms(feature_repo).verdicts[0].findings == ()  # trusted: the author's noqa counts
+    (finding,) = idioms(feature_repo, untrusted=True).verdicts[0].findings
+    assert finding.rule == "idioms/F401"
