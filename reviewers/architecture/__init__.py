@@ -109,13 +109,15 @@ def _cite(imp: Import, changed: Changed, rule: str, message: str) -> Finding:
 
 def _cycles(new: Sequence[Import], head: Graph, base: Graph, changed: Changed) -> list[Finding]:
     found, seen = [], set()
-    for imp in new:
+    # A cycle with several new imports is reported once: on the import an existing module gained (a new
+    # module importing its neighbours is natural; the old module reaching back is what closes the loop).
+    for imp in sorted(new, key=lambda i: i.importer not in base.modules):
         back = head.chain(imp.imported, imp.importer)
-        if not back or (imp.importer, imp.imported) in seen:
-            continue
+        if not back or frozenset((imp.importer, *back)) in seen:
+            continue  # no cycle, or one already reported through another of its new imports
         if base.chain(imp.importer, imp.imported) and base.chain(imp.imported, imp.importer):
             continue  # the base had this cycle already
-        seen.add((imp.importer, imp.imported))
+        seen.add(frozenset((imp.importer, *back)))
         cycle = " -> ".join((imp.importer, *back))
         found.append(_cite(imp, changed, "architecture/import-cycle", f"this import closes a cycle: {cycle}"))
     return found
