@@ -28,11 +28,11 @@ def ranked(path: Path) -> list[str]:
     csv.field_size_limit(sys.maxsize)
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
-    if rows and "rank_among_15000_most_downloaded" in rows[0]:
-        scored = [(int(r["rank_among_15000_most_downloaded"]), r["name"]) for r in rows if r.get("rank_among_15000_most_downloaded")]
-        return [name for _, name in sorted(scored)]
-    scored = [(-int(r["downloads_a_month"] or 0), r["name"]) for r in rows if (r.get("downloads_a_month") or "").isdigit()]
-    return [name for _, name in sorted(scored)]
+    rank = "rank_among_15000_most_downloaded"
+    if rows and rank in rows[0]:
+        return [name for _, name in sorted((int(r[rank]), r["name"]) for r in rows if r.get(rank))]
+    monthly = [r for r in rows if (r.get("downloads_a_month") or "").isdigit()]
+    return [name for _, name in sorted((-int(r["downloads_a_month"]), r["name"]) for r in monthly)]
 
 
 def main() -> None:
