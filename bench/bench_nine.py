@@ -62,7 +62,7 @@ def main() -> None:
             cpus[selection].append(cpu)
             slowest = sorted(per.items(), key=lambda kv: -kv[1])[:4]
             print(
-                f"{len(selection)} reviewers: {wall:.2f}s wall, {findings} findings; slowest "
+                f"{len(selection)} reviewers: {wall:.2f}s wall, {cpu:.2f}s CPU, {findings} findings; slowest "
                 + ", ".join(f"{name} {s:.2f}s" for name, s in slowest),
                 flush=True,
             )
