@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from reviewkit import Finding, ReviewContext, Reviewer, Skip, hookimpl
-from reviewkit.config import AgentSpec, Config
-from reviewkit.model_fixer import fix_with_model
+from reviewkit import AgentSpec, Config, Finding, ReviewContext, Reviewer, Skip, fix_with_model, hookimpl
 
 
 class PromptReviewer(Reviewer):

@@ -1,8 +1,22 @@
 """reviewkit: a pluggable, automated code-review pipeline.
 
-The names a plugin author needs are importable from here; everything else is internal. They are
-loaded on first use (PEP 562), so that ``reviewkit --version`` and the command line's start-up do not
-pay for the whole plugin API: it runs in pre-commit hooks and on every CI push.
+Everything a reviewer plugin needs is importable from here, and only from here: the built-in reviewers
+under ``reviewers/`` use nothing else of reviewkit (a test enforces it), so a third party can write
+what they do. Everything else is internal and may change.
+
+- Writing a reviewer: :class:`Reviewer` (subclass it; declare ``options_schema`` and ``rules``),
+  :class:`ReviewContext` (what ``review()`` receives), :class:`Finding`, :class:`Severity`, :class:`Side`,
+  :class:`Skip`, :class:`Rule`, :func:`hookimpl`.
+- The change under review: :class:`Change`, :class:`FileChange`, :class:`FileStatus`, :class:`Hunk`,
+  :class:`Line`, :class:`AddedLine`; file contents: :class:`Snapshot`.
+- Configuration: :class:`Config`, :class:`AgentSpec`, :class:`ReviewerSettings`.
+- Models: :class:`ModelAccess` (``context.model``), :func:`fix_with_model`.
+- Running a command of the repository (a benchmark) sandboxed as the test gate runs it: :func:`run_sandboxed`.
+- Output and results: :class:`Reporter`, :class:`Report`, :class:`Verdict`, :class:`Status`, :class:`Usage`.
+- Errors: :class:`ReviewkitError` and its kinds.
+
+The names are loaded on first use (PEP 562), so that ``reviewkit --version`` and the command line's
+start-up do not pay for the whole plugin API: it runs in pre-commit hooks and on every CI push.
 """
 
 from __future__ import annotations
@@ -10,24 +24,32 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from reviewkit.version import __version__
+
 if TYPE_CHECKING:
-    from reviewkit.errors import (
-        ConfigError,
-        InputError,
-        PluginError,
-        ProviderError,
-        ReviewkitError,
-        Skip,
-    )
+    from reviewkit.config import AgentSpec, Config, ReviewerSettings
+    from reviewkit.diff import AddedLine, Change, FileChange, FileStatus, Hunk, Line
+    from reviewkit.errors import ConfigError, InputError, PluginError, ProviderError, ReviewkitError, Skip
     from reviewkit.findings import Finding, Severity, Side
     from reviewkit.hookspecs import hookimpl
-    from reviewkit.reporters import Reporter
-    from reviewkit.reviewer import ReviewContext, Reviewer, Rule
+    from reviewkit.model_fixer import fix_with_model
+    from reviewkit.report import Report
+    from reviewkit.reporter import Reporter
+    from reviewkit.reviewer import ModelAccess, ReviewContext, Reviewer, Rule
+    from reviewkit.sandbox import run_sandboxed
+    from reviewkit.sources import Snapshot
     from reviewkit.verdict import Status, Usage, Verdict
 
-__version__ = "0.1.0"
-
 _WHERE = {
+    "AgentSpec": "reviewkit.config",
+    "Config": "reviewkit.config",
+    "ReviewerSettings": "reviewkit.config",
+    "AddedLine": "reviewkit.diff",
+    "Change": "reviewkit.diff",
+    "FileChange": "reviewkit.diff",
+    "FileStatus": "reviewkit.diff",
+    "Hunk": "reviewkit.diff",
+    "Line": "reviewkit.diff",
     "ConfigError": "reviewkit.errors",
     "InputError": "reviewkit.errors",
     "PluginError": "reviewkit.errors",
@@ -38,10 +60,15 @@ _WHERE = {
     "Severity": "reviewkit.findings",
     "Side": "reviewkit.findings",
     "hookimpl": "reviewkit.hookspecs",
-    "Reporter": "reviewkit.reporters",
+    "fix_with_model": "reviewkit.model_fixer",
+    "Report": "reviewkit.report",
+    "Reporter": "reviewkit.reporter",
+    "ModelAccess": "reviewkit.reviewer",
     "ReviewContext": "reviewkit.reviewer",
     "Reviewer": "reviewkit.reviewer",
     "Rule": "reviewkit.reviewer",
+    "run_sandboxed": "reviewkit.sandbox",
+    "Snapshot": "reviewkit.sources",
     "Status": "reviewkit.verdict",
     "Usage": "reviewkit.verdict",
     "Verdict": "reviewkit.verdict",
@@ -62,22 +89,36 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AddedLine",
+    "AgentSpec",
+    "Change",
+    "Config",
     "ConfigError",
+    "FileChange",
+    "FileStatus",
     "Finding",
+    "Hunk",
     "InputError",
+    "Line",
+    "ModelAccess",
     "PluginError",
     "ProviderError",
+    "Report",
     "Reporter",
     "ReviewContext",
     "Reviewer",
+    "ReviewerSettings",
     "ReviewkitError",
     "Rule",
     "Severity",
     "Side",
     "Skip",
+    "Snapshot",
     "Status",
     "Usage",
     "Verdict",
     "__version__",
+    "fix_with_model",
     "hookimpl",
+    "run_sandboxed",
 ]

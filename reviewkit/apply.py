@@ -39,7 +39,7 @@ def apply_fixes(repo: Path | None, fixes: Fixes, *, test_gate: bool = True) -> s
 
 def write_fix_patch(target: str, fixes: Fixes, *, test_gate: bool = True) -> str:
     """``--fix-patch FILE``: write the fixes as one patch (``git apply FILE``); returns what happened."""
-    from reviewkit.cli import write_output
+    from reviewkit.console import write_output
 
     if not fixes.patch:
         return f"--fix-patch: {target} not written: no reviewer proposed a fix"

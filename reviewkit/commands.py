@@ -12,8 +12,8 @@ from typing import Any
 
 from reviewkit import baseline, rules
 from reviewkit.apply import apply_fixes, write_fix_patch
-from reviewkit.cli import blocked_plugins, dump_json, read_goal, use_color, write_output
 from reviewkit.config import CONFIG_PATH, load_config
+from reviewkit.console import blocked_plugins, dump_json, read_goal, use_color, write_output
 from reviewkit.diff import FileChange, FileStatus
 from reviewkit.errors import InputError
 from reviewkit.exit_level import with_exit_options
@@ -23,7 +23,8 @@ from reviewkit.plugins import load_plugins
 from reviewkit.policy import ExitCode, decide
 from reviewkit.progress import progress_for
 from reviewkit.report import Report, Skipped
-from reviewkit.reporters import Reporter, builtin_reporters
+from reviewkit.reporter import Reporter
+from reviewkit.reporters import builtin_reporters
 from reviewkit.revisions import pre_push_range, whole_tree_base
 from reviewkit.schemas import validate
 from reviewkit.triggers import parse_triggers
@@ -238,7 +239,13 @@ _CONFIG_TEMPLATE = """\
 [code_review]
 enabled = true
 parallel = true
-reviewers = ["security", "test-integrity", "goal-adherence"]
+# Blocking: security, test-integrity, goal-adherence (needs a model and a goal). Warnings only:
+# dependency-hygiene, architecture, duplication, concurrency, idioms; performance blocks only on a
+# measured regression of bench_command (below). The built-in default is the first three.
+reviewers = [
+    "security", "test-integrity", "goal-adherence",
+    "dependency-hygiene", "architecture", "duplication", "performance", "concurrency", "idioms",
+]
 # test_command = "pytest -q"          # the test gate for fixes; without it fixes are only proposed
 model = "claude-sonnet-5-5"
 
@@ -248,6 +255,13 @@ max_concurrent = 5
 [supervisor]
 auto_merge_fixes = true
 max_session_duration = "2h"
+
+# Options of the built-in reviewers (docs/reviewers-extra.md lists them all):
+# [reviewer.performance.options]
+# bench_command = "python bench/run.py"   # run in base and head; blocks when the head is slower
+# max_regression = 0.10                   # by more than this (medians of bench_repeat = 5 runs)
+# [reviewer.dependency-hygiene.options]
+# network = true                          # ask OSV and PyPI about added versions (opt-in)
 
 # A reviewer of your own: a markdown prompt file, run by a model when ANTHROPIC_API_KEY is set.
 [[review_agents]]

@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import Any
 
 from reviewkit.errors import ConfigError
@@ -26,6 +27,22 @@ DEFAULT_REVIEWERS = ("security", "test-integrity", "goal-adherence")
 DEFAULT_MODEL = "claude-sonnet-5-5"
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smh]?)\s*$")
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+# Options every reviewer accepts in [reviewer.NAME.options]: the core reads them, not the reviewer.
+CORE_OPTIONS: Mapping[str, Any] = MappingProxyType(
+    {
+        "token_budget": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "model tokens this reviewer may use in one run (default REVIEWKIT_MODEL_TOKEN_BUDGET)",
+        },
+        "fix": {
+            "type": "boolean",
+            "description": "model fixes: true proposes them without a test gate, false never asks (default: "
+            "only with code_review.test_command)",
+        },
+        "fix_max_calls": {"type": "integer", "minimum": 1, "description": "tool calls a model fix may make (40)"},
+    }
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,6 +224,7 @@ def parse_config(
             Suppression(rule=item["rule"], paths=tuple(item.get("paths", ())), reason=item.get("reason", ""))
             for item in raw.get("suppress", [])
         ),
+        text=text,
     )
 
 
@@ -221,15 +239,20 @@ def _validate(raw: dict[str, Any], config: Config) -> None:
     errors = sorted(validator("config").iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
     if not errors:
         return
-    error = errors[0]
+    keys, problem = _problem(errors[0])
+    raise ConfigError(f"{config.where(*keys)}: {problem}")
+
+
+def _problem(error: Any) -> tuple[list[str | int], str]:
+    """The key path and the one-line problem of a jsonschema ``error`` (did-you-mean for unknown keys)."""
     keys: list[str | int] = list(error.absolute_path)
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         unknown = sorted(set(error.instance) - set(allowed))
         keys.append(unknown[0] if unknown else "?")
         problem = "unknown key" + did_you_mean(str(keys[-1]), allowed)
-        if keys[:1] == ["code_review"] or len(keys) == 1:
-            problem += f" (allowed: {', '.join(allowed)})"
+        if keys[:1] == ["code_review"] or len(keys) <= 1:
+            problem += f" (allowed: {', '.join(allowed) or 'none'})"
     elif error.validator == "propertyNames":
         problem = "reviewer names are lowercase letters, digits, '-', '_' and '.'"
     elif error.validator in ("oneOf", "anyOf") and "description" in error.schema:
@@ -237,7 +260,7 @@ def _validate(raw: dict[str, Any], config: Config) -> None:
         problem = f"{error.instance!r} is not valid: expected {error.schema['description']}"
     else:
         problem = error.message
-    raise ConfigError(f"{config.where(*keys)}: {problem}")
+    return keys, problem
 
 
 def _dotted(keys: Sequence[str]) -> str:
@@ -353,6 +376,42 @@ def _settings(items: dict[str, dict[str, Any]], config: Config) -> dict[str, Rev
         )
         for name, item in items.items()
     }
+
+
+# --- reviewer options ----------------------------------------------------------------------------------
+
+
+def reviewer_options(config: Config, name: str, schema: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """``[reviewer.NAME.options]`` checked against the reviewer's declared ``schema``, with the defaults
+    the schema declares for its top-level properties filled in.
+
+    ``schema`` is a JSON schema for the options table (``Reviewer.options_schema``); :data:`CORE_OPTIONS`
+    are added to its properties, and keys it does not name are errors unless it sets
+    ``additionalProperties``. None means the reviewer takes only the core options. Raises ConfigError
+    with the file, the line and the dotted key, like every other configuration error.
+    """
+    given = dict(config.settings_for(name).options)
+    full = options_schema(schema)
+    import jsonschema  # ~0.1 s; only runs that load plugins pay for it, and they validate config anyway
+
+    checker = jsonschema.Draft202012Validator(full)
+    errors = sorted(checker.iter_errors(given), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        keys, problem = _problem(errors[0])
+        raise ConfigError(f"{config.where('reviewer', name, 'options', *keys)}: {problem}")
+    properties = full.get("properties", {})
+    defaults = {
+        key: spec["default"] for key, spec in properties.items() if isinstance(spec, Mapping) and "default" in spec
+    }
+    return MappingProxyType({**defaults, **given})
+
+
+def options_schema(schema: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A reviewer's options schema as the core checks it: with :data:`CORE_OPTIONS`, closed to unknown keys."""
+    full: dict[str, Any] = {"type": "object", **(schema or {})}
+    full["properties"] = {**CORE_OPTIONS, **full.get("properties", {})}
+    full.setdefault("additionalProperties", False)
+    return full
 
 
 # --- configuration at a revision ----------------------------------------------------------------------

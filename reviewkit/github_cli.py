@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from reviewkit.cli import blocked_plugins
+from reviewkit.console import blocked_plugins
 from reviewkit.errors import ReviewkitError
 
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from reviewkit.config import Config
     from reviewkit.findings import Finding
     from reviewkit.report import Report
-    from reviewkit.reporters import Reporter
+    from reviewkit.reporter import Reporter
     from reviewkit.reviewer import ReviewContext, Reviewer
 
 PROJECT = "reviewkit"

@@ -428,7 +428,7 @@ def _job(run: RunContext, selected: Selected, contexts: dict[str, ReviewContext]
             base=run.base,
             config=run.config,
             trigger=selected.firing.trigger,
-            options=run.config.settings_for(selected.name).options,
+            options=selected.registered.options,
             labels=run.request.labels,
             goal=run.goal,
             repo=run.repo,

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import pluggy
 
 from reviewkit import hookspecs
-from reviewkit.config import Config
+from reviewkit.config import Config, options_schema, reviewer_options
 from reviewkit.errors import ConfigError, InputError, PluginError, ReviewkitError
 from reviewkit.hints import did_you_mean
-from reviewkit.reporters import Reporter
+from reviewkit.reporter import Reporter
 from reviewkit.reviewer import Reviewer
 from reviewkit.triggers import parse_triggers
 
@@ -36,6 +36,7 @@ class RegisteredReviewer:
     reviewer: Reviewer
     plugin: str
     builtin: bool
+    options: Mapping[str, Any] = field(default_factory=dict)  # validated, with declared defaults
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,7 +160,10 @@ def _collect_reviewers(
             if reviewer.name in reviewers:
                 _name_taken(config, reviewer.name, plugin, reviewers[reviewer.name].plugin)
             reviewers[reviewer.name] = RegisteredReviewer(
-                reviewer=reviewer, plugin=plugin, builtin=plugin in builtin_names
+                reviewer=reviewer,
+                plugin=plugin,
+                builtin=plugin in builtin_names,
+                options=reviewer_options(config, reviewer.name, reviewer.options_schema),
             )
 
         args = {"register": register, "config": config}
@@ -194,6 +198,21 @@ def _check_reviewer(reviewer: object, plugin: str) -> None:
         parse_triggers(reviewer.trigger)
     except ValueError as exc:
         raise PluginError(plugin, f"reviewer {reviewer.name!r}: {exc}") from exc
+    _check_options_schema(reviewer, plugin)
+
+
+def _check_options_schema(reviewer: Reviewer, plugin: str) -> None:
+    import jsonschema
+
+    schema = reviewer.options_schema
+    if schema is not None and not isinstance(schema, Mapping):
+        raise PluginError(plugin, f"reviewer {reviewer.name!r}: options_schema must be a mapping (a JSON schema)")
+    try:
+        jsonschema.Draft202012Validator.check_schema(options_schema(schema))
+    except jsonschema.SchemaError as exc:
+        raise PluginError(
+            plugin, f"reviewer {reviewer.name!r}: options_schema is not a valid JSON schema: {exc.message}"
+        ) from exc
 
 
 def _collect_reporters(manager: pluggy.PluginManager) -> dict[str, Reporter]:

@@ -86,6 +86,13 @@ class Reviewer:
         that reason, when no model is available.
     :cvar rules: the rules it reports, by full id (``"no-prints/print"``), each a :class:`Rule` or a
         ``(summary, example, fix)`` tuple; ``reviewkit rules`` shows them.
+    :cvar options_schema: the reviewer's ``[reviewer.NAME.options]`` as a JSON schema (draft 2020-12) of
+        the options table, e.g. ``{"properties": {"max_lines": {"type": "integer", "minimum": 1,
+        "default": 8}}}``. The core checks the configuration against it before any review (a bad value
+        is a configuration error naming the file, line and key), rejects keys it does not name unless it
+        sets ``additionalProperties``, and hands ``context.options`` over with the declared top-level
+        defaults filled in. Every reviewer also accepts the core options ``token_budget``, ``fix`` and
+        ``fix_max_calls``. None: the reviewer takes only those.
     """
 
     name: ClassVar[str] = ""
@@ -94,6 +101,7 @@ class Reviewer:
     trigger: ClassVar[str | list[str]] = "always"
     needs_model: ClassVar[bool] = False
     rules: ClassVar[Mapping[str, Rule | tuple[str, ...]]] = {}
+    options_schema: ClassVar[Mapping[str, Any] | None] = None
 
     def review(self, context: ReviewContext) -> Iterable[Finding]:
         """Review ``context.change``; yield (or return a list of) Findings.
@@ -119,7 +127,8 @@ class ReviewContext:
     :ivar change: the change under review.
     :ivar files: the changed files this reviewer's trigger matched (all files for ``always``).
     :ivar head: file contents at the reviewed head; ``base``: before the change.
-    :ivar config: the run's configuration; ``options``: this reviewer's ``[reviewer.NAME.options]``.
+    :ivar config: the run's configuration; ``options``: this reviewer's ``[reviewer.NAME.options]``,
+        checked against its ``options_schema``, with the declared defaults filled in.
     :ivar labels: pull-request labels; ``goal``: what the change is meant to do, when known.
     :ivar repo: the repository root, or None when reviewing a patch file alone.
     :ivar model: model access, or None when offline / no API key.

@@ -16,8 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import PurePosixPath
 
-from reviewkit import Finding, ReviewContext, Reviewer, Severity, Side, hookimpl
-from reviewkit.diff import FileChange
+from reviewkit import FileChange, Finding, ReviewContext, Reviewer, Severity, Side, hookimpl
 
 from .fix import restore_patch
 from .otherlangs import compare_blocks

@@ -15,8 +15,8 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviewkit.cli import progress_printer, write_output
 from reviewkit.config import config_at
+from reviewkit.console import progress_printer, write_output
 from reviewkit.diff import Change
 from reviewkit.errors import InputError
 from reviewkit.git import find_repo_root

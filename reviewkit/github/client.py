@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from reviewkit import __version__
+from reviewkit.version import __version__
 
 _NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
 _WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})

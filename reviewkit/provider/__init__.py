@@ -12,7 +12,8 @@ from typing import Any
 
 from reviewkit.config import Config
 from reviewkit.errors import ProviderError
-from reviewkit.provider.access import AnthropicAccess, ToolLoopResult
+from reviewkit.provider.access import AnthropicAccess
+from reviewkit.provider.output import ToolLoopResult
 from reviewkit.provider.settings import Settings
 from reviewkit.reviewer import ReviewContext
 

@@ -27,7 +27,7 @@ from reviewkit.diff import Change
 from reviewkit.errors import ProviderError
 from reviewkit.findings import Finding
 from reviewkit.provider import prompt
-from reviewkit.provider.output import Answer, parse_answer, request_schema
+from reviewkit.provider.output import Answer, ToolLoopResult, parse_answer, request_schema
 from reviewkit.provider.pricing import CACHE_READ_FACTOR, CACHE_WRITE_FACTOR, model_info
 from reviewkit.provider.safety import env_secrets, new_boundary
 from reviewkit.provider.settings import Settings
@@ -313,15 +313,6 @@ class AnthropicAccess:
             context.note(f"the diff exceeded the model's context window: reviewed in {len(plan.prefixes)} chunks")
         if outside:
             context.note(f"{outside} model finding(s) outside this reviewer's files were dropped")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ToolLoopResult:
-    """How a tool loop ended: the model's final text (sanitized), turns taken and tool calls made."""
-
-    text: str
-    turns: int
-    tool_calls: int
 
 
 def _repo_url() -> str | None:

@@ -130,3 +130,12 @@ def rule_id(reviewer: str, rule: str) -> str:
     name = strip_invisible(rule).lower().removeprefix(f"{reviewer}/")
     slug = _RULE_CHARS.sub("-", name).strip("-")[:60] or "finding"
     return f"{reviewer}/{slug}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolLoopResult:
+    """How a tool loop ended: the model's final text (sanitized), turns taken and tool calls made."""
+
+    text: str
+    turns: int
+    tool_calls: int

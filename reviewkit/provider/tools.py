@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from reviewkit.errors import ProviderError
-from reviewkit.provider.access import ToolLoopResult
+from reviewkit.provider.output import ToolLoopResult
 from reviewkit.provider.safety import redact, sanitize_posted
 from reviewkit.provider.transport import Transport
 from reviewkit.reviewer import ReviewContext

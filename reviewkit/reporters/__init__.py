@@ -1,30 +1,15 @@
-"""Output formats. A Reporter turns a Report into text; plugins add more through ``register_reporters``."""
+"""The built-in output formats, registered as a core plugin through ``register_reporters``.
+
+The Reporter base class is in reviewkit.reporter (public as ``reviewkit.Reporter``); the formats here
+import it from there, never from this package, so the package and its modules do not import each other.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable
 
 from reviewkit.hookspecs import hookimpl
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from reviewkit.report import Report
-
-
-class Reporter:
-    """Base class of output formats.
-
-    :cvar name: the ``--format`` value.
-    :cvar description: one line for ``--help``.
-    """
-
-    name: ClassVar[str] = ""
-    description: ClassVar[str] = ""
-
-    def render(self, report: Report, *, color: bool = False) -> str:
-        """The whole output for ``report``; ``color`` is True only for a terminal without NO_COLOR."""
-        raise NotImplementedError
+from reviewkit.reporter import Reporter
 
 
 def builtin_reporters() -> list[Reporter]:

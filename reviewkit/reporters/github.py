@@ -21,7 +21,7 @@ from reviewkit.diff import FileChange
 from reviewkit.display import is_visible, visible
 from reviewkit.findings import Finding
 from reviewkit.report import Report
-from reviewkit.reporters import Reporter
+from reviewkit.reporter import Reporter
 from reviewkit.reporters.anchors import head_anchor
 from reviewkit.reporters.sarif import describe
 from reviewkit.verdict import Status, Verdict

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from reviewkit.display import json_text
 from reviewkit.report import Report
-from reviewkit.reporters import Reporter
+from reviewkit.reporter import Reporter
 
 
 class JsonReporter(Reporter):

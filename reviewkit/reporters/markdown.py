@@ -17,7 +17,7 @@ from reviewkit.findings import Finding, Side
 from reviewkit.github.suggestions import fence_for
 from reviewkit.policy import Decision
 from reviewkit.report import Report
-from reviewkit.reporters import Reporter
+from reviewkit.reporter import Reporter
 from reviewkit.verdict import Status, Verdict
 
 # GitHub's limit for issue comments, review bodies and review comments.

@@ -19,7 +19,7 @@ from reviewkit.display import json_text, visible
 from reviewkit.findings import Finding, Severity
 from reviewkit.github.suggestions import Suggestion, suggestions_from
 from reviewkit.report import Report
-from reviewkit.reporters import Reporter
+from reviewkit.reporter import Reporter
 from reviewkit.reporters.anchors import head_anchor
 from reviewkit.reporters.sarif import INFORMATION_URI, describe
 from reviewkit.verdict import Verdict

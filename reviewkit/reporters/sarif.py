@@ -17,16 +17,16 @@ from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
-from reviewkit import __version__
 from reviewkit.diff import FileChange
 from reviewkit.display import json_text, visible
 from reviewkit.findings import Finding, Severity, Side
 from reviewkit.github.suggestions import Suggestion, suggestions_from
 from reviewkit.policy import Decision
 from reviewkit.report import Report
-from reviewkit.reporters import Reporter
+from reviewkit.reporter import Reporter
 from reviewkit.reporters.anchors import head_anchor
 from reviewkit.verdict import Status, Verdict
+from reviewkit.version import __version__
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/reviewkit/reviewkit"

@@ -6,7 +6,7 @@ from reviewkit.display import visible
 from reviewkit.findings import Finding, Side
 from reviewkit.policy import Decision
 from reviewkit.report import Report
-from reviewkit.reporters import Reporter
+from reviewkit.reporter import Reporter
 from reviewkit.verdict import Status, Verdict
 
 _COLORS = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "dim": "2", "bold": "1"}

@@ -134,7 +134,7 @@ def test_version_loads_nothing_but_the_command_line(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True)
     version, loaded = proc.stdout.splitlines()
     assert version.startswith("reviewkit ")
-    assert loaded.split() == ["reviewkit", "reviewkit.cli", "reviewkit.errors"]
+    assert loaded.split() == ["reviewkit", "reviewkit.cli", "reviewkit.errors", "reviewkit.version"]
 
 
 def test_progress_is_forced_into_ci_logs_and_stays_off_stdout(project: GitRepo, cli) -> None:

@@ -381,7 +381,10 @@ def test_init_writes_config_and_prompt_then_refuses_to_overwrite(repo: GitRepo, 
     assert (repo.root / ".agents/reviewers/example.md").is_file()
     from reviewkit.config import load_config
 
-    assert load_config(repo.root).review_agents[0].name == "example"
+    config = load_config(repo.root)
+    assert config.review_agents[0].name == "example"
+    assert len(config.reviewers) == 9  # every built-in, so a new user sees what exists
+    assert cli("review", "--offline", "--diff", "/dev/null", cwd=repo.root).exit_code != 2  # all registered
     again = cli("init", cwd=repo.root)
     assert again.exit_code == 2 and "already exists; pass --force" in again.stderr
 
