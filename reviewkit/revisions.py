@@ -65,6 +65,8 @@ def patch_in_repository(repo: Path, patch: bytes, name: str) -> Revisions:
     of less than the change.
     """
     head = _head_commit(repo)
+    if not patch.strip():  # an empty patch changes nothing: there is nothing to review
+        return Revisions(base=head, head=head, source=name)
     failures = []
     for where, forward in (("HEAD", True), ("the index", True), ("HEAD", False), ("the working tree", False)):
         with _scratch_index(repo, copy_index=where == "the index") as env:

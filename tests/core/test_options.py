@@ -82,8 +82,8 @@ def test_configured_values_replace_the_defaults(change: GitRepo) -> None:
         ),
         (
             "max_line = 3",
-            ":4: key 'reviewer.counting.options.max_line': unknown key (allowed: fix, fix_max_calls, max_lines, "
-            "mode, paths, token_budget)",
+            ":4: key 'reviewer.counting.options.max_line': unknown key (did you mean 'max_lines'?) (allowed: fix, "
+            "fix_max_calls, max_lines, mode, paths, token_budget)",
         ),
     ],
 )
