@@ -147,7 +147,7 @@ def explain_text(result: dict[str, Any]) -> str:
 
 def cmd_rules(args: argparse.Namespace) -> int:
     repo = find_repo_root((args.repo or Path.cwd()).resolve())
-    plugins = load_plugins(load_config(repo, args.config), blocked=blocked_plugins(args.plugin_options))
+    plugins = load_plugins(load_config(repo, args.config), blocked=blocked_plugins(args.plugin_options), checkout=repo)
     entries = rules.select(rules.all_rules(plugins.reviewers), args.rule, plugins.reviewers)
     if args.format == "json":
         text = dump_json([entry.to_dict() for entry in entries])
@@ -198,7 +198,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 def cmd_reviewers(args: argparse.Namespace) -> int:
     repo = find_repo_root((args.repo or Path.cwd()).resolve())
     config = load_config(repo, args.config)
-    plugins = load_plugins(config, blocked=blocked_plugins(args.plugin_options))
+    plugins = load_plugins(config, blocked=blocked_plugins(args.plugin_options), checkout=repo)
     enabled = set(config.reviewers) | {a.name for a in config.review_agents}
     rows: list[dict[str, Any]] = []
     for name, entry in sorted(plugins.reviewers.items()):

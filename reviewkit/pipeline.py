@@ -106,7 +106,7 @@ def prepare(request: ReviewRequest) -> RunContext:
     if request.baseline is not None:
         accepted = baselines.read(request.baseline, repo=repo, base=change.base, untrusted=request.untrusted)
         extra = (*extra, accepted)
-    plugins = load_plugins(config, blocked=request.blocked_plugins, extra=extra)
+    plugins = load_plugins(config, blocked=request.blocked_plugins, extra=extra, checkout=repo)
     goal = request.goal if request.goal is not None else _goal_from_config(config, repo)
     model, unavailable = _model_for(config, offline=request.offline)
     return RunContext(

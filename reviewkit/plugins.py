@@ -11,6 +11,7 @@ import importlib.metadata
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn
 
 import pluggy
@@ -52,11 +53,15 @@ def load_plugins(
     blocked: Iterable[str] = (),
     autoload: bool | None = None,
     extra: Iterable[object] = (),
+    checkout: Path | None = None,
 ) -> Plugins:
     """A fresh plugin manager with every plugin loaded and its reviewers and reporters registered.
 
     :param extra: plugin objects to register besides the entry points (embedding and tests), like
         ``pytest.main(plugins=[...])``; they count as third-party.
+    :param checkout: the repository under review: no plugin is ever loaded from inside it (nor from the
+        current directory), since a change could add one there. Entry points come from the installed
+        environment only.
     """
     if autoload is None:
         autoload = os.environ.get(AUTOLOAD_ENV, "") in ("", "0")
@@ -66,7 +71,7 @@ def load_plugins(
         manager.set_blocked(name)
     for module_name in CORE_PLUGINS:
         manager.register(importlib.import_module(module_name), name=module_name)
-    builtin_names, installed = _load_entry_points(manager, autoload=autoload)
+    builtin_names, installed = _load_entry_points(manager, autoload=autoload, checkout=checkout)
     _check_blocked_names(blocked, installed)
     for plugin in extra:
         manager.register(plugin)
@@ -81,11 +86,14 @@ def load_plugins(
     return Plugins(manager=manager, reviewers=reviewers, reporters=reporters)
 
 
-def _load_entry_points(manager: pluggy.PluginManager, *, autoload: bool) -> tuple[set[str], set[str]]:
+def _load_entry_points(
+    manager: pluggy.PluginManager, *, autoload: bool, checkout: Path | None
+) -> tuple[set[str], set[str]]:
     """Register the entry points; returns the built-in plugin names and every installed one."""
     builtin: set[str] = set()
     installed: set[str] = set()
-    for dist in importlib.metadata.distributions():
+    _refuse_shadowed_builtins()
+    for dist in installed_distributions(checkout):
         dist_name = (dist.metadata["Name"] or "").lower()
         is_ours = dist_name == DISTRIBUTION
         entries = [entry for entry in dist.entry_points if entry.group == hookspecs.PROJECT]
@@ -111,6 +119,52 @@ def _load_entry_points(manager: pluggy.PluginManager, *, autoload: bool) -> tupl
             if is_ours:
                 builtin.add(entry.name)
     return builtin, installed
+
+
+def installed_distributions(checkout: Path | None = None) -> Iterable[importlib.metadata.Distribution]:
+    """The distributions of the installed environment: none found inside the checkout under review or
+    the current directory (where ``python -m`` or ``PYTHONPATH=.`` would let a change plant a
+    ``*.dist-info`` with a ``reviewkit`` entry point), unless that place is the interpreter's own
+    site-packages (a virtual environment kept inside a project)."""
+    untrusted = [Path.cwd().resolve(), *([checkout.resolve()] if checkout is not None else [])]
+    site_dirs = _site_dirs()
+    for dist in importlib.metadata.distributions():
+        location = _location(dist)
+        if location is None or location in site_dirs or not any(location.is_relative_to(u) for u in untrusted):
+            yield dist
+
+
+def _location(dist: importlib.metadata.Distribution) -> Path | None:
+    """The sys.path entry a distribution was found in (the folder holding its ``.dist-info``)."""
+    path = getattr(dist, "_path", None)  # PathDistribution: the .dist-info / .egg-info folder
+    return Path(path).resolve().parent if path is not None else None
+
+
+def _site_dirs() -> set[Path]:
+    import site
+    import sysconfig
+
+    dirs = [*site.getsitepackages(), site.getusersitepackages()]
+    dirs += [sysconfig.get_paths()[key] for key in ("purelib", "platlib")]
+    return {Path(d).resolve() for d in dirs if d}
+
+
+def _refuse_shadowed_builtins() -> None:
+    """The built-in reviewers must be reviewkit's own: ``reviewers`` is a common name, and a checkout on
+    ``sys.path`` (``PYTHONPATH=.``) holding a ``reviewers/`` package would have its code run in place of
+    them, with reviewkit's secrets. Checked before anything of it is imported."""
+    import importlib.util
+
+    ours = Path(__file__).resolve().parent.parent  # reviewkit/ and reviewers/ are installed side by side
+    spec = importlib.util.find_spec("reviewers")
+    origin = Path(spec.origin).resolve() if spec is not None and spec.origin else None
+    if origin is None or not origin.is_relative_to(ours):
+        raise PluginError(
+            "reviewers",
+            f"reviewkit's built-in reviewers would be imported from {origin or 'nowhere'}, not from reviewkit's "
+            f"installation {ours}: a package on sys.path shadows them. Run the 'reviewkit' command (or "
+            "'python -P -m reviewkit'), and keep the checkout under review off PYTHONPATH",
+        )
 
 
 def _check_blocked_names(blocked: Iterable[str], installed: set[str]) -> None:
