@@ -1,0 +1,267 @@
+"""Taint-lite: which expressions in a function carry request-derived (user-controlled) data.
+
+It is deliberately small: per function, flow-insensitive, names only (no attributes of objects, no
+calls into other functions). Sources are Flask/Django/FastAPI request objects, a web route's parameters,
+and ``input()``; data stays tainted through formatting, concatenation, containers, method calls and calls
+that take it, and is cleaned by casts and known sanitisers. That finds the request-to-sink code users
+actually write in one view function, which is what a diff reviewer sees.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from reviewkit import Severity
+
+# Decorator attributes that make a function a web route (Flask, FastAPI, Starlette, Sanic, aiohttp).
+ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "delete", "patch", "api_route", "websocket"})
+# Calls whose result no longer carries the caller's string as such: casts, checks and sanitisers.
+SANITIZERS = frozenset(
+    {
+        "int",
+        "float",
+        "bool",
+        "len",
+        "abs",
+        "round",
+        "hash",
+        "id",
+        "isinstance",
+        "uuid.UUID",
+        "UUID",
+        "secure_filename",
+        "werkzeug.utils.secure_filename",
+        "os.path.basename",
+        "basename",
+        "shlex.quote",
+        "pipes.quote",
+        "quote",
+        "html.escape",
+        "escape",
+        "markupsafe.escape",
+        "flask.escape",
+        "bleach.clean",
+        "safe_join",
+        "werkzeug.security.safe_join",
+        "flask.safe_join",
+        "os.path.exists",
+        "os.path.isfile",
+        "os.path.isdir",
+        "re.match",
+        "re.fullmatch",
+        "ipaddress.ip_address",
+        "urllib.parse.quote",
+        "urllib.parse.quote_plus",
+        "json.dumps",
+        "sorted",
+        "any",
+        "all",
+        "flask.render_template",
+        "render_template",
+        "django.shortcuts.render",  # autoescaped output
+    }
+)
+_SAFE_ANNOTATIONS = frozenset({"int", "float", "bool", "UUID", "uuid.UUID", "date", "datetime"})
+_REQUEST_ROOTS = frozenset({"request", "req"})
+
+
+def aliases(tree: ast.Module) -> dict[str, str]:
+    """Local names bound by imports, mapped to what they import: ``sp`` -> ``subprocess``."""
+    names: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                # ``import a.b`` binds ``a``; ``import a.b as c`` binds ``c`` to ``a.b``.
+                top = alias.name.split(".")[0]
+                names[alias.asname or top] = alias.name if alias.asname else top
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return names
+
+
+def dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, None for anything else."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def qualname(node: ast.AST, names: dict[str, str]) -> str | None:
+    """The imported name a Name/Attribute chain stands for: ``sp.call`` -> ``subprocess.call``."""
+    text = dotted(node)
+    if text is None:
+        return None
+    head, _, rest = text.partition(".")
+    full = names.get(head, head)
+    return f"{full}.{rest}" if rest else full
+
+
+def call_name(call: ast.Call, names: dict[str, str]) -> str:
+    return qualname(call.func, names) or ""
+
+
+def is_route(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    for deco in func.decorator_list:
+        target = deco.func if isinstance(deco, ast.Call) else deco
+        if isinstance(target, ast.Attribute) and target.attr in ROUTE_DECORATORS:
+            return True
+    return False
+
+
+def is_view(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A route, or a Django-style view taking ``request`` first (its other parameters come from the URL)."""
+    args = [a.arg for a in func.args.args]
+    return is_route(func) or args[:1] == ["request"] or args[:2] == ["self", "request"]
+
+
+@dataclass(kw_only=True)
+class Taint:
+    """The tainted names of one function, computed once; ``tainted(expr)`` asks about any expression."""
+
+    names: dict[str, str]
+    request_names: set[str] = field(default_factory=set)
+    variables: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(
+        cls, func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Module, names: dict[str, str], nodes: list[ast.AST]
+    ) -> Taint:
+        taint = cls(names=names)
+        if "request" in names:  # from flask (quart, sanic...) import request: the global request proxy
+            taint.request_names.add("request")
+        if isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            taint._seed_parameters(func)
+        taint._propagate(nodes)
+        return taint
+
+    def _seed_parameters(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        params = [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]
+        for param in params:
+            if param.arg in _REQUEST_ROOTS:
+                self.request_names.add(param.arg)
+        if not is_view(func):
+            return
+        defaults = dict(zip(reversed(func.args.args), reversed(func.args.defaults), strict=False))
+        defaults.update((a, d) for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults, strict=True) if d)
+        for param in params:
+            if param.arg in ("self", "cls") or param.arg in _REQUEST_ROOTS:
+                continue
+            default = defaults.get(param)
+            if isinstance(default, ast.Call) and (dotted(default.func) or "").endswith("Depends"):
+                continue  # FastAPI dependency: built by the application, not sent by the client
+            if param.annotation is not None and (dotted(param.annotation) or "") in _SAFE_ANNOTATIONS:
+                continue  # validated and converted by the framework
+            self.variables.add(param.arg)
+
+    def _propagate(self, nodes: list[ast.AST]) -> None:
+        bindings = list(_bindings(nodes))
+        changed = True
+        while changed:
+            changed = False
+            for target, value in bindings:
+                if self.tainted(value):
+                    for name in _target_names(target):
+                        if name not in self.variables:
+                            self.variables.add(name)
+                            changed = True
+
+    def tainted(self, node: ast.AST | None) -> bool:
+        if node is None or isinstance(node, ast.Constant):
+            return False
+        if isinstance(node, ast.Name):
+            return node.id in self.variables
+        if isinstance(node, ast.Attribute):
+            return self._request_attribute(node) or self.tainted(node.value)
+        if _constant_lookup(node):
+            return False  # TABLE[key] / TABLE.get(key): the value comes from our own constant table
+        if isinstance(node, ast.Call):
+            return self._call_tainted(node)
+        if isinstance(node, ast.Compare):
+            return False
+        if isinstance(node, ast.Lambda | ast.FunctionDef):
+            return False
+        return any(self.tainted(child) for child in ast.iter_child_nodes(node))
+
+    def _request_attribute(self, node: ast.Attribute) -> bool:
+        root: ast.AST = node
+        while isinstance(root, ast.Attribute):
+            if isinstance(root.value, ast.Name) and root.value.id == "self" and root.attr == "request":
+                return True  # class-based views: self.request
+            root = root.value
+        return isinstance(root, ast.Name) and root.id in self.request_names
+
+    def _call_tainted(self, node: ast.Call) -> bool:
+        name = call_name(node, self.names)
+        if name in SANITIZERS or name.rsplit(".", 1)[-1] in SANITIZERS:
+            return False
+        if name in ("input", "builtins.input"):
+            return True
+        if isinstance(node.func, ast.Attribute) and self.tainted(node.func.value):
+            return True
+        return any(self.tainted(arg) for arg in [*node.args, *(k.value for k in node.keywords)])
+
+
+def _constant_lookup(node: ast.AST) -> bool:
+    if isinstance(node, ast.Subscript):
+        table = node.value
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+        table = node.func.value
+    else:
+        return False
+    return isinstance(table, ast.Name) and table.id.isupper() and len(table.id) > 1
+
+
+def _bindings(nodes: list[ast.AST]) -> Iterator[tuple[ast.AST, ast.AST]]:
+    """Every (target, value) pair among ``nodes`` that binds a name."""
+    for node in nodes:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                yield target, node.value
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.NamedExpr) and node.value is not None:
+            yield node.target, node.value
+        elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+            yield node.target, node.iter
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            yield node.optional_vars, node.context_expr
+
+
+def _target_names(target: ast.AST) -> Iterator[str]:
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Tuple | ast.List):
+        for element in target.elts:
+            yield from _target_names(element)
+    elif isinstance(target, ast.Starred):
+        yield from _target_names(target.value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hit:
+    rule: str
+    severity: Severity
+    node: ast.AST
+    message: str
+    cwe: str
+    confidence: float = 0.8
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scope:
+    """What a check knows besides the node: the import aliases, the taint of the enclosing function,
+    and that function (None at module level)."""
+
+    names: dict[str, str]
+    taint: Taint
+    func: ast.FunctionDef | ast.AsyncFunctionDef | None
+    nodes: list[ast.AST]
+
+    def name(self, call: ast.Call) -> str:
+        return call_name(call, self.names)

@@ -1,0 +1,282 @@
+"""test-integrity: catches a change that makes tests pass by weakening them instead of fixing the code.
+
+It compares the base and head of every changed test file (Python by syntax tree; JavaScript/TypeScript
+and Go by test blocks), of the production code the tests exercise, and of the configuration and CI
+files that decide which tests run and whether their failure counts. No model and no network needed;
+with a model, the ambiguous findings (an expected value edited together with the code, a mock, a
+conditional skip) get a second look. The fix restores the base version of each weakened or deleted
+test as a patch; whether the restored tests pass is the test gate's call, so findings stay unfixed.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from pathlib import PurePosixPath
+
+from reviewkit import FileChange, Finding, ReviewContext, Reviewer, Severity, Side, hookimpl
+
+from .fix import restore_patch
+from .otherlangs import compare_blocks
+from .pairs import (
+    Analysis,
+    Changed,
+    FilePair,
+    LiteralSearch,
+    Restore,
+    changed_lines,
+    finding,
+    is_go_test,
+    is_js_test,
+    is_python_source,
+    is_python_test,
+    is_test_file,
+)
+from .production import check_production
+from .pycompare import compare_python_tests
+from .pyparse import TestModule
+from .rule_docs import RULES
+from .safety_net import check_safety_net, is_safety_net
+
+TRIAGE_INSTRUCTIONS = """\
+You are the test-integrity reviewer's second pass. Each finding below flags a change that may make
+tests pass by checking less (an expected value edited in the same change as the code it tests, a mock
+of the unit under test, a conditional skip, a narrowed test selection, production code that treats
+test inputs specially). Dismiss a finding only when the diff shows it is legitimate: e.g. the goal
+or the production change deliberately changes that behaviour and the new expected value is the
+correct one, or the mock replaces a collaborator rather than the unit. Keep it in any doubt.
+"""
+_AMBIGUOUS = 0.8  # findings less sure than this go to the model when there is one
+_TEST_PATHSPECS = (
+    ":(glob)**/test_*.py",
+    ":(glob)**/*_test.py",
+    ":(glob)**/tests/**",
+    ":(glob)**/test/**",
+    ":(glob)**/conftest.py",
+    ":(glob)**/*.test.*",
+    ":(glob)**/*.spec.*",
+    ":(glob)**/*_test.go",
+)
+_DOCTEST = re.compile(r"^\s*>>> ")
+_MAX_GREP_FILES = 200  # test files read to pair a special-cased input with its expected output
+
+
+class TestIntegrity(Reviewer):
+    name = "test-integrity"
+    description = (
+        "Catches changes that make tests pass by weakening them: deleted, skipped or emptied "
+        "tests, weaker assertions, edited expectations, tests special-cased in code, looser CI."
+    )
+    blocking = True
+    trigger = "always"
+    rules = RULES
+    __test__ = False  # pytest: this class is a reviewer, not a test class
+
+    def review(self, context: ReviewContext) -> Iterable[Finding]:
+        pairs = [pair for pair in _pairs(context) if pair is not None]
+        if not (context.head.complete and context.base.complete):
+            context.note("patch without a repository: only line-level checks ran (no syntax-tree comparison)")
+        search = _git_search(context, pairs)
+        result = analyse(pairs, search, syntax=context.head.complete and context.base.complete)
+        for note in result.notes:
+            context.note(note)
+        findings = result.findings
+        if context.model is not None:
+            findings = triage(context, findings)
+        needed = _needed(result.restores, findings)
+        patch = restore_patch(needed, pairs)
+        if patch:
+            context.propose_fix(patch, fixes=_undone(needed, findings))
+        return findings
+
+    def blocks(self, finding: Finding) -> bool:
+        """Low findings (doctest examples removed) inform: whether doctests run at all depends on how the
+        project invokes pytest, which the diff does not always show."""
+        return finding.severity.rank >= Severity.MEDIUM.rank
+
+
+def analyse(pairs: Sequence[FilePair], search: LiteralSearch | None = None, *, syntax: bool = True) -> Analysis:
+    """Every check over the changed files ``pairs``: the reviewer's whole logic as a pure function.
+
+    :param search: the texts of the head's test files holding any of some literals (tests the change
+        did not touch); defaults to looking in the changed test files only.
+    :param syntax: False when only the diff's lines are known (a patch without a repository).
+    """
+    search = search or _search_in(pairs)
+    result = Analysis()
+    # A test file renamed to a name pytest does not collect (test_x.py.bak, x_tests.py) is gone.
+    python_tests = [
+        p if is_python_test(p.path) else replace(p, head=None)
+        for p in pairs
+        if is_python_test(p.path) or is_python_test(p.old_path)
+    ]
+    if syntax:
+        result.extend(compare_python_tests(python_tests, _covered_by(pairs)))
+    result.extend(compare_blocks([p for p in pairs if is_js_test(p.path) or is_js_test(p.old_path)], go=False))
+    result.extend(compare_blocks([p for p in pairs if is_go_test(p.path) or is_go_test(p.old_path)], go=True))
+    result.extend(check_safety_net([p for p in pairs if is_safety_net(p.path) or is_safety_net(p.old_path)]))
+    result.extend(check_production(pairs, search))
+    result.extend(_doctests([p for p in pairs if is_python_source(p.path)]))
+    return result
+
+
+def triage(context: ReviewContext, findings: list[Finding]) -> list[Finding]:
+    """Let the model dismiss the ambiguous findings it can show are legitimate; keep the rest as they are.
+    A model failure keeps every finding: a review that could not be completed never passes silently."""
+    assert context.model is not None
+    ambiguous = [f for f in findings if (f.confidence or 1.0) < _AMBIGUOUS]
+    if not ambiguous:
+        return findings
+    try:
+        _kept, dismissed = context.model.triage(context, ambiguous, instructions=TRIAGE_INSTRUCTIONS)
+    except Exception as exc:  # the deterministic findings stand on their own
+        context.note(f"model triage failed, all findings kept: {type(exc).__name__}: {exc}")
+        return findings
+    gone = {f for f, _ in dismissed if f in ambiguous}
+    for item, reason in dismissed:
+        if item in gone:
+            context.note(f"model dismissed {item.rule} at {item.path}:{item.line}: {reason}")
+    return [f for f in findings if f not in gone]
+
+
+# --- from the review context ---------------------------------------------------------------------------
+
+
+def _pairs(context: ReviewContext) -> Iterable[FilePair | None]:
+    for file in context.files:
+        if file.binary or file.is_symlink:
+            yield None
+            continue
+        status = file.status.value
+        # A copy's source is still there and reviewed on its own: the copy is a new file.
+        old = file.path if status == "copied" else (file.old_path or file.path)
+        base = None if status in ("added", "copied") else context.base.read_text(old)
+        head = None if status == "deleted" else context.head.read_text(file.path)
+        yield FilePair(path=file.path, old_path=old, base=base, head=head, lines=_diff_lines(file, base, head))
+
+
+def _diff_lines(file: FileChange, base: str | None, head: str | None) -> Changed | None:
+    """The diff's own added and removed lines (git's view of the change, and linear to read)."""
+    if file.status.value == "copied" or not file.hunks:
+        return None  # a copy is reviewed as a new file; a diff without hunks says nothing line by line
+    added, removed = [], []
+    for hunk in file.hunks:
+        for line in hunk.lines:
+            if line.kind == "+" and line.new_number is not None and head is not None:
+                added.append((line.new_number, line.text))
+            elif line.kind == "-" and line.old_number is not None and base is not None:
+                removed.append((line.old_number, line.text))
+    return Changed(added, removed)
+
+
+def _search_in(pairs: Sequence[FilePair]) -> LiteralSearch:
+    texts = [p.head or "" for p in pairs if is_test_file(p.path)]
+
+    def search(literals: Iterable[str]) -> list[str]:
+        wanted = list(literals)
+        return [text for text in texts if any(lit in text for lit in wanted)]
+
+    return search
+
+
+def _git_search(context: ReviewContext, pairs: Sequence[FilePair]) -> LiteralSearch:
+    """Test files holding the literals: the changed ones, and any other at the head (``git grep``)."""
+    in_change = _search_in(pairs)
+    repo, commit = context.repo, context.change.head
+    if repo is None or commit is None:
+        return in_change
+    changed = {p.path for p in pairs}
+
+    def search(literals: Iterable[str]) -> list[str]:
+        wanted = [lit for lit in literals if lit]
+        patterns = [arg for lit in wanted for arg in ("-e", lit)]
+        proc = subprocess.run(
+            ["git", "-C", str(repo), "grep", "-l", "-F", *patterns, commit, "--", *_TEST_PATHSPECS],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        paths = [line.split(":", 1)[1] for line in proc.stdout.splitlines() if ":" in line]
+        others = [context.head.read_text(p) for p in paths[:_MAX_GREP_FILES] if p not in changed]
+        return in_change(wanted) + [text for text in others if text]
+
+    return search
+
+
+def _covered_by(pairs: Sequence[FilePair]) -> Callable[[TestModule], list[str]]:
+    """Which changed production files a test module imports (the code its expectations are about)."""
+    modules = {
+        p.path: ".".join(PurePosixPath(p.path).with_suffix("").parts).removesuffix(".__init__")
+        for p in pairs
+        if is_python_source(p.path)
+        and p.base is not None
+        and p.head is not None
+        and PurePosixPath(p.path).name not in ("conftest.py", "setup.py", "noxfile.py")
+    }
+
+    def covered(module: TestModule) -> list[str]:
+        return [
+            path
+            for path, dotted in modules.items()
+            if any(_same_module(dotted, imported) for imported in module.modules)
+        ]
+
+    return covered
+
+
+def _same_module(dotted: str, imported: str) -> bool:
+    name = imported.lstrip(".")
+    return bool(name) and (dotted == name or dotted.endswith("." + name))
+
+
+def _needed(restores: list[Restore], findings: list[Finding]) -> list[Restore]:
+    """The restorations that undo a finding still reported (the model may have dismissed some)."""
+    return [r for r in restores if any(_undoes(r, f) for f in findings)]
+
+
+def _undone(restores: list[Restore], findings: list[Finding]) -> list[Finding]:
+    """The findings that putting these tests back undoes: declared to the fix stage as fixed by the patch."""
+    return [f for f in findings if any(_undoes(r, f) for r in restores)]
+
+
+def _undoes(restore: Restore, item: Finding) -> bool:
+    if item.side is Side.BASE:
+        return item.path == restore.old_path and (
+            restore.anchor == -1 or restore.base_start <= item.line <= restore.base_end
+        )
+    return (
+        item.path == restore.path
+        and restore.head_start is not None
+        and (restore.head_start <= item.line <= (restore.head_end or 0))
+    )
+
+
+def _doctests(pairs: Sequence[FilePair]) -> Analysis:
+    result = Analysis()
+    for pair in pairs:
+        removed = [(n, t) for n, t in changed_lines(pair).removed if _DOCTEST.match(t)]
+        added = [t for _, t in changed_lines(pair).added if _DOCTEST.match(t)]
+        if pair.base is not None and len(removed) > len(added):
+            number, text = removed[0]
+            result.findings.append(
+                finding(
+                    "doctest-removed",
+                    "low",
+                    pair.old_path,
+                    number,
+                    text,
+                    f"{len(removed) - len(added)} doctest example(s) removed; if the project runs doctests, "
+                    "these checks are gone",
+                    side=Side.BASE,
+                    confidence=0.6,
+                )
+            )
+    return result
+
+
+@hookimpl
+def register_reviewers(register: Callable[[Reviewer], None]) -> None:
+    register(TestIntegrity())
