@@ -11,15 +11,29 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import stat
 import threading
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
+import pathspec
+
 from reviewkit.errors import ReviewkitError
 
 READ_ONLY = (".git", ".agents")  # git's own files; reviewkit's config and prompt files
+# What no fixer may write, wherever it sits (gitignore-style patterns): what runs or decides in CI
+# (workflows, hooks), what changes how git reads the tree (attributes, submodules), and reviewkit's own
+# files. A fix that needs one of them is a change for a person to make.
+FIXER_READ_ONLY = (
+    "/.github/",
+    ".gitattributes",
+    "/.gitmodules",
+    "/.pre-commit-config.yaml",
+    "/.pre-commit-hooks.yaml",
+    "/.reviewkit-baseline.json",
+)
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -30,7 +44,8 @@ class WorkspaceError(ReviewkitError):
 def check_path(path: object, *, write: bool = False, protected: Collection[str] = ()) -> tuple[str, ...]:
     """The components of a workspace-relative path, or WorkspaceError saying why it is refused.
 
-    :param protected: more read-only paths: the prompt files the configuration names.
+    :param protected: more read-only paths, as gitignore-style patterns (see :func:`exact_pattern`):
+        the prompt files the configuration names, the files the test command runs.
     """
     if not isinstance(path, str) or not path.strip():
         raise WorkspaceError("a path is required (relative to the repository root)")
@@ -41,13 +56,28 @@ def check_path(path: object, *, write: bool = False, protected: Collection[str] 
     parts = tuple(part for part in path.split("/") if part not in ("", "."))
     if ".." in parts:
         raise WorkspaceError(f"{path!r}: '..' is not allowed; paths stay inside the workspace")
-    if write and parts and parts[0] in READ_ONLY:
+    if not write or not parts:
+        return parts
+    if parts[0] in READ_ONLY:
         raise WorkspaceError(f"{path!r}: {parts[0]}/ is read-only to reviewers")
-    if write and any(part.casefold() == ".git" for part in parts):
+    if any(part.casefold() == ".git" for part in parts):
         raise WorkspaceError(f"{path!r}: .git directories are read-only to reviewers")
-    if write and "/".join(parts) in protected:
-        raise WorkspaceError(f"{path!r}: reviewkit's configuration and prompt files are read-only to reviewers")
+    if _read_only_spec((*FIXER_READ_ONLY, *sorted(protected))).match_file("/".join(parts)):
+        raise WorkspaceError(
+            f"{path!r} is read-only to reviewers: CI and git configuration, reviewkit's own files and the files "
+            "the test gate runs are changed by people, not by fixes"
+        )
     return parts
+
+
+def exact_pattern(path: str) -> str:
+    """A gitignore-style pattern that matches exactly ``path`` (relative to the root), nothing else."""
+    return "/" + "".join("\\" + c if c in "*?[]\\!# " else c for c in path.strip("/"))
+
+
+@functools.lru_cache(maxsize=16)
+def _read_only_spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 def _open_dir(root_fd: int, parts: Sequence[str], *, create: bool = False) -> int:

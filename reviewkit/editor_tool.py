@@ -85,8 +85,12 @@ class WorkspaceEditor:
 
     def _view(self, args: Mapping[str, Any]) -> str:
         path = _text(args, "path")
-        if not check_path(path):
+        parts = check_path(path)
+        if not parts:
             return self._listing("")
+        if any(part.casefold() == ".git" for part in parts):
+            # git's own files hold the checkout's credentials (an auth header in .git/config): never shown.
+            raise WorkspaceError(f"{path!r}: .git is not readable through the editor")
         info = self.files.lstat(path)
         if info is None:
             raise FileNotFoundError(path)

@@ -16,6 +16,8 @@ then re-review the merged result, which catches a fix that only moved the proble
 
 from __future__ import annotations
 
+import os
+import shlex
 import tempfile
 import threading
 import time
@@ -30,7 +32,7 @@ from reviewkit.git import IDENTITY
 from reviewkit.report import TestRun
 from reviewkit.sandbox import run_sandboxed
 from reviewkit.verdict import WorkspaceInfo
-from reviewkit.workspace import Workspace, WorkspaceError, WorkspaceFactory, check_path, git
+from reviewkit.workspace import Workspace, WorkspaceError, WorkspaceFactory, check_path, exact_pattern, git
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +99,9 @@ class FixMerger:
 
     def add_tree(self, reviewer: str, tree: str) -> bool:
         """Merge a whole tree (a workspace's content) whose changes are relative to the head."""
+        refused = self._refused_tree_paths(tree)
+        if refused:
+            return self.drop(reviewer, refused)
         commit = self._commit_tree(tree, f"reviewkit: fix by {reviewer}")
         with self._lock:
             if self._commit is None:
@@ -114,6 +119,17 @@ class FixMerger:
             own = diff_between(self.repo, self.head, commit)
             self._contributions[reviewer] = self._contributions.get(reviewer, "") + own
             return True
+
+    def _refused_tree_paths(self, tree: str) -> str:
+        """Why a workspace's edits may not be merged ('' when they may): the same lanes as a patch's,
+        whatever wrote the files (a plugin writing directly, a command the fixer ran)."""
+        raw = git(self.repo, "diff-tree", "-r", "-z", "--name-only", "--no-renames", self.head, tree).stdout
+        for name in filter(None, raw.split(b"\0")):
+            try:
+                check_path(name.decode("utf-8", "surrogateescape"), write=True, protected=self.protected)
+            except WorkspaceError as exc:
+                return f"refused: {exc}"
+        return ""
 
     def _commit_tree(self, tree: str, message: str) -> str:
         out = git(self.repo, "commit-tree", tree, "-p", self.head, "-m", message, env=IDENTITY)
@@ -134,6 +150,44 @@ class FixMerger:
             contributions=dict(self._contributions),
             dropped=tuple(self._dropped),
         )
+
+
+def gate_files(test_command: str | None) -> tuple[str, ...]:
+    """What the test gate runs besides the code under test, as read-only patterns for fixers: the
+    scripts the command names, and the configuration its runner reads. A fix that rewrote them could make
+    the gate pass whatever the code does."""
+    if not test_command:
+        return ()
+    try:
+        words = shlex.split(test_command)
+    except ValueError:
+        words = test_command.split()
+    patterns: set[str] = set()
+    for word in words:
+        name = word.rsplit("/", 1)[-1]
+        patterns.update(_RUNNER_FILES.get(name, ()))
+        if not word.startswith("-") and ("/" in word or name.endswith(_SCRIPT_SUFFIXES)):
+            relative = os.path.normpath(word.removeprefix("./"))
+            if not relative.startswith(("/", "..")):
+                patterns.add(exact_pattern(relative))
+    return tuple(sorted(patterns))
+
+
+# Files a test runner reads to decide what runs and how (conftest.py runs as code at collection).
+_PYTEST = ("conftest.py", "/pytest.ini", "/.pytest.ini", "/pyproject.toml", "/tox.ini", "/setup.cfg")
+_RUNNER_FILES: dict[str, tuple[str, ...]] = {
+    "pytest": _PYTEST,
+    "py.test": _PYTEST,
+    "tox": ("/tox.ini", "/setup.cfg", "/pyproject.toml"),
+    "nox": ("/noxfile.py",),
+    "make": ("/Makefile", "/makefile", "/GNUmakefile", "*.mk"),
+    "testr": ("/.testr.conf",),
+    "stestr": ("/.stestr.conf",),
+    "npm": ("/package.json",),
+    "yarn": ("/package.json",),
+    "pnpm": ("/package.json",),
+}
+_SCRIPT_SUFFIXES = (".sh", ".bash", ".py", ".mk", ".cfg", ".ini", ".toml", ".json", ".yaml", ".yml")
 
 
 def _refused_paths(patch: str, protected: Collection[str]) -> str:

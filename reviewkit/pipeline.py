@@ -17,9 +17,10 @@ from reviewkit import baseline as baselines
 from reviewkit import diff as diffs
 from reviewkit import gitdiff, isolation, revisions, router
 from reviewkit.config import Config, config_at, load_config
+from reviewkit.confined import exact_pattern
 from reviewkit.errors import ConfigError, InputError
 from reviewkit.findings import Finding, Side
-from reviewkit.fixes import FixStage
+from reviewkit.fixes import FixStage, gate_files
 from reviewkit.git import find_repo_root
 from reviewkit.plugins import Plugins, load_plugins
 from reviewkit.policy import Decision
@@ -331,9 +332,10 @@ def _fix_stage(run: RunContext) -> FixStage | None:
     if run.repo is None or run.change.head is None:
         return None
     config = run.config
-    protected = {agent.prompt_file.as_posix() for agent in config.review_agents}
+    protected = {exact_pattern(agent.prompt_file.as_posix()) for agent in config.review_agents}
     if config.path is not None and config.path.resolve().is_relative_to(run.repo):
-        protected.add(config.path.resolve().relative_to(run.repo).as_posix())
+        protected.add(exact_pattern(config.path.resolve().relative_to(run.repo).as_posix()))
+    protected.update(gate_files(config.test_command))
     return FixStage(
         run.repo,
         run.change.head,

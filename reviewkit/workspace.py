@@ -28,7 +28,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviewkit.confined import READ_ONLY, ConfinedTree, WorkspaceError, check_path
+from reviewkit.confined import READ_ONLY, ConfinedTree, WorkspaceError, check_path, exact_pattern
 from reviewkit.git import SAFE_CONFIG, git_env
 from reviewkit.verdict import WorkspaceInfo
 
@@ -46,6 +46,7 @@ __all__ = [
     "WorkspaceFactory",
     "WorkspaceState",
     "check_path",
+    "exact_pattern",
     "git",
 ]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from conftest import GIT_ENV, GitRepo
 
-FLAW = 'import yaml\n\n\ndef load(text):\n    return yaml.load(text)\n'
+FLAW = "import yaml\n\n\ndef load(text):\n    return yaml.load(text)\n"
 
 
 def _planted(marker: Path) -> str:
@@ -69,9 +69,7 @@ def test_a_dist_info_in_the_checkout_is_not_a_plugin(feature_repo: GitRepo, tmp_
         assert result.returncode in (1, 2), result.stderr
 
 
-def test_a_checkout_on_pythonpath_cannot_replace_the_built_in_reviewers(
-    feature_repo: GitRepo, tmp_path: Path
-) -> None:
+def test_a_checkout_on_pythonpath_cannot_replace_the_built_in_reviewers(feature_repo: GitRepo, tmp_path: Path) -> None:
     marker = tmp_path / "shadow-ran"
     feature_repo.commit(
         "hostile", **{"reviewers__init__.py": _planted(marker), "reviewers__security__init__.py": _planted(marker)}

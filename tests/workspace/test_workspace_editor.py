@@ -73,6 +73,16 @@ ESCAPES = [
     {"command": "str_replace", "path": ".agents/config.toml", "old_str": "[code_review]", "new_str": "x"},
     {"command": "create", "path": "app.py\x00.txt", "file_text": "escaped"},
     {"command": "create", "path": "", "file_text": "escaped"},
+    # Issue 10 item 6: .git is not even readable (actions/checkout keeps an auth header in .git/config),
+    # and what CI and git read is not a fixer's to write.
+    {"command": "view", "path": ".git/config"},
+    {"command": "view", "path": ".GIT/HEAD"},
+    {"command": "view", "path": ".git"},
+    {"command": "create", "path": ".github/workflows/release.yml", "file_text": "on: push\n"},
+    {"command": "create", "path": ".gitattributes", "file_text": "*.py -diff\n"},
+    {"command": "create", "path": "src/.gitattributes", "file_text": "* binary\n"},
+    {"command": "create", "path": ".gitmodules", "file_text": "[submodule]\n"},
+    {"command": "create", "path": ".pre-commit-config.yaml", "file_text": "repos: []\n"},
 ]
 
 
