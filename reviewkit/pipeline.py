@@ -18,7 +18,7 @@ from reviewkit import diff as diffs
 from reviewkit import gitdiff, isolation, revisions, router
 from reviewkit.config import Config, config_at, load_config
 from reviewkit.confined import exact_pattern
-from reviewkit.errors import ConfigError, InputError
+from reviewkit.errors import ConfigError, InputError, ReviewkitError
 from reviewkit.findings import Finding, Side
 from reviewkit.fixes import FixStage, gate_files
 from reviewkit.git import find_repo_root
@@ -37,6 +37,7 @@ from reviewkit.rounds import (
 from reviewkit.router import Selected
 from reviewkit.scheduler import Job, Outcome, run_jobs
 from reviewkit.sources import GitSnapshot, PatchSnapshot, Snapshot
+from reviewkit.suppress import note_config_claims
 from reviewkit.triggers import Firing
 from reviewkit.verdict import (
     Fix,
@@ -90,6 +91,7 @@ class RunContext:
     goal: str | None
     model: Any = None
     model_unavailable: str = ""
+    head_config: Config | None = None  # an untrusted change's own configuration: read, never applied
     started: float = field(default_factory=time.monotonic)
 
 
@@ -101,6 +103,7 @@ def prepare(request: ReviewRequest) -> RunContext:
     repo = _repo_for(request)
     change, head, base = _load_change(request, repo)
     config = request.config or _config_for(request, repo, change)
+    head_config = _head_config(request, repo, change) if request.untrusted else None
     if not request.test_gate:
         config = replace(config, test_command=None)
     extra = request.plugins
@@ -121,6 +124,7 @@ def prepare(request: ReviewRequest) -> RunContext:
         goal=goal,
         model=model,
         model_unavailable=unavailable,
+        head_config=head_config,
     )
 
 
@@ -131,6 +135,18 @@ def _config_for(request: ReviewRequest, repo: Path | None, change: diffs.Change)
         explicit = None if request.config_path is None else _repo_relative(repo, request.config_path)
         return config_at(repo, change.base, explicit)
     return load_config(repo, request.config_path)
+
+
+def _head_config(request: ReviewRequest, repo: Path | None, change: diffs.Change) -> Config | None:
+    """The configuration as the untrusted change has it, to say which of its edits were not honoured;
+    None when it cannot be read (a broken configuration in the change is not the review's failure)."""
+    if repo is None or change.head is None:
+        return None
+    explicit = None if request.config_path is None else _repo_relative(repo, request.config_path)
+    try:
+        return config_at(repo, change.head, explicit)
+    except ReviewkitError:
+        return None
 
 
 def _repo_relative(repo: Path, path: Path) -> str:
@@ -309,6 +325,8 @@ def _review_round(run: RunContext, say: Progress) -> RoundResult:
         )
         for s, v in zip(runnable, verdicts, strict=True)
     ]
+    if run.request.untrusted:
+        verdicts = note_config_claims(verdicts, base=run.config, head=run.head_config)
     skipped += [Skipped(reviewer=v.reviewer, reason=v.summary) for v in verdicts if v.status is Status.SKIPPED]
     return RoundResult(verdicts=(*verdicts, *cannot_run), skipped=tuple(skipped), dropped=dropped, fixes=fixes)
 
@@ -437,6 +455,7 @@ def _job(run: RunContext, selected: Selected, contexts: dict[str, ReviewContext]
             model=run.model,
             workspace=stage.workspace_for(selected.name, run.change.paths) if stage is not None else None,
             untrusted=run.request.untrusted,
+            _blocks=lambda finding: selected.blocking and selected.registered.reviewer.blocks(finding),
         )
 
     def work(deadline: float) -> list[Finding]:

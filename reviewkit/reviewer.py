@@ -159,6 +159,7 @@ class ReviewContext:
     _usage: list[Usage] = field(default_factory=list, repr=False)
     _declared: frozenset[tuple[str, str, str]] | None = field(default=None, repr=False)
     _not_reviewed: dict[str, str] = field(default_factory=dict, repr=False)
+    _blocks: Callable[[Finding], bool] = field(default=lambda _finding: True, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -176,6 +177,11 @@ class ReviewContext:
         """Add a line to the verdict's summary (e.g. a file skipped because it does not parse)."""
         with self._lock:
             self._notes.append(text)
+
+    def would_block(self, finding: Finding) -> bool:
+        """Whether ``finding`` would block the merge in this run: the reviewer is blocking (as configured)
+        and its :meth:`Reviewer.blocks` says so."""
+        return self._blocks(finding)
 
     def not_reviewed(self, path: str, reason: str) -> None:
         """Say that a changed file this reviewer is responsible for could not be analysed, and why.

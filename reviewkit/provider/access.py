@@ -149,6 +149,17 @@ class AnthropicAccess:
     def triage(
         self, context: ReviewContext, findings: list[Finding], *, instructions: str
     ) -> tuple[list[Finding], list[tuple[Finding, str]]]:
+        if context.untrusted:
+            # A stranger's change may not talk the model out of a finding that blocks: only the others
+            # are offered for dismissal; the blocking ones are kept whatever the reviewer passed in.
+            held = [f for f in findings if context.would_block(f)]
+            kept, dismissed = self._triage(context, [f for f in findings if f not in held], instructions)
+            return [*held, *kept], dismissed
+        return self._triage(context, findings, instructions)
+
+    def _triage(
+        self, context: ReviewContext, findings: list[Finding], instructions: str
+    ) -> tuple[list[Finding], list[tuple[Finding, str]]]:
         if not findings:
             return [], []
         model = self._model(context, None)
