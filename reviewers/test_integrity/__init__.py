@@ -6,6 +6,11 @@ files that decide which tests run and whether their failure counts. No model and
 with a model, the ambiguous findings (an expected value edited together with the code, a mock, a
 conditional skip) get a second look. The fix restores the base version of each weakened or deleted
 test as a patch; whether the restored tests pass is the test gate's call, so findings stay unfixed.
+
+Unreadable is never clean: a changed file it is responsible for but cannot analyse fully (syntax its
+Python cannot read where the change touches it, bytes that are not UTF-8, binary content, a patch
+without its repository) is reported with ``context.not_reviewed``, which makes the review incomplete;
+what can still be read is analysed (see docs/test-integrity.md for exactly when).
 """
 
 from __future__ import annotations
@@ -35,8 +40,9 @@ from .pairs import (
     is_python_test,
     is_test_file,
 )
-from .production import check_production
+from .production import SOURCE_SUFFIXES, check_production
 from .pycompare import compare_python_tests
+from .pylines import line_checks
 from .pyparse import TestModule
 from .safety_net import check_safety_net, is_safety_net
 
@@ -61,6 +67,7 @@ _TEST_PATHSPECS = (
 )
 _DOCTEST = re.compile(r"^\s*>>> ")
 _MAX_GREP_FILES = 200  # test files read to pair a special-cased input with its expected output
+_PATCH_ONLY = "a patch without its repository: only the diff's lines are known, so tests are read line by line"
 
 
 class TestIntegrity(Reviewer):
@@ -74,16 +81,19 @@ class TestIntegrity(Reviewer):
     __test__ = False  # pytest: this class is a reviewer, not a test class
 
     def review(self, context: ReviewContext) -> Iterable[Finding]:
-        pairs = [pair for pair in _pairs(context) if pair is not None]
-        if not (context.head.complete and context.base.complete):
+        pairs = _pairs(context)
+        syntax = context.head.complete and context.base.complete
+        if not syntax:
             context.note("patch without a repository: only line-level checks ran (no syntax-tree comparison)")
         search = _git_search(context, pairs)
-        result = analyse(pairs, search, syntax=context.head.complete and context.base.complete)
+        result = analyse(pairs, search, syntax=syntax)
         for note in result.notes:
             context.note(note)
+        for path, reason in result.unreviewed:
+            context.not_reviewed(path, reason)
         findings = result.findings
         if context.model is not None:
-            findings = triage(context, findings)
+            findings = triage(context, findings, self.blocks)
         needed = _needed(result.restores, findings)
         patch = restore_patch(needed, pairs)
         if patch:
@@ -111,21 +121,34 @@ def analyse(pairs: Sequence[FilePair], search: LiteralSearch | None = None, *, s
         for p in pairs
         if is_python_test(p.path) or is_python_test(p.old_path)
     ]
+    js_tests = [p for p in pairs if is_js_test(p.path) or is_js_test(p.old_path)]
+    go_tests = [p for p in pairs if is_go_test(p.path) or is_go_test(p.old_path)]
     if syntax:
         result.extend(compare_python_tests(python_tests, _covered_by(pairs)))
-    result.extend(compare_blocks([p for p in pairs if is_js_test(p.path) or is_js_test(p.old_path)], go=False))
-    result.extend(compare_blocks([p for p in pairs if is_go_test(p.path) or is_go_test(p.old_path)], go=True))
+    else:
+        # A patch alone knows the hunks' lines only: tests outside them, and what they call, are unseen.
+        result.extend(line_checks(python_tests))
+        result.unreviewed += [(p.path, _PATCH_ONLY) for p in [*python_tests, *js_tests, *go_tests]]
+    result.extend(compare_blocks(js_tests, go=False))
+    result.extend(compare_blocks(go_tests, go=True))
     result.extend(check_safety_net([p for p in pairs if is_safety_net(p.path) or is_safety_net(p.old_path)]))
     result.extend(check_production(pairs, search))
     result.extend(_doctests([p for p in pairs if is_python_source(p.path)]))
     return result
 
 
-def triage(context: ReviewContext, findings: list[Finding]) -> list[Finding]:
+def triage(context: ReviewContext, findings: list[Finding], blocks: Callable[[Finding], bool]) -> list[Finding]:
     """Let the model dismiss the ambiguous findings it can show are legitimate; keep the rest as they are.
-    A model failure keeps every finding: a review that could not be completed never passes silently."""
+    A model failure keeps every finding: a review that could not be completed never passes silently.
+    In an untrusted review the model never sees a blocking finding to dismiss: the change's author
+    writes the text the model reads, so the model's word cannot lift a block."""
     assert context.model is not None
     ambiguous = [f for f in findings if (f.confidence or 1.0) < _AMBIGUOUS]
+    if context.untrusted:
+        kept = [f for f in ambiguous if blocks(f)]
+        ambiguous = [f for f in ambiguous if not blocks(f)]
+        if kept:
+            context.note(f"untrusted change: {len(kept)} blocking finding(s) kept without asking the model")
     if not ambiguous:
         return findings
     try:
@@ -143,17 +166,29 @@ def triage(context: ReviewContext, findings: list[Finding]) -> list[Finding]:
 # --- from the review context ---------------------------------------------------------------------------
 
 
-def _pairs(context: ReviewContext) -> Iterable[FilePair | None]:
+def _pairs(context: ReviewContext) -> list[FilePair]:
+    pairs = []
     for file in context.files:
         if file.binary or file.is_symlink:
-            yield None
+            if _responsible_for(file):
+                what = "binary content" if file.binary else "a symbolic link (what runs is another file)"
+                context.not_reviewed(file.path, f"{what}: its tests and checks cannot be read")
             continue
         status = file.status.value
         # A copy's source is still there and reviewed on its own: the copy is a new file.
         old = file.path if status == "copied" else (file.old_path or file.path)
         base = None if status in ("added", "copied") else context.base.read_text(old)
         head = None if status == "deleted" else context.head.read_text(file.path)
-        yield FilePair(path=file.path, old_path=old, base=base, head=head, lines=_diff_lines(file, base, head))
+        pairs.append(FilePair(path=file.path, old_path=old, base=base, head=head, lines=_diff_lines(file, base, head)))
+    return pairs
+
+
+def _responsible_for(file: FileChange) -> bool:
+    """Files this reviewer reads: tests, the configuration and CI around them, and source code."""
+    return any(
+        is_test_file(path) or is_safety_net(path) or path.endswith(SOURCE_SUFFIXES)
+        for path in filter(None, (file.path, file.old_path))
+    )
 
 
 def _diff_lines(file: FileChange, base: str | None, head: str | None) -> Changed | None:

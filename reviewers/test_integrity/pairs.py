@@ -65,16 +65,19 @@ class Restore:
 
 @dataclass(kw_only=True)
 class Analysis:
-    """Findings, the restorations that would undo them, and notes for the verdict summary."""
+    """Findings, the restorations that would undo them, notes for the verdict summary, and the changed
+    files that could not be analysed fully (path, why): the review of those is incomplete."""
 
     findings: list[Finding] = field(default_factory=list)
     restores: list[Restore] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unreviewed: list[tuple[str, str]] = field(default_factory=list)
 
     def extend(self, other: Analysis) -> None:
         self.findings += other.findings
         self.restores += other.restores
         self.notes += other.notes
+        self.unreviewed += other.unreviewed
 
 
 def finding(

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 from reviewkit import Side
 
-from .pairs import Analysis, FilePair, Restore, finding, line_at, split
-from .pyparse import TestFunc, TestModule, parse_tests
+from .pairs import Analysis, FilePair, Restore, changed_lines, finding, line_at, split
+from .pylines import line_checks
+from .pyparse import TestFunc, TestModule, tests_in
+from .recover import read_python, replaced_characters, unreadable_reason
 
 Covered = Callable[[TestModule], list[str]]
 _SIMILAR = 0.75  # body similarity above which a vanished test and a new one are one test renamed
@@ -34,10 +36,13 @@ class _Side:
 
 def compare_python_tests(pairs: Sequence[FilePair], covered: Covered) -> Analysis:
     result = Analysis()
-    heads = [s for s in (_parse(p, p.head, "head", result) for p in pairs) if s]
-    # A head that does not parse fails its own test run loudly: nothing silent to catch there.
-    readable = {s.pair.path for s in heads} | {p.path for p in pairs if p.head is None}
-    bases = [s for s in (_parse(p, p.base, "base", result) for p in pairs if p.path in readable) if s]
+    read = {p.path: (_parse(p, p.base, Side.BASE, result), _parse(p, p.head, Side.HEAD, result)) for p in pairs}
+    # A side with no syntax tree at all is read line by line, its pair left out of the tree comparison
+    # (half a pair would look like every test deleted, or every test new).
+    whole = [p for p in pairs if _has_trees(p, *read[p.path])]
+    result.extend(line_checks([p for p in pairs if p not in whole]))
+    heads = [s for p in whole if (s := read[p.path][1]) is not None]
+    bases = [s for p in whole if (s := read[p.path][0]) is not None]
     head_pool = {(s.pair.path, q): (s, t) for s in heads for q, t in s.module.tests.items()}
     all_cases = {c.text for s in heads for t in s.module.tests.values() for c in t.cases}
     unmatched: list[tuple[_Side, TestFunc]] = []
@@ -62,16 +67,28 @@ def compare_python_tests(pairs: Sequence[FilePair], covered: Covered) -> Analysi
     return result
 
 
-def _parse(pair: FilePair, text: str | None, side: str, result: Analysis) -> _Side | None:
+def _has_trees(pair: FilePair, base: _Side | None, head: _Side | None) -> bool:
+    return (pair.base is None or base is not None) and (pair.head is None or head is not None)
+
+
+def _parse(pair: FilePair, text: str | None, side: Side, result: Analysis) -> _Side | None:
+    """One side's tests, read with the statements the grammar cannot read neutralised. When the change
+    touched such a statement (or no tree could be made), the file is not fully reviewed."""
     if text is None:
         return None
-    try:
-        return _Side(pair, parse_tests(text))
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
-        path = pair.old_path if side == "base" else pair.path
-        result.notes.append(f"{path}: the {side} version does not parse{where}; its tests were not compared")
-        return None
+    path = pair.old_path if side is Side.BASE else pair.path
+    changed = changed_lines(pair)
+    touched = {n for n, _ in (changed.removed if side is Side.BASE else changed.added)}
+    readable = read_python(text)
+    if readable.touches(touched):
+        result.unreviewed.append((path, unreadable_reason(side.value, readable)))
+    elif readable.unreadable:
+        result.notes.append(f"{path}: statements the change did not touch do not parse ({readable.reason})")
+    undecodable = replaced_characters(text, touched)
+    if undecodable:
+        why = f"the {side.value} is not UTF-8 (line {undecodable}): values that differ may read the same"
+        result.unreviewed.append((path, why))
+    return None if readable.tree is None else _Side(pair, tests_in(readable.tree))
 
 
 def _find_moves(

@@ -122,7 +122,11 @@ class TestModule:
 
 def parse_tests(source: str) -> TestModule:
     """The tests in ``source``. Raises SyntaxError (or ValueError for NUL bytes) when it does not parse."""
-    tree = ast.parse(source)
+    return tests_in(ast.parse(source))
+
+
+def tests_in(tree: ast.Module) -> TestModule:
+    """The tests in a parsed module."""
     module = TestModule()
     module.imported, module.modules = _imports(tree)
     helpers = _helper_counts(tree)

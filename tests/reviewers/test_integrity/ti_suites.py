@@ -1,4 +1,3 @@
-
 """Small but realistic projects (production code, its tests, config and CI) that the labelled corpus
 edits. Each suite names the anchors its generic edits use: a victim test, one exact assertion, the unit
 the tests call, a literal input/output pair, and a production change to pair with edited expectations.
