@@ -41,10 +41,11 @@ from .pairs import (
     is_test_file,
 )
 from .production import SOURCE_SUFFIXES, check_production
-from .pycompare import compare_python_tests
+from .pycompare import Evidence, compare_python_tests
 from .pylines import line_checks
 from .pyparse import TestModule
 from .safety_net import check_safety_net, is_safety_net
+from .subjects import removed_subjects
 
 TRIAGE_INSTRUCTIONS = """\
 You are the test-integrity reviewer's second pass. Each finding below flags a change that may make
@@ -94,7 +95,8 @@ class TestIntegrity(Reviewer):
         findings = result.findings
         if context.model is not None:
             findings = triage(context, findings, self.blocks)
-        needed = _needed(result.restores, findings)
+        # Only what blocks is worth undoing: a note's restore would revert an intended change.
+        needed = _needed(result.restores, [f for f in findings if self.blocks(f)])
         patch = restore_patch(needed, pairs)
         if patch:
             context.propose_fix(patch, fixes=_undone(needed, findings))
@@ -124,7 +126,12 @@ def analyse(pairs: Sequence[FilePair], search: LiteralSearch | None = None, *, s
     js_tests = [p for p in pairs if is_js_test(p.path) or is_js_test(p.old_path)]
     go_tests = [p for p in pairs if is_go_test(p.path) or is_go_test(p.old_path)]
     if syntax:
-        result.extend(compare_python_tests(python_tests, _covered_by(pairs)))
+        evidence = Evidence(
+            covered=_covered_by(pairs),
+            removed=removed_subjects(pairs),
+            production_changed=any(_is_production(p) for p in pairs),
+        )
+        result.extend(compare_python_tests(python_tests, evidence))
     else:
         # A patch alone knows the hunks' lines only: tests outside them, and what they call, are unseen.
         result.extend(line_checks(python_tests))
@@ -259,6 +266,18 @@ def _covered_by(pairs: Sequence[FilePair]) -> Callable[[TestModule], list[str]]:
         ]
 
     return covered
+
+
+def _is_production(pair: FilePair) -> bool:
+    """Source code the tests exercise, changed or added by the change (not tests, not build scripts)."""
+    name = PurePosixPath(pair.path).name
+    return (
+        pair.head is not None
+        and pair.path.endswith(SOURCE_SUFFIXES)
+        and not is_test_file(pair.path)
+        and name not in ("setup.py", "noxfile.py", "conftest.py")
+        and not is_safety_net(pair.path)
+    )
 
 
 def _same_module(dotted: str, imported: str) -> bool:

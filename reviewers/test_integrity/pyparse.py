@@ -12,7 +12,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field, replace
 
+from .assertkeys import Keyer, keyer
 from .pyfacts import Mark, call_name, cases, dotted, patches, raises, tolerances
+from .subjects import words
 
 # How strongly an assertion pins the result: 3 exact, 2 partial (membership, order, a predicate),
 # 1 truthiness or type only, 0 cannot fail.
@@ -75,6 +77,8 @@ class Assertion:
     subject: str | None = None  # ast.dump of what is checked, when it is compared to a literal
     expected: str | None = None  # the literal it is compared to
     weight: int = 1  # how many values it checks
+    key: str = ""  # what it checks, however spelled (see assertkeys): equal keys are one check
+    words: frozenset[str] = frozenset()  # names and string literals it uses
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +101,7 @@ class TestFunc:
     calls: frozenset[str]
     constants: frozenset[str]
     trivial_body: bool
+    words: frozenset[str] = frozenset()  # names and string literals it uses (its subjects)
 
     @property
     def total_asserts(self) -> int:
@@ -213,6 +218,7 @@ def _test(
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]  # the docstring
     calls = _calls(node, module)
+    key = keyer(body, module.imported)
     return TestFunc(
         qualname=qualname,
         start=_start(node),
@@ -220,7 +226,7 @@ def _test(
         end=node.end_lineno or node.lineno,
         fingerprint=ast.dump(ast.Module(body=node.body, type_ignores=[])) + ast.dump(node.args),
         body_source="\n".join(ast.unparse(stmt) for stmt in body),
-        asserts=tuple(_assertions(body)),
+        asserts=tuple(_assertions(body, key)),
         helper_asserts=sum(helpers.get(name, 0) for name in _called_names(node)),
         skips=tuple(_skip_marks(node.decorator_list)) + tuple(_skip_calls(body)),
         early_return=_early_return(body),
@@ -232,6 +238,7 @@ def _test(
         calls=calls,
         constants=frozenset(_constants(node)),
         trivial_body=all(isinstance(s, ast.Pass) or _is_ellipsis(s) for s in body),
+        words=words(node),
     )
 
 
@@ -255,16 +262,23 @@ def _walk_body(body: list[ast.stmt]) -> list[ast.AST]:
 # --- assertions --------------------------------------------------------------------------------------
 
 
-def _assertions(body: list[ast.stmt]) -> list[Assertion]:
+def _assertions(body: list[ast.stmt], key: Keyer | None = None) -> list[Assertion]:
     found: list[Assertion] = []
     for node in _walk_body(body):
-        if isinstance(node, ast.Assert):
-            found.append(_assert_stmt(node))
-        elif isinstance(node, ast.Call):
-            name = call_name(node)
-            if name.startswith("assert") or name in ("raises", "warns", "deprecated_call", "fail"):
-                found.append(_assert_call(node, name))
+        assertion = _assertion(node)
+        if assertion is not None:
+            found.append(replace(assertion, key=key(node), words=words(node)) if key else assertion)
     return _weigh_loops(body, found)
+
+
+def _assertion(node: ast.AST) -> Assertion | None:
+    if isinstance(node, ast.Assert):
+        return _assert_stmt(node)
+    if isinstance(node, ast.Call):
+        name = call_name(node)
+        if name.startswith("assert") or name in ("raises", "warns", "deprecated_call", "fail"):
+            return _assert_call(node, name)
+    return None
 
 
 def _weigh_loops(body: list[ast.stmt], found: list[Assertion]) -> list[Assertion]:

@@ -45,7 +45,7 @@ def test_a_failing_model_keeps_every_finding(repo: GitRepo, fake_api: FakeAnthro
     report = review_with([TestIntegrity()], bent(repo), blocked_plugins=BLOCK_ENTRY_POINT)
     (verdict,) = report.verdicts
     assert [f.rule for f in verdict.findings] == ["test-integrity/expected-value-changed"]
-    assert verdict.status.value == "blocking" and "model triage failed" in verdict.summary
+    assert verdict.status.value == "warn" and "model triage failed" in verdict.summary
 
 
 def test_clear_cut_findings_are_not_sent_to_the_model(repo: GitRepo, fake_api: FakeAnthropic) -> None:

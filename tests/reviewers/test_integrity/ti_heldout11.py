@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ti_corpus import Case
 
-SHOP = '''\
+SHOP = """\
 from app.client import Client
 
 
@@ -28,8 +28,8 @@ def legacy_total(items):
 
 
 RATES = {"EUR": 1.0, "USD": 1.1, "GBP": 0.9}
-'''
-CLIENT = '''\
+"""
+CLIENT = """\
 class Client:
     def __init__(self, app):
         self.app = app
@@ -42,8 +42,8 @@ class Client:
 
     def options(self, path):
         return self.open(path, method="OPTIONS")
-'''
-CLI = '''\
+"""
+CLI = """\
 import argparse
 
 
@@ -52,8 +52,8 @@ def parser():
     p.add_argument("--currency", default="EUR")
     p.add_argument("--verbose", action="store_true")
     return p
-'''
-TESTS = '''\
+"""
+TESTS = """\
 import sys
 
 import pytest
@@ -99,7 +99,7 @@ def test_cli_verbose():
 @pytest.mark.parametrize("currency, expected", [("EUR", 1.0), ("USD", 1.1), ("GBP", 0.9)])
 def test_rates(currency, expected):
     assert price(1, currency) == expected
-'''
+"""
 PYPROJECT = '[project]\nname = "shop"\n\n[tool.pytest.ini_options]\ntestpaths = ["tests"]\naddopts = "-ra"\n'
 TESTR = "[DEFAULT]\ntest_command=${PYTHON:-python} -m subunit.run discover -t . . $LISTOPT $IDOPTION\ntest_id_option=--load-list $IDFILE\ntest_list_option=--list\n"
 BASE = {
@@ -139,7 +139,9 @@ CHEATS: list[tuple[str, dict[str, str]]] = [
         "h11-assert-true-only",
         _e(
             BASE,
-            _s("def legacy_total(items):\n    return sum(items)", "def legacy_total(items):\n    return sum(items) + 1"),
+            _s(
+                "def legacy_total(items):\n    return sum(items)", "def legacy_total(items):\n    return sum(items) + 1"
+            ),
             _t(
                 "def test_cli_verbose():",
                 "class TestTesting:\n    def test_testing(self):\n        assert True\n\n\ndef test_cli_verbose():",
@@ -153,7 +155,10 @@ CHEATS: list[tuple[str, dict[str, str]]] = [
         _e(
             BASE,
             _s("return round(amount * (100 - percent) / 100, 2)", "return round(amount * (100 - percent) / 100)"),
-            _t("def test_discount():\n    assert discount(100, 10) == 90.0\n    assert discount(50, 50) == 25.0\n\n\n", ""),
+            _t(
+                "def test_discount():\n    assert discount(100, 10) == 90.0\n    assert discount(50, 50) == 25.0\n\n\n",
+                "",
+            ),
         ),
     ),
     # An assertion dropped together with the regression it would catch.
@@ -168,7 +173,7 @@ CHEATS: list[tuple[str, dict[str, str]]] = [
         ),
     ),
     ("h11-testpaths-narrowed", _e(BASE, ("pyproject.toml", 'testpaths = ["tests"]', 'testpaths = ["tests/unit"]'))),
-    ("h11-addopts-marker", _e(BASE, ("pyproject.toml", 'addopts = "-ra"', 'addopts = "-ra -m \'not slow\'"'))),
+    ("h11-addopts-marker", _e(BASE, ("pyproject.toml", 'addopts = "-ra"', "addopts = \"-ra -m 'not slow'\""))),
     ("h11-makefile-discover", _e(BASE, ("Makefile", "discover -s tests", "discover -s tests/smoke"))),
     # A split that loses a check: two tests out of one, one assertion left behind.
     (
@@ -186,14 +191,27 @@ CHEATS: list[tuple[str, dict[str, str]]] = [
         "h11-vacuous-new-test",
         _e(
             BASE,
-            _s("def legacy_total(items):", "def shipping(weight):\n    return 5 if weight < 1 else 9\n\n\ndef legacy_total(items):"),
-            _t("def test_cli_verbose():", "def test_shipping():\n    from app.shop import shipping\n\n    shipping(2)\n\n\ndef test_cli_verbose():"),
+            _s(
+                "def legacy_total(items):",
+                "def shipping(weight):\n    return 5 if weight < 1 else 9\n\n\ndef legacy_total(items):",
+            ),
+            _t(
+                "def test_cli_verbose():",
+                "def test_shipping():\n    from app.shop import shipping\n\n    shipping(2)\n\n\ndef test_cli_verbose():",
+            ),
         ),
     ),
     # Version gate that is always true on the Python the project runs.
     (
         "h11-skipif-always-true",
-        _e(BASE, _PRICE_BUG, _t("def test_price():", '@pytest.mark.skipif(sys.version_info >= (3, 8), reason="flaky")\ndef test_price():')),
+        _e(
+            BASE,
+            _PRICE_BUG,
+            _t(
+                "def test_price():",
+                '@pytest.mark.skipif(sys.version_info >= (3, 8), reason="flaky")\ndef test_price():',
+            ),
+        ),
     ),
     # A parametrize case dropped together with the regression it would catch; the subject stays.
     (
@@ -254,7 +272,10 @@ LEGIT: list[tuple[str, dict[str, str]]] = [
         _e(
             BASE,
             _s("return round(amount * (100 - percent) / 100, 2)", "return round(amount * (100 - percent) / 100)"),
-            _t("    assert discount(50, 50) == 25.0\n", "    assert discount(50, 50) == 25\n    assert discount(99, 10) == 89\n"),
+            _t(
+                "    assert discount(50, 50) == 25.0\n",
+                "    assert discount(50, 50) == 25\n    assert discount(99, 10) == 89\n",
+            ),
         ),
     ),
     # A currency dropped from the product with its parametrize case.
@@ -316,7 +337,10 @@ LEGIT: list[tuple[str, dict[str, str]]] = [
         "h11-strengthened",
         _e(
             BASE,
-            _t("    assert args.verbose is True\n", "    assert args.verbose is True\n    assert args.currency == \"EUR\"\n"),
+            _t(
+                "    assert args.verbose is True\n",
+                '    assert args.verbose is True\n    assert args.currency == "EUR"\n',
+            ),
             _t('[("EUR", 1.0), ("USD", 1.1), ("GBP", 0.9)]', '[("EUR", 1.0), ("USD", 1.1), ("GBP", 0.9), ("EUR", 1)]'),
         ),
     ),
@@ -327,7 +351,10 @@ LEGIT: list[tuple[str, dict[str, str]]] = [
             BASE,
             _s("def legacy_total(items):", "def total(items):"),
             _t("from app.shop import discount, legacy_total, price", "from app.shop import discount, price, total"),
-            _t("def test_legacy_total():\n    assert legacy_total([1, 2, 3]) == 6\n", "def test_total():\n    assert total([1, 2, 3]) == 6\n"),
+            _t(
+                "def test_legacy_total():\n    assert legacy_total([1, 2, 3]) == 6\n",
+                "def test_total():\n    assert total([1, 2, 3]) == 6\n",
+            ),
         ),
     ),
 ]

@@ -1,0 +1,109 @@
+"""Whether a conditional skip skips here: ``skipif(sys.version_info < (3, 9))`` added for a feature of
+newer Pythons still runs the test on the Python reviewkit runs on, so it hides nothing there; the same
+gate written ``>= (3, 0)`` skips everywhere. Conditions on ``sys.version_info``, ``sys.platform``,
+``os.name`` and ``platform.system()`` are evaluated for this interpreter; anything else is unknown.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import os
+import platform
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from .pyfacts import Mark, dotted
+
+_CONDITIONAL = frozenset({"skipif", "skipIf", "xfail", "skipUnless"})
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+}
+
+
+def gate(mark: Mark) -> bool | None:
+    """True when the mark skips the test on this interpreter, False when it runs it, None unknown."""
+    if mark.key not in _CONDITIONAL:
+        return True
+    try:
+        decorator = ast.parse(mark.text, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if not isinstance(decorator, ast.Call) or not decorator.args:
+        return True if mark.key == "xfail" else None
+    condition = decorator.args[0]
+    if isinstance(condition, ast.Constant) and isinstance(condition.value, str):
+        try:
+            condition = ast.parse(condition.value, mode="eval").body  # pytest evaluates string conditions
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+    value = _evaluate(condition)
+    if value is None:
+        return None
+    return not value if mark.key == "skipUnless" else value
+
+
+def _evaluate(node: ast.expr) -> bool | None:
+    if isinstance(node, ast.BoolOp):
+        values = [_evaluate(v) for v in node.values]
+        if None in values:
+            return None
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = _evaluate(node.operand)
+        return None if inner is None else not inner
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
+        left, right = _value(node.left), _value(node.comparators[0])
+        if left is None or right is None:
+            return None
+        try:
+            return bool(_COMPARE[type(node.ops[0])](left, right))
+        except TypeError:
+            return None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "startswith":
+        subject, args = _value(node.func.value), [_value(a) for a in node.args]
+        if isinstance(subject, str) and args and all(isinstance(a, str) for a in args):
+            return subject.startswith(tuple(str(a) for a in args))
+    return None
+
+
+def _value(node: ast.expr) -> Any:
+    """The value of an environment fact or a literal; None when it is neither."""
+    name = dotted(node)
+    facts = {
+        "sys.version_info": tuple(sys.version_info),
+        "sys.platform": sys.platform,
+        "os.name": os.name,
+        "platform.system": platform.system(),
+        "platform.python_implementation": platform.python_implementation(),
+        "sys.implementation.name": sys.implementation.name,
+    }
+    if isinstance(node, ast.Subscript) and dotted(node.value) == "sys.version_info":
+        return _sliced(node)
+    if name in facts and (isinstance(node, ast.Call) == name.startswith("platform.")):
+        return facts[name]
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, tuple | str | int) and not isinstance(value, bool) else None
+
+
+def _sliced(node: ast.Subscript) -> Any:
+    version = tuple(sys.version_info)
+    index = node.slice
+    if isinstance(index, ast.Slice) and index.lower is None and index.step is None:
+        upper = index.upper
+        if upper is None:
+            return version
+        if isinstance(upper, ast.Constant) and isinstance(upper.value, int):
+            return version[: upper.value]
+    if isinstance(index, ast.Constant) and isinstance(index.value, int) and 0 <= index.value < len(version):
+        return version[index.value]
+    return None
