@@ -13,7 +13,7 @@ from reviewkit.errors import (
     ReviewkitError,
     Skip,
 )
-from reviewkit.findings import Finding, Severity, Side
+from reviewkit.findings import EvidenceRun, Finding, Severity, Side
 from reviewkit.hookspecs import hookimpl
 from reviewkit.reporters import Reporter
 from reviewkit.reviewer import ReviewContext, Reviewer
@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",
+    "EvidenceRun",
     "Finding",
     "InputError",
     "PluginError",

@@ -24,6 +24,7 @@ from pathlib import PurePosixPath
 from reviewkit import Finding, ReviewContext, Reviewer, Severity, Side, hookimpl
 from reviewkit.diff import FileChange
 
+from .execution import confirm
 from .fix import restore_patch
 from .otherlangs import compare_blocks
 from .pairs import (
@@ -92,7 +93,7 @@ class TestIntegrity(Reviewer):
             context.note(note)
         for path, reason in result.unreviewed:
             context.not_reviewed(path, reason)
-        findings = result.findings
+        findings = confirm(context, result.findings, result.runs)
         if context.model is not None:
             findings = triage(context, findings, self.blocks)
         # Only what blocks is worth undoing: a note's restore would revert an intended change.
@@ -100,11 +101,13 @@ class TestIntegrity(Reviewer):
         patch = restore_patch(needed, pairs)
         if patch:
             context.propose_fix(patch, fixes=_undone(needed, findings))
-        return findings
+        return [_advised(f, self.blocks(f), any(_undoes(r, f) for r in needed)) for f in findings]
 
     def blocks(self, finding: Finding) -> bool:
-        """Low findings (doctest examples removed) inform: whether doctests run at all depends on how the
-        project invokes pytest, which the diff does not always show."""
+        """Medium and above block: evidence that checking was removed without a reason. Low findings are
+        notes with the same evidence: a check dropped with its subject, an expectation edited with the
+        code, a skip that does not skip here, a doctest removed (whether doctests run at all depends on
+        how the project invokes pytest)."""
         return finding.severity.rank >= Severity.MEDIUM.rank
 
 
@@ -283,6 +286,24 @@ def _is_production(pair: FilePair) -> bool:
 def _same_module(dotted: str, imported: str) -> bool:
     name = imported.lstrip(".")
     return bool(name) and (dotted == name or dotted.endswith("." + name))
+
+
+def _advised(item: Finding, blocks: bool, restorable: bool) -> Finding:
+    """The finding with one sentence on what the maintainer can do about it."""
+    label = f"reviewkit:accept:{item.rule.removeprefix('test-integrity/')}"
+    if not blocks:
+        advice = "A note, not blocking: restore the check if it still matters, otherwise nothing to do."
+    elif restorable:
+        advice = (
+            "To resolve: take reviewkit's fix, which restores the base version of the test, or, if the change "
+            f"is intended, say why in the pull request and ask a maintainer to accept it (label {label})."
+        )
+    else:
+        advice = (
+            "To resolve: undo this line, or, if it is intended, say why in the pull request and ask a "
+            f"maintainer to accept it (label {label})."
+        )
+    return replace(item, message=f"{item.message}. {advice}")
 
 
 def _needed(restores: list[Restore], findings: list[Finding]) -> list[Restore]:

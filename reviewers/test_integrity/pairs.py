@@ -63,6 +63,16 @@ class Restore:
     anchor: int = 0
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunTarget:
+    """The base tests (``qualnames`` in ``old_path``'s base version) whose run would confirm ``finding``."""
+
+    finding: Finding
+    old_path: str
+    base_text: str
+    qualnames: tuple[str, ...]
+
+
 @dataclass(kw_only=True)
 class Analysis:
     """Findings, the restorations that would undo them, notes for the verdict summary, and the changed
@@ -72,12 +82,14 @@ class Analysis:
     restores: list[Restore] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unreviewed: list[tuple[str, str]] = field(default_factory=list)
+    runs: list[RunTarget] = field(default_factory=list)  # how to confirm findings by execution
 
     def extend(self, other: Analysis) -> None:
         self.findings += other.findings
         self.restores += other.restores
         self.notes += other.notes
         self.unreviewed += other.unreviewed
+        self.runs += other.runs
 
 
 def finding(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from reviewkit import Side
 
-from .pairs import Analysis, FilePair, Restore, changed_lines, finding, line_at
+from .pairs import Analysis, FilePair, Restore, RunTarget, changed_lines, finding, line_at
 from .pyfacts import Mark
 from .pygone import TestSide, deleted, module_skips
 from .pylines import line_checks
@@ -188,10 +188,13 @@ def _compare(
     path, text = head_side.pair.path, head_side.pair.head
 
     def add(rule: str, severity: str, line: int, message: str, confidence: float = 0.9) -> None:
-        result.findings.append(
-            finding(
-                rule, severity, path, line, line_at(text, line), f"{head.qualname}: {message}", confidence=confidence
-            )
+        found = finding(
+            rule, severity, path, line, line_at(text, line), f"{head.qualname}: {message}", confidence=confidence
+        )
+        result.findings.append(found)
+        old = base_side.pair
+        result.runs.append(
+            RunTarget(finding=found, old_path=old.old_path, base_text=old.base or "", qualnames=(base.qualname,))
         )
 
     _check_skips(base, head, add)

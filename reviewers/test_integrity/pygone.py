@@ -10,9 +10,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reviewkit import Side
+from reviewkit import Finding, Side
 
-from .pairs import Analysis, FilePair, Restore, finding, line_at, split
+from .pairs import Analysis, FilePair, Restore, RunTarget, finding, line_at, split
 from .pyparse import TestFunc, TestModule
 from .subjects import Removed
 
@@ -47,11 +47,26 @@ def deleted(
         side = items[0][0]
         head = next((h for h in heads if h.pair.path == side.pair.path), None)
         tests = [t for _, t in items]
-        if side.pair.head is None:
-            result.extend(_file_gone(side, tests, removed))
-        else:
-            result.extend(_tests_gone(side, head, tests, removed))
+        found = _file_gone(side, tests, removed) if side.pair.head is None else _tests_gone(side, head, tests, removed)
+        result.extend(found)
+        result.runs += [_target(side, item, tests) for item in found.findings]
     return result
+
+
+def _target(side: TestSide, item: Finding, tests: Sequence[TestFunc]) -> RunTarget:
+    """The vanished tests a finding is about: the one it cites, or every one of its class or file."""
+    cited = [t for t in tests if t.def_line == item.line] or [
+        t for t in tests if item.line <= t.start or item.rule.endswith("file-deleted")
+    ]
+    owner = next((q for q, c in side.module.classes.items() if c.line == item.line), None)
+    if owner:
+        cited = [t for t in tests if t.qualname.startswith(owner + "::")]
+    return RunTarget(
+        finding=item,
+        old_path=side.pair.old_path,
+        base_text=side.pair.base or "",
+        qualnames=tuple(t.qualname for t in cited or tests),
+    )
 
 
 def _split(test: TestFunc, offered: Counter[str]) -> bool:
