@@ -26,6 +26,7 @@ from reviewkit.diff import FileChange
 
 from .execution import confirm
 from .fix import restore_patch
+from .model import goal_check, triage
 from .otherlangs import compare_blocks
 from .pairs import (
     Analysis,
@@ -48,15 +49,6 @@ from .pyparse import TestModule
 from .safety_net import check_safety_net, is_safety_net
 from .subjects import removed_subjects
 
-TRIAGE_INSTRUCTIONS = """\
-You are the test-integrity reviewer's second pass. Each finding below flags a change that may make
-tests pass by checking less (an expected value edited in the same change as the code it tests, a mock
-of the unit under test, a conditional skip, a narrowed test selection, production code that treats
-test inputs specially). Dismiss a finding only when the diff shows it is legitimate: e.g. the goal
-or the production change deliberately changes that behaviour and the new expected value is the
-correct one, or the mock replaces a collaborator rather than the unit. Keep it in any doubt.
-"""
-_AMBIGUOUS = 0.8  # findings less sure than this go to the model when there is one
 _TEST_PATHSPECS = (
     ":(glob)**/test_*.py",
     ":(glob)**/*_test.py",
@@ -95,7 +87,7 @@ class TestIntegrity(Reviewer):
             context.not_reviewed(path, reason)
         findings = confirm(context, result.findings, result.runs)
         if context.model is not None:
-            findings = triage(context, findings, self.blocks)
+            findings = goal_check(context, findings) + triage(context, findings, self.blocks)
         # Only what blocks is worth undoing: a note's restore would revert an intended change.
         needed = _needed(result.restores, [f for f in findings if self.blocks(f)])
         patch = restore_patch(needed, pairs)
@@ -145,32 +137,6 @@ def analyse(pairs: Sequence[FilePair], search: LiteralSearch | None = None, *, s
     result.extend(check_production(pairs, search))
     result.extend(_doctests([p for p in pairs if is_python_source(p.path)]))
     return result
-
-
-def triage(context: ReviewContext, findings: list[Finding], blocks: Callable[[Finding], bool]) -> list[Finding]:
-    """Let the model dismiss the ambiguous findings it can show are legitimate; keep the rest as they are.
-    A model failure keeps every finding: a review that could not be completed never passes silently.
-    In an untrusted review the model never sees a blocking finding to dismiss: the change's author
-    writes the text the model reads, so the model's word cannot lift a block."""
-    assert context.model is not None
-    ambiguous = [f for f in findings if (f.confidence or 1.0) < _AMBIGUOUS]
-    if context.untrusted:
-        kept = [f for f in ambiguous if blocks(f)]
-        ambiguous = [f for f in ambiguous if not blocks(f)]
-        if kept:
-            context.note(f"untrusted change: {len(kept)} blocking finding(s) kept without asking the model")
-    if not ambiguous:
-        return findings
-    try:
-        _kept, dismissed = context.model.triage(context, ambiguous, instructions=TRIAGE_INSTRUCTIONS)
-    except Exception as exc:  # the deterministic findings stand on their own
-        context.note(f"model triage failed, all findings kept: {type(exc).__name__}: {exc}")
-        return findings
-    gone = {f for f, _ in dismissed if f in ambiguous}
-    for item, reason in dismissed:
-        if item in gone:
-            context.note(f"model dismissed {item.rule} at {item.path}:{item.line}: {reason}")
-    return [f for f in findings if f not in gone]
 
 
 # --- from the review context ---------------------------------------------------------------------------
