@@ -90,7 +90,7 @@ def timed_review(repo: Path, command: str | None) -> tuple[float, int, int]:
     config = repo / ".agents" / "bench.toml"
     config.parent.mkdir(exist_ok=True)
     line = f"test_command = {command!r}\n".replace("'", '"') if command else ""
-    config.write_text(f"[code_review]\nreviewers = [\"test-integrity\"]\n{line}test_timeout = 600\n", encoding="utf-8")
+    config.write_text(f'[code_review]\nreviewers = ["test-integrity"]\n{line}test_timeout = 600\n', encoding="utf-8")
     report = review(ReviewRequest(repo=repo, base="main", head="HEAD", config_path=config, offline=True))
     (verdict,) = report.verdicts
     findings = verdict.findings
