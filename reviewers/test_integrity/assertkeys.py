@@ -2,10 +2,11 @@
 another test, or rewritten, is recognised as the same check.
 
 The key of an assertion is its condition with helper variables inlined (``rv = client.get("/")`` then
-``rv.status``), every name that is not imported (fixtures, locals, helpers defined in the test file)
-written ``_``, equivalent client calls made one (``client.open("/", method="OPTIONS")`` is
-``client.options("/")``, ``requests.request("GET", url)`` is ``requests.get(url)``), unittest's
-``assertEqual(a, b)`` written ``a == b``, and the two sides of ``==`` in a fixed order.
+``rv.status``), the test's fixtures (its parameters) and the helpers its module defines written ``_``
+(so that a renamed fixture or helper is the same check), equivalent client calls made one
+(``client.open("/", method="OPTIONS")`` is ``client.options("/")``, ``requests.request("GET", url)``
+is ``requests.get(url)``), unittest's ``assertEqual(a, b)`` written ``a == b``, and the two sides of
+``==`` in a fixed order.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ _UNARY = {"assertTrue": None, "assertIsNone": "is None", "assertIsNotNone": "is 
 Keyer = Callable[[ast.AST], str]
 
 
-def keyer(body: Iterable[ast.stmt], imported: Iterable[str]) -> Keyer:
-    """The key function for the assertions of one test (``body``), given the module's imported names."""
+def keyer(body: Iterable[ast.stmt], renamed: Iterable[str]) -> Keyer:
+    """The key function for the assertions of one test (``body``); ``renamed``: its fixtures and the
+    helpers of its module, written ``_``."""
     values: dict[str, ast.expr] = {}
     counts: dict[str, int] = {}
     for stmt in body:
@@ -50,14 +52,19 @@ def keyer(body: Iterable[ast.stmt], imported: Iterable[str]) -> Keyer:
             name = stmt.targets[0].id
             counts[name] = counts.get(name, 0) + 1
             values[name] = stmt.value
-    single = {name: value for name, value in values.items() if counts[name] == 1}
-    normaliser = _Normaliser(single, frozenset(imported) | _BUILTINS)
+    # A literal is a flag a nested function may flip (``called = False``), not a helper variable.
+    single = {n: v for n, v in values.items() if counts[n] == 1 and not isinstance(v, ast.Constant)}
+    normaliser = _Normaliser(single, frozenset(renamed) - _BUILTINS)
 
     def key(node: ast.AST) -> str:
         condition = _condition(node)
         if condition is None:
             return ast.unparse(node)
-        return ast.unparse(_ordered(normaliser.visit(copy.deepcopy(condition))))
+        normalised = _ordered(normaliser.visit(copy.deepcopy(condition)))
+        try:
+            return ast.unparse(normalised)
+        except ValueError:  # an inlined string an f-string cannot hold on this Python: the tree still says it
+            return ast.dump(normalised)
 
     return key
 
@@ -93,9 +100,9 @@ def _ordered(node: ast.expr) -> ast.expr:
 
 
 class _Normaliser(ast.NodeTransformer):
-    def __init__(self, values: dict[str, ast.expr], keep: frozenset[str]) -> None:
+    def __init__(self, values: dict[str, ast.expr], renamed: frozenset[str]) -> None:
         self.values = values
-        self.keep = keep
+        self.renamed = renamed
         self.depth = 0
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
@@ -106,7 +113,7 @@ class _Normaliser(ast.NodeTransformer):
                 return inlined
             finally:
                 self.depth -= 1
-        return node if node.id in self.keep else ast.Name(id="_", ctx=ast.Load())
+        return ast.Name(id="_", ctx=ast.Load()) if node.id in self.renamed else node
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)

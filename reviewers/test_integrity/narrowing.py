@@ -114,6 +114,9 @@ def testpaths(text: str | None) -> tuple[int, list[str]] | None:
             continue
         value = match[1].strip()
         if value.startswith("["):
+            if "]" not in value:  # a toml array over several lines
+                rest = " ".join(lines[number:])
+                value += " " + (rest[: rest.index("]") + 1] if "]" in rest else rest)
             return number, sorted(_clean(v) for v in re.findall(r"[\"']([^\"']+)[\"']", value))
         if not value:  # an ini list on the indented lines below
             below = []

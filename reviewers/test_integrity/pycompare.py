@@ -26,9 +26,9 @@ from .pairs import Analysis, FilePair, Restore, RunTarget, changed_lines, findin
 from .pyfacts import Mark
 from .pygone import TestSide, deleted, module_skips
 from .pylines import line_checks
-from .pyparse import TestFunc, TestModule, tests_in
+from .pyparse import Assertion, TestFunc, TestModule, tests_in
 from .recover import read_python, replaced_characters, unreadable_reason
-from .skipgates import gate
+from .skipgates import gate, on_optional_dependency
 from .subjects import Removed, text_words
 
 Covered = Callable[[TestModule], list[str]]
@@ -197,7 +197,7 @@ def _compare(
             RunTarget(finding=found, old_path=old.old_path, base_text=old.base or "", qualnames=(base.qualname,))
         )
 
-    _check_skips(base, head, add)
+    _check_skips(base, head, head_side.module.optional, add)
     _check_assertions(base, head, offered, evidence.removed, add)
     _check_raises_and_tolerances(base, head, add)
     _check_swallows_and_mocks(base, head, add)
@@ -222,7 +222,7 @@ def _compare(
 Add = Callable[..., None]
 
 
-def _check_skips(base: TestFunc, head: TestFunc, add: Add) -> None:
+def _check_skips(base: TestFunc, head: TestFunc, optional: frozenset[str], add: Add) -> None:
     before = Counter(m.text for m in base.skips)
     for mark in head.skips:
         if before[mark.text] > 0:
@@ -230,7 +230,7 @@ def _check_skips(base: TestFunc, head: TestFunc, add: Add) -> None:
             continue
         skips_here = gate(mark)
         what = f"the change makes this test skip or expect failure ({mark.text})"
-        if mark.key == "importorskip" and _uses_import(head, mark):
+        if (mark.key == "importorskip" and _uses_import(head, mark)) or on_optional_dependency(mark, optional):
             add("test-skipped", "low", mark.line, f"{what}: only where an optional dependency is missing", 0.7)
         elif skips_here is False:
             add(
@@ -272,7 +272,7 @@ def _check_assertions(base: TestFunc, head: TestFunc, offered: Counter[str], rem
         offered[assertion.key] -= 1
     lost = [a for a in missing if a not in relocated]
     shown = "; ".join(a.text for a in lost[:4]) or "(assertions in helpers)"
-    subject = _subject_gone(lost, removed)
+    subject = _subject_gone(lost, removed, base.words - head.words)
     severity = "low" if subject else "high"
     why = f"; {subject}" if subject else ""
     if base.total_asserts and not head.total_asserts and not relocated:
@@ -297,9 +297,12 @@ def _check_assertions(base: TestFunc, head: TestFunc, offered: Counter[str], rem
         add("assertion-weakened", "high", new[0].line, f"'{new[0].text}' checks less than the base's {shown}")
 
 
-def _subject_gone(lost: Sequence[object], removed: Removed) -> str | None:
-    """Why dropping these checks is maintenance: each uses something the change removes from production."""
-    hits = [removed.hit(getattr(a, "words", frozenset())) for a in lost]
+def _subject_gone(lost: Sequence[Assertion], removed: Removed, vanished: frozenset[str]) -> str | None:
+    """Why dropping these checks is maintenance: each uses something the change removes from production,
+    or the test stopped using such a thing and each dropped check's names left the test with it
+    (``assert first_called`` after the removed ``before_first_request`` hook set it)."""
+    along = removed.hit(vanished)
+    hits = [removed.hit(a.words) or (along if a.words and a.words <= vanished else None) for a in lost]
     if not hits or not all(hits):
         return None
     return f"the change also removes {', '.join(sorted({h for h in hits if h})[:3])} from the production code"

@@ -123,6 +123,8 @@ class TestModule:
     module_skips: tuple[Mark, ...] = ()
     imported: dict[str, str] = field(default_factory=dict)  # local name -> module it came from
     modules: frozenset[str] = frozenset()
+    optional: frozenset[str] = frozenset()  # names bound in ``try: import ... except ImportError``
+    helpers: frozenset[str] = frozenset()  # what the module itself defines besides tests
 
 
 def parse_tests(source: str) -> TestModule:
@@ -134,6 +136,8 @@ def tests_in(tree: ast.Module) -> TestModule:
     """The tests in a parsed module."""
     module = TestModule()
     module.imported, module.modules = _imports(tree)
+    module.optional = _optional_names(tree)
+    module.helpers = frozenset(_defined_here(tree))
     helpers = _helper_counts(tree)
     module.module_skips = tuple(_module_skips(tree))
     for node in tree.body:
@@ -183,6 +187,36 @@ def _imports(tree: ast.Module) -> tuple[dict[str, str], frozenset[str]]:
     return names, frozenset(modules)
 
 
+def _defined_here(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and not node.name.startswith(
+            ("test", "Test")
+        ):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def _optional_names(tree: ast.Module) -> frozenset[str]:
+    """Names a module binds in ``try: from x import Y except ImportError: Y = None`` (or ``HAS_X``
+    flags): conditions on them gate a test on an optional dependency."""
+    names: set[str] = set()
+    for node in tree.body:
+        if not isinstance(node, ast.Try):
+            continue
+        caught = {dotted(h.type).rsplit(".", 1)[-1] for h in node.handlers if h.type is not None}
+        if not caught & {"ImportError", "ModuleNotFoundError"}:
+            continue
+        for inner in [*node.body, *(s for h in node.handlers for s in h.body)]:
+            if isinstance(inner, ast.Import | ast.ImportFrom):
+                names.update((a.asname or a.name).split(".")[0] for a in inner.names)
+            elif isinstance(inner, ast.Assign):
+                names.update(t.id for t in inner.targets if isinstance(t, ast.Name))
+    return frozenset(names)
+
+
 def _helper_counts(tree: ast.Module | ast.ClassDef) -> dict[str, int]:
     """Assertions inside helpers (``def check_result``, ``def assert_valid(self, ...)``): a test calling
     one keeps them."""
@@ -218,7 +252,8 @@ def _test(
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]  # the docstring
     calls = _calls(node, module)
-    key = keyer(body, module.imported)
+    params = {a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]} - {"self", "cls"}
+    key = keyer(body, module.helpers | params)
     return TestFunc(
         qualname=qualname,
         start=_start(node),
@@ -264,10 +299,13 @@ def _walk_body(body: list[ast.stmt]) -> list[ast.AST]:
 
 def _assertions(body: list[ast.stmt], key: Keyer | None = None) -> list[Assertion]:
     found: list[Assertion] = []
+    # ``with pytest.raises(...)`` / ``deprecated_call()`` checks what its block does: its words are the block's
+    blocks = {id(i.context_expr): n for n in _walk_body(body) if isinstance(n, ast.With) for i in n.items}
     for node in _walk_body(body):
         assertion = _assertion(node)
         if assertion is not None:
-            found.append(replace(assertion, key=key(node), words=words(node)) if key else assertion)
+            about = blocks.get(id(node), node)
+            found.append(replace(assertion, key=key(node), words=words(about)) if key else assertion)
     return _weigh_loops(body, found)
 
 
@@ -353,7 +391,9 @@ def _assert_stmt(node: ast.Assert) -> Assertion:
 
 
 def _weight(test: ast.expr) -> int:
-    """``assert (a, b) == (1, 2)`` checks two values, as two asserts would."""
+    """``assert (a, b) == (1, 2)`` and ``assert a and b`` check two things, as two asserts would."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return sum(_weight(value) for value in test.values)
     if isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.Eq):
         sides = [test.left, *test.comparators]
         if all(isinstance(side, ast.Tuple | ast.List) for side in sides):

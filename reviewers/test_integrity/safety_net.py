@@ -81,6 +81,7 @@ _IGNORED_FAILURE = [
     re.compile(r"\ballow_failure:\s*true"),
     re.compile(r"\bif:\s*(false|\$\{\{\s*false)"),
 ]
+_DEPENDENCY_SECTION = re.compile(r"depend|require|extras|options\]|groups")
 _EXIT_STATUS = re.compile(r"\bexitstatus\s*=\s*0\b")  # a conftest hook overwriting pytest's verdict
 _IGNORED_ON_COMMAND = re.compile(r"\|\|\s*(true|:|exit\s+0|echo\b)|;\s*(exit\s+0|true)\s*$|\bset \+e\b")
 _THRESHOLD = re.compile(
@@ -105,9 +106,13 @@ def check_safety_net(pairs: Sequence[FilePair]) -> Analysis:
             if _is_comment(text):
                 continue
             _check_added(pair, number, text, result)
-            if _is_test_command(text):
+            if _is_test_command(text) and not _in_dependencies(pair.head, number):
                 added_commands.append((pair, number, text))
-        removed_commands += [(pair, n, t) for n, t in changed.removed if not _is_comment(t) and _is_test_command(t)]
+        removed_commands += [
+            (pair, n, t)
+            for n, t in changed.removed
+            if not _is_comment(t) and _is_test_command(t) and not _in_dependencies(pair.base, n)
+        ]
     moved_to = max((value for pair in pairs for _, value, _ in _thresholds(pair.head)), default=0.0)
     for pair in pairs:
         _check_threshold(pair, moved_to, result)
@@ -122,6 +127,17 @@ def _is_comment(text: str) -> bool:
 
 def _is_test_command(text: str) -> bool:
     return TEST_COMMAND.search(text) is not None and _NOT_A_COMMAND.search(text) is None
+
+
+def _in_dependencies(text: str | None, number: int) -> bool:
+    """Whether line ``number`` lies in an ini or toml section listing dependencies (``pytest`` there is a
+    package, not a test run): ``[options.extras_require]``, ``[project.optional-dependencies]``..."""
+    lines = (text or "").splitlines()
+    for line in reversed(lines[: max(number - 1, 0)]):
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]") and not stripped.startswith("[["):
+            return _DEPENDENCY_SECTION.search(stripped) is not None
+    return False
 
 
 def _command(text: str) -> str:

@@ -49,6 +49,22 @@ def gate(mark: Mark) -> bool | None:
     return not value if mark.key == "skipUnless" else value
 
 
+def on_optional_dependency(mark: Mark, optional: frozenset[str]) -> bool:
+    """A ``skipif`` whose condition reads only names this test file binds in ``try: import ... except
+    ImportError`` (``HAS_NUMPY``, ``X is None``). Names imported from elsewhere do not count: a change
+    could define them None in production code to make a skip that always skips."""
+    if mark.key not in _CONDITIONAL:
+        return False
+    try:
+        decorator = ast.parse(mark.text, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    if not isinstance(decorator, ast.Call) or not decorator.args:
+        return False
+    names = {n.id for n in ast.walk(decorator.args[0]) if isinstance(n, ast.Name)}
+    return bool(names) and names <= optional
+
+
 def _evaluate(node: ast.expr) -> bool | None:
     if isinstance(node, ast.BoolOp):
         values = [_evaluate(v) for v in node.values]
