@@ -155,8 +155,33 @@ def _pairs(context: ReviewContext) -> list[FilePair]:
         old = file.path if status == "copied" else (file.old_path or file.path)
         base = None if status in ("added", "copied") else context.base.read_text(old)
         head = None if status == "deleted" else context.head.read_text(file.path)
-        pairs.append(FilePair(path=file.path, old_path=old, base=base, head=head, lines=_diff_lines(file, base, head)))
+        lossy = frozenset(
+            side
+            for side, path, text, commit in (
+                ("base", old, base, context.change.base),
+                ("head", file.path, head, context.change.head),
+            )
+            if _lossy(context, path, text, commit)
+        )
+        lines = _diff_lines(file, base, head)
+        pairs.append(FilePair(path=file.path, old_path=old, base=base, head=head, lines=lines, lossy=lossy))
     return pairs
+
+
+def _lossy(context: ReviewContext, path: str, text: str | None, commit: str | None) -> bool:
+    """Whether reading replaced bytes that were not UTF-8 (a U+FFFD in the text may also be genuine)."""
+    if text is None or "\ufffd" not in text:
+        return False
+    if context.repo is None or commit is None:
+        return True  # no bytes to look at: assume the worst
+    blob = subprocess.run(
+        ["git", "-C", str(context.repo), "cat-file", "blob", f"{commit}:{path}"], capture_output=True, timeout=60
+    )
+    try:
+        blob.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return blob.returncode != 0
 
 
 def _responsible_for(file: FileChange) -> bool:

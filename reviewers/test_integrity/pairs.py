@@ -47,6 +47,7 @@ class FilePair:
     base: str | None
     head: str | None
     lines: Changed | None = None
+    lossy: frozenset[str] = frozenset()  # sides ("base", "head") whose bytes were not UTF-8 when read
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -110,7 +110,7 @@ def _parse(pair: FilePair, text: str | None, side: Side, result: Analysis) -> _S
         result.unreviewed.append((path, unreadable_reason(side.value, readable)))
     elif readable.unreadable:
         result.notes.append(f"{path}: statements the change did not touch do not parse ({readable.reason})")
-    undecodable = replaced_characters(text, touched)
+    undecodable = replaced_characters(text, touched) if side.value in pair.lossy else None
     if undecodable:
         why = f"the {side.value} is not UTF-8 (line {undecodable}): values that differ may read the same"
         result.unreviewed.append((path, why))
