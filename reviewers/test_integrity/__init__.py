@@ -80,7 +80,7 @@ class TestIntegrity(Reviewer):
         if not syntax:
             context.note("patch without a repository: only line-level checks ran (no syntax-tree comparison)")
         search = _git_search(context, pairs)
-        result = analyse(pairs, search, syntax=syntax)
+        result = analyse(pairs, search, syntax=syntax, test_files=_test_files(context))
         for note in result.notes:
             context.note(note)
         for path, reason in result.unreviewed:
@@ -103,12 +103,19 @@ class TestIntegrity(Reviewer):
         return finding.severity.rank >= Severity.MEDIUM.rank
 
 
-def analyse(pairs: Sequence[FilePair], search: LiteralSearch | None = None, *, syntax: bool = True) -> Analysis:
+def analyse(
+    pairs: Sequence[FilePair],
+    search: LiteralSearch | None = None,
+    *,
+    syntax: bool = True,
+    test_files: Sequence[str] | None = None,
+) -> Analysis:
     """Every check over the changed files ``pairs``: the reviewer's whole logic as a pure function.
 
     :param search: the texts of the head's test files holding any of some literals (tests the change
         did not touch); defaults to looking in the changed test files only.
     :param syntax: False when only the diff's lines are known (a patch without a repository).
+    :param test_files: every test file of the head, when known (what an exclusion keeps from running).
     """
     search = search or _search_in(pairs)
     result = Analysis()
@@ -133,7 +140,8 @@ def analyse(pairs: Sequence[FilePair], search: LiteralSearch | None = None, *, s
         result.unreviewed += [(p.path, _PATCH_ONLY) for p in [*python_tests, *js_tests, *go_tests]]
     result.extend(compare_blocks(js_tests, go=False))
     result.extend(compare_blocks(go_tests, go=True))
-    result.extend(check_safety_net([p for p in pairs if is_safety_net(p.path) or is_safety_net(p.old_path)]))
+    nets = [p for p in pairs if is_safety_net(p.path) or is_safety_net(p.old_path)]
+    result.extend(check_safety_net(nets, test_files))
     result.extend(check_production(pairs, search))
     result.extend(_doctests([p for p in pairs if is_python_source(p.path)]))
     return result
@@ -182,6 +190,22 @@ def _lossy(context: ReviewContext, path: str, text: str | None, commit: str | No
     except UnicodeDecodeError:
         return True
     return blob.returncode != 0
+
+
+def _test_files(context: ReviewContext) -> list[str] | None:
+    """The head's test files (None for a patch without a repository)."""
+    if context.repo is None or context.change.head is None:
+        return None
+    proc = subprocess.run(
+        ["git", "-C", str(context.repo), "ls-tree", "-r", "-z", "--name-only", context.change.head],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    if proc.returncode != 0:
+        return None
+    names = (n.decode("utf-8", "surrogateescape") for n in proc.stdout.split(b"\0") if n)
+    return [n for n in names if is_test_file(n)]
 
 
 def _responsible_for(file: FileChange) -> bool:

@@ -9,9 +9,12 @@ not narrowing.
 
 from __future__ import annotations
 
+import fnmatch
+import posixpath
 import re
 import shlex
 from collections.abc import Sequence
+from pathlib import PurePosixPath
 
 _PYTEST = frozenset({"pytest", "py.test"})
 # pytest options whose value is a separate word (never a test path)
@@ -151,3 +154,42 @@ def selects_markers(text: str) -> bool:
         if cleaned.startswith("-m") and len(cleaned) > 2 and cleaned[2] in "\"' ":
             return True
     return False
+
+
+_IGNORE_OPTION = re.compile(r"--ignore(-glob)?(?:=|\s+)[\"']?([^\s\"',\]]+)")
+_QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
+_LITERAL_LIST = re.compile(r"^\s*collect_ignore(_glob)?\s*=\s*\[[\s\"'\w./*?,-]*\]\s*$")
+
+
+def excluded_tests(path: str, text: str, test_files: Sequence[str]) -> list[str] | None:
+    """The head's test files an exclusion on this line (``--ignore``, ``collect_ignore``,
+    ``norecursedirs``) keeps from running; None when the line is no exclusion this can read for sure
+    (a computed list, a variable in a path): those keep their static judgement."""
+    if "norecursedirs" in text:
+        value = text.split("=", 1)[-1]
+        patterns = _QUOTED.findall(value) or value.split()
+        return [f for f in test_files if any(fnmatch.fnmatch(part, p) for part in f.split("/")[:-1] for p in patterns)]
+    if "collect_ignore" in text:
+        match = _LITERAL_LIST.match(text)
+        if match is None:
+            return None
+        here = str(PurePosixPath(path).parent)
+        values = [posixpath.normpath(posixpath.join(here, v)) for v in _QUOTED.findall(text.split("=", 1)[-1])]
+        return _excluded(test_files, values, glob=bool(match[1]))
+    options = _IGNORE_OPTION.findall(text)
+    if not options:
+        return None
+    values = [posixpath.normpath(v) for _, v in options]
+    if any(v.startswith(("/", "~", "..")) or "$" in v or "{" in v for v in values):
+        return None
+    return _excluded(test_files, values, glob=any(g for g, _ in options))
+
+
+def _excluded(test_files: Sequence[str], targets: Sequence[str], *, glob: bool) -> list[str]:
+    return [f for f in test_files if any(_matches(f, t, glob=glob) for t in targets)]
+
+
+def _matches(path: str, target: str, *, glob: bool) -> bool:
+    if glob:
+        return fnmatch.fnmatch(path, target)
+    return target == "." or path == target or path.startswith(target + "/")

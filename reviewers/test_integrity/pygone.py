@@ -14,6 +14,7 @@ from reviewkit import Finding, Side
 
 from .pairs import Analysis, FilePair, Restore, RunTarget, finding, line_at, split
 from .pyparse import TestFunc, TestModule
+from .skipgates import gate, on_optional_dependency
 from .subjects import Removed
 
 _MAX_ABSORB_PAIRS = 40_000  # vanished x new tests compared by their constants; beyond, reported
@@ -178,7 +179,7 @@ def _insertion(side: TestSide, survivors: list[tuple[TestFunc, TestFunc]], start
     return Restore(path=pair.path, old_path=pair.old_path, base_start=start, base_end=end, anchor=anchor)
 
 
-def module_skips(base: TestSide, head: TestSide) -> Analysis:
+def module_skips(base: TestSide, head: TestSide, distrusted: frozenset[str] = frozenset()) -> Analysis:
     result = Analysis()
     before = Counter(m.text for m in base.module.module_skips)
     for cls in base.module.classes.values():
@@ -191,14 +192,16 @@ def module_skips(base: TestSide, head: TestSide) -> Analysis:
         if before[mark.text] > 0:
             before[mark.text] -= 1
             continue
+        gated = gate(mark, distrusted) is False or on_optional_dependency(mark, head.module.optional)
+        why = "; it does not skip here (a version, platform or optional-dependency gate)" if gated else ""
         result.findings.append(
             finding(
                 "test-skipped",
-                "high",
+                "low" if gated else "high",
                 head.pair.path,
                 mark.line,
                 line_at(head.pair.head, mark.line),
-                f"'{mark.text}' skips or hides every test it covers; the base ran them",
+                f"'{mark.text}' skips or hides every test it covers; the base ran them{why}",
                 confidence=0.9,
             )
         )

@@ -476,10 +476,23 @@ def _skip_marks(decorators: list[ast.expr]) -> list[Mark]:
 
 
 def _skip_calls(body: list[ast.stmt]) -> list[Mark]:
+    """Skips called in the body; one under ``if CONDITION:`` is read as ``skipif(CONDITION)``."""
+    guarded = {
+        id(inner): node.test
+        for node in _walk_body(body)
+        if isinstance(node, ast.If)
+        for stmt in node.body
+        for inner in ast.walk(stmt)
+    }
     marks = []
     for node in _walk_body(body):
         if isinstance(node, ast.Call) and call_name(node) in _SKIP_CALLS and dotted(node.func) != "skip":
-            marks.append(Mark(line=node.lineno, text=ast.unparse(node), key=call_name(node)))
+            condition = guarded.get(id(node))
+            if condition is not None and call_name(node) != "importorskip":
+                text = f"pytest.mark.skipif({ast.unparse(condition)}) -> {ast.unparse(node)}"
+                marks.append(Mark(line=node.lineno, text=text, key="skipif"))
+            else:
+                marks.append(Mark(line=node.lineno, text=ast.unparse(node), key=call_name(node)))
         elif isinstance(node, ast.Raise) and node.exc is not None and "SkipTest" in dotted(node.exc):
             marks.append(Mark(line=node.lineno, text=ast.unparse(node), key="SkipTest"))
     return marks

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import PurePosixPath
 
-from reviewkit import Side
+from reviewkit import Finding, Severity, Side
 
-from .narrowing import command_narrowed, selects_markers, testpaths_narrowed
-from .pairs import Analysis, FilePair, changed_lines, finding
+from .narrowing import command_narrowed, excluded_tests, selects_markers, testpaths_narrowed
+from .pairs import RULE, Analysis, FilePair, changed_lines, finding
 
 _CONFIG_NAMES = frozenset(
     {
@@ -96,7 +97,9 @@ def is_safety_net(path: str) -> bool:
     return path.startswith(_CI_DIRS) and p.suffix in (".yml", ".yaml", ".sh", "", ".cfg", ".toml", ".py")
 
 
-def check_safety_net(pairs: Sequence[FilePair]) -> Analysis:
+def check_safety_net(pairs: Sequence[FilePair], test_files: Sequence[str] | None = None) -> Analysis:
+    """``test_files``: the head's test files, when known: an exclusion that keeps none of them from
+    running is a note."""
     result = Analysis()
     removed_commands: list[tuple[FilePair, int, str]] = []
     added_commands: list[tuple[FilePair, int, str]] = []
@@ -118,7 +121,23 @@ def check_safety_net(pairs: Sequence[FilePair]) -> Analysis:
         _check_threshold(pair, moved_to, result)
         _check_testpaths(pair, result)
     _check_removed_commands(removed_commands, added_commands, result)
+    if test_files is not None:
+        result.findings = [_weighed(f, test_files) for f in result.findings]
     return result
+
+
+def _weighed(item: Finding, test_files: Sequence[str]) -> Finding:
+    if item.rule != f"{RULE}/collection-narrowed":
+        return item
+    excluded = excluded_tests(item.path, item.evidence, test_files)
+    if excluded is None:
+        return item
+    if not excluded:
+        return replace(
+            item, severity=Severity.LOW, message=f"{item.message}; it excludes none of the head's test files"
+        )
+    shown = ", ".join(excluded[:3]) + (" ..." if len(excluded) > 3 else "")
+    return replace(item, severity=Severity.HIGH, message=f"{item.message}; it excludes {shown}")
 
 
 def _is_comment(text: str) -> bool:

@@ -10,6 +10,7 @@ import ast
 import operator
 import os
 import platform
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from .pyfacts import Mark, dotted
 
 _CONDITIONAL = frozenset({"skipif", "skipIf", "xfail", "skipUnless"})
+_VERSION_FLAG = re.compile(r"^PY_?3_?(\d{1,2})(?:_?PLUS|_OR_(?:LATER|NEWER|ABOVE))?$", re.IGNORECASE)
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
     ast.Lt: operator.lt,
     ast.LtE: operator.le,
@@ -27,13 +29,13 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
 }
 
 
-def gate(mark: Mark) -> bool | None:
-    """True when the mark skips the test on this interpreter, False when it runs it, None unknown."""
+def gate(mark: Mark, distrusted: frozenset[str] = frozenset()) -> bool | None:
+    """True when the mark skips the test on this interpreter, False when it runs it, None unknown.
+    ``distrusted``: names the change itself defines, never read as version flags."""
     if mark.key not in _CONDITIONAL:
         return True
-    try:
-        decorator = ast.parse(mark.text, mode="eval").body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    decorator = _decorator(mark)
+    if decorator is None:
         return None
     if not isinstance(decorator, ast.Call) or not decorator.args:
         return True if mark.key == "xfail" else None
@@ -43,10 +45,21 @@ def gate(mark: Mark) -> bool | None:
             condition = ast.parse(condition.value, mode="eval").body  # pytest evaluates string conditions
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
-    value = _evaluate(condition)
+    value = _evaluate(condition, distrusted)
     if value is None:
         return None
     return not value if mark.key == "skipUnless" else value
+
+
+def _decorator(mark: Mark) -> ast.expr | None:
+    """The mark's call; ``pytestmark = [pytest.mark.skipif(...)]`` holds it in a list of one."""
+    try:
+        node = ast.parse(mark.text.split(" -> ", 1)[0], mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if isinstance(node, ast.List | ast.Tuple) and len(node.elts) == 1:
+        return node.elts[0]
+    return node
 
 
 def on_optional_dependency(mark: Mark, optional: frozenset[str]) -> bool:
@@ -55,24 +68,39 @@ def on_optional_dependency(mark: Mark, optional: frozenset[str]) -> bool:
     could define them None in production code to make a skip that always skips."""
     if mark.key not in _CONDITIONAL:
         return False
-    try:
-        decorator = ast.parse(mark.text, mode="eval").body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
+    decorator = _decorator(mark)
     if not isinstance(decorator, ast.Call) or not decorator.args:
         return False
-    names = {n.id for n in ast.walk(decorator.args[0]) if isinstance(n, ast.Name)}
+    condition = decorator.args[0]
+    if _tool_missing(condition):
+        return True
+    names = {n.id for n in ast.walk(condition) if isinstance(n, ast.Name)}
     return bool(names) and names <= optional
 
 
-def _evaluate(node: ast.expr) -> bool | None:
+def _tool_missing(node: ast.expr) -> bool:
+    """``shutil.which("pyright") is None``: skipped only where the tool is not installed."""
+    return (
+        isinstance(node, ast.Compare)
+        and len(node.ops) == 1
+        and isinstance(node.ops[0], ast.Is)
+        and isinstance(node.comparators[0], ast.Constant)
+        and node.comparators[0].value is None
+        and isinstance(node.left, ast.Call)
+        and dotted(node.left.func) in ("shutil.which", "which")
+    )
+
+
+def _evaluate(node: ast.expr, distrusted: frozenset[str] = frozenset()) -> bool | None:
+    if isinstance(node, ast.Name) and node.id not in distrusted:
+        return _version_flag(node.id)
     if isinstance(node, ast.BoolOp):
-        values = [_evaluate(v) for v in node.values]
+        values = [_evaluate(v, distrusted) for v in node.values]
         if None in values:
             return None
         return all(values) if isinstance(node.op, ast.And) else any(values)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        inner = _evaluate(node.operand)
+        inner = _evaluate(node.operand, distrusted)
         return None if inner is None else not inner
     if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
         left, right = _value(node.left), _value(node.comparators[0])
@@ -87,6 +115,14 @@ def _evaluate(node: ast.expr) -> bool | None:
         if isinstance(subject, str) and args and all(isinstance(a, str) for a in args):
             return subject.startswith(tuple(str(a) for a in args))
     return None
+
+
+def _version_flag(name: str) -> bool | None:
+    """``PY_3_10_PLUS``, ``PY310``, ``PY_314_PLUS``: the usual names of "running on 3.x or newer"."""
+    match = _VERSION_FLAG.match(name)
+    if match is None:
+        return None
+    return tuple(sys.version_info[:2]) >= (3, int(match[1]))
 
 
 def _value(node: ast.expr) -> Any:

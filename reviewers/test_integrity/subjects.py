@@ -26,6 +26,7 @@ _MAX_LITERAL = 80
 class Removed:
     names: frozenset[str] = frozenset()
     literals: frozenset[str] = frozenset()
+    defined: frozenset[str] = frozenset()  # names the change's production files define at the head
 
     def hit(self, words: Iterable[str]) -> str | None:
         """The first of ``words`` (names and string literals a test uses) that the change removed."""
@@ -37,7 +38,11 @@ def removed_subjects(pairs: Sequence[FilePair]) -> Removed:
     before_names, before_literals = _defined([p.base for p in sources])
     after_names, after_literals = _defined([p.head for p in sources])
     names = {n for n in before_names - after_names if len(n) >= _MIN_NAME and not n.startswith("__")}
-    return Removed(names=frozenset(names - _GENERIC), literals=frozenset(before_literals - after_literals))
+    return Removed(
+        names=frozenset(names - _GENERIC),
+        literals=frozenset(before_literals - after_literals),
+        defined=frozenset(after_names),
+    )
 
 
 def _defined(texts: Iterable[str | None]) -> tuple[set[str], set[str]]:

@@ -154,3 +154,31 @@ def test_pytest_dropped_from_a_dependency_list_is_not_a_test_run_removed(repo: G
     repo.branch("feature")
     repo.commit("deps", **{"setup.cfg": cfg.replace("    pytest\n", "")})
     assert outcome(review_with([TestIntegrity()], repo, blocked_plugins=BLOCK_ENTRY_POINT)) == (0, [])
+
+
+def _excluding(repo: GitRepo, path: str, before: str, after: str) -> tuple[int, list[tuple[str, bool]]]:
+    files = {
+        "app/__init__.py": "",
+        "app/shapes.py": APP,
+        "tests/test_shapes.py": TESTS,
+        "docs_src/example.py": "x = 1\n",
+    }
+    repo.commit("base", **files, **{path: before})
+    repo.branch("feature")
+    repo.commit("exclude", **{path: after})
+    return outcome(review_with([TestIntegrity()], repo, blocked_plugins=BLOCK_ENTRY_POINT))
+
+
+def test_ignoring_a_directory_without_tests_is_a_note(repo: GitRepo) -> None:
+    ini = '[tool.pytest.ini_options]\naddopts = "-ra"\n'
+    after = ini.replace('"-ra"', '"-ra --ignore=docs_src"')
+    assert _excluding(repo, "pyproject.toml", ini, after) == (0, [("collection-narrowed", False)])
+
+
+def test_ignoring_a_test_file_however_spelled_blocks(repo: GitRepo, tmp_path) -> None:
+    conftest = "import pytest\n"
+    dotted = conftest + 'collect_ignore = ["./test_shapes.py"]\n'
+    assert _excluding(repo, "tests/conftest.py", conftest, dotted) == (1, [("collection-narrowed", True)])
+    computed = conftest + 'collect_ignore = [name for name in ["test_shapes.py"]]\n'
+    other = GitRepo(tmp_path / "other")
+    assert _excluding(other, "tests/conftest.py", conftest, computed) == (1, [("collection-narrowed", True)])

@@ -49,7 +49,8 @@ def alarms(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def run_pure(case: Case) -> list[Finding]:
-    return alarms(analyse(pairs_for(case), tree_search(case)).findings)
+    test_files = [path for path in case.head if is_test_file(path)]
+    return alarms(analyse(pairs_for(case), tree_search(case), test_files=test_files).findings)
 
 
 def run_git(case: Case, repo: GitRepo) -> list[Finding]:
