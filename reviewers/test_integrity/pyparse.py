@@ -376,7 +376,11 @@ def _assert_stmt(node: ast.Assert) -> Assertion:
         and isinstance(test.args[0].elt, ast.Compare)
     ):
         strength = _COMPARE_STRENGTH.get(type(test.args[0].elt.ops[0]), 2)
-    elif isinstance(test, ast.Call | ast.BoolOp):
+    elif isinstance(test, ast.BoolOp):
+        # ``a and b`` holds only if both do: as strong as its strongest part; ``a or b`` as its weakest.
+        parts = [_assert_stmt(ast.Assert(test=value, lineno=node.lineno)).strength for value in test.values]
+        strength = max(parts) if isinstance(test.op, ast.And) else min(parts)
+    elif isinstance(test, ast.Call):
         strength = 2
     else:
         strength = 1

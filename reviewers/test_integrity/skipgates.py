@@ -12,7 +12,7 @@ import os
 import platform
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .pyfacts import Mark, dotted
@@ -29,9 +29,10 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
 }
 
 
-def gate(mark: Mark, distrusted: frozenset[str] = frozenset()) -> bool | None:
+def gate(mark: Mark, defined: Mapping[str, str] | None = None) -> bool | None:
     """True when the mark skips the test on this interpreter, False when it runs it, None unknown.
-    ``distrusted``: names the change itself defines, never read as version flags."""
+    ``defined``: module-level names the change's production files define, with their source: such a
+    flag is evaluated from its definition, never trusted by its name."""
     if mark.key not in _CONDITIONAL:
         return True
     decorator = _decorator(mark)
@@ -45,7 +46,7 @@ def gate(mark: Mark, distrusted: frozenset[str] = frozenset()) -> bool | None:
             condition = ast.parse(condition.value, mode="eval").body  # pytest evaluates string conditions
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
-    value = _evaluate(condition, distrusted)
+    value = _evaluate(condition, defined or {})
     if value is None:
         return None
     return not value if mark.key == "skipUnless" else value
@@ -91,16 +92,19 @@ def _tool_missing(node: ast.expr) -> bool:
     )
 
 
-def _evaluate(node: ast.expr, distrusted: frozenset[str] = frozenset()) -> bool | None:
-    if isinstance(node, ast.Name) and node.id not in distrusted:
-        return _version_flag(node.id)
-    if isinstance(node, ast.BoolOp):
-        values = [_evaluate(v, distrusted) for v in node.values]
-        if None in values:
-            return None
-        return all(values) if isinstance(node.op, ast.And) else any(values)
+def _evaluate(node: ast.expr, defined: Mapping[str, str], depth: int = 0) -> bool | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.Name):
+        return _flag(node.id, defined, depth)
+    if isinstance(node, ast.BoolOp):  # three-valued: one false part decides an "and", one true an "or"
+        values = [_evaluate(v, defined, depth) for v in node.values]
+        decisive = isinstance(node.op, ast.Or)
+        if decisive in values:
+            return decisive
+        return None if None in values else not decisive
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        inner = _evaluate(node.operand, distrusted)
+        inner = _evaluate(node.operand, defined, depth)
         return None if inner is None else not inner
     if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
         left, right = _value(node.left), _value(node.comparators[0])
@@ -117,8 +121,17 @@ def _evaluate(node: ast.expr, distrusted: frozenset[str] = frozenset()) -> bool 
     return None
 
 
-def _version_flag(name: str) -> bool | None:
-    """``PY_3_10_PLUS``, ``PY310``, ``PY_314_PLUS``: the usual names of "running on 3.x or newer"."""
+def _flag(name: str, defined: Mapping[str, str], depth: int) -> bool | None:
+    """A flag the change defines is evaluated from its definition; another, by the usual names of
+    "running on 3.x or newer" (``PY_3_10_PLUS``, ``PY310``)."""
+    if name in defined:
+        if depth >= 2:
+            return None
+        try:
+            definition = ast.parse(defined[name], mode="eval").body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        return _evaluate(definition, defined, depth + 1)
     match = _VERSION_FLAG.match(name)
     if match is None:
         return None

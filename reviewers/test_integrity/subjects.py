@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from .pairs import FilePair, is_python_source
 from .recover import read_python
@@ -26,7 +26,7 @@ _MAX_LITERAL = 80
 class Removed:
     names: frozenset[str] = frozenset()
     literals: frozenset[str] = frozenset()
-    defined: frozenset[str] = frozenset()  # names the change's production files define at the head
+    definitions: Mapping[str, str] = field(default_factory=dict)  # changed files' module-level names -> source
 
     def hit(self, words: Iterable[str]) -> str | None:
         """The first of ``words`` (names and string literals a test uses) that the change removed."""
@@ -41,8 +41,19 @@ def removed_subjects(pairs: Sequence[FilePair]) -> Removed:
     return Removed(
         names=frozenset(names - _GENERIC),
         literals=frozenset(before_literals - after_literals),
-        defined=frozenset(after_names),
+        # every changed Python file, tests too: a flag a test helper redefines is not read by its name
+        definitions=_definitions([p.head for p in pairs if p.path.endswith(".py")]),
     )
+
+
+def _definitions(texts: Iterable[str | None]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for text in texts:
+        tree = read_python(text).tree if text else None
+        for node in tree.body if tree else []:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                found[node.targets[0].id] = ast.unparse(node.value)
+    return found
 
 
 def _defined(texts: Iterable[str | None]) -> tuple[set[str], set[str]]:

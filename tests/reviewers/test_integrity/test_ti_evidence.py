@@ -182,3 +182,11 @@ def test_ignoring_a_test_file_however_spelled_blocks(repo: GitRepo, tmp_path) ->
     computed = conftest + 'collect_ignore = [name for name in ["test_shapes.py"]]\n'
     other = GitRepo(tmp_path / "other")
     assert _excluding(other, "tests/conftest.py", conftest, computed) == (1, [("collection-narrowed", True)])
+
+
+def test_a_version_flag_the_change_redefines_is_read_from_its_definition(repo: GitRepo) -> None:
+    flagged = "from tests.compat import PY_3_10_PLUS\n" + TESTS.replace(
+        "def test_perimeter", '@pytest.mark.skipif(not PY_3_10_PLUS, reason="3.10+")\ndef test_perimeter'
+    )
+    report = run(repo, **{"tests/compat.py": "PY_3_10_PLUS = False\n", "tests/test_shapes.py": flagged})
+    assert outcome(report) == (1, [("test-skipped", True)])
