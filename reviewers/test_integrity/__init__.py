@@ -47,6 +47,7 @@ from .pycompare import Evidence, compare_python_tests
 from .pylines import line_checks
 from .pyparse import TestModule
 from .safety_net import check_safety_net, is_safety_net
+from .skipgates import oldest_python
 from .subjects import removed_subjects
 
 _TEST_PATHSPECS = (
@@ -80,7 +81,8 @@ class TestIntegrity(Reviewer):
         if not syntax:
             context.note("patch without a repository: only line-level checks ran (no syntax-tree comparison)")
         search = _git_search(context, pairs)
-        result = analyse(pairs, search, syntax=syntax, test_files=_test_files(context))
+        oldest = oldest_python(context.head.read_text("pyproject.toml"), context.head.read_text("setup.cfg"))
+        result = analyse(pairs, search, syntax=syntax, test_files=_test_files(context), oldest_python=oldest)
         for note in result.notes:
             context.note(note)
         for path, reason in result.unreviewed:
@@ -109,6 +111,7 @@ def analyse(
     *,
     syntax: bool = True,
     test_files: Sequence[str] | None = None,
+    oldest_python: int | None = None,
 ) -> Analysis:
     """Every check over the changed files ``pairs``: the reviewer's whole logic as a pure function.
 
@@ -116,6 +119,8 @@ def analyse(
         did not touch); defaults to looking in the changed test files only.
     :param syntax: False when only the diff's lines are known (a patch without a repository).
     :param test_files: every test file of the head, when known (what an exclusion keeps from running).
+    :param oldest_python: the oldest Python 3 minor the project supports (a version gate that runs there
+        hides nothing).
     """
     search = search or _search_in(pairs)
     result = Analysis()
@@ -132,6 +137,7 @@ def analyse(
             covered=_covered_by(pairs),
             removed=removed_subjects(pairs),
             production_changed=any(_is_production(p) for p in pairs),
+            oldest_python=oldest_python,
         )
         result.extend(compare_python_tests(python_tests, evidence))
     else:

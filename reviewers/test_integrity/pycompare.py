@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from reviewkit import Side
@@ -47,6 +47,7 @@ class Evidence:
     covered: Covered = lambda _module: []
     removed: Removed = field(default_factory=Removed)
     production_changed: bool = False
+    oldest_python: int | None = None  # the oldest Python 3 minor the project supports, when it says
 
 
 def compare_python_tests(pairs: Sequence[FilePair], evidence: Evidence) -> Analysis:
@@ -78,7 +79,7 @@ def compare_python_tests(pairs: Sequence[FilePair], evidence: Evidence) -> Analy
     for side in bases:
         head = next((h for h in heads if h.pair.path == side.pair.path), None)
         if head is not None:
-            result.extend(module_skips(side, head, evidence.removed.definitions))
+            result.extend(module_skips(side, head, evidence.removed.definitions, evidence.oldest_python))
     return result
 
 
@@ -197,7 +198,7 @@ def _compare(
             RunTarget(finding=found, old_path=old.old_path, base_text=old.base or "", qualnames=(base.qualname,))
         )
 
-    _check_skips(base, head, head_side.module.optional, evidence.removed.definitions, add)
+    _check_skips(base, head, head_side.module.optional, evidence, add)
     _check_assertions(base, head, offered, evidence.removed, add)
     _check_raises_and_tolerances(base, head, add)
     _check_swallows_and_mocks(base, head, add)
@@ -222,15 +223,13 @@ def _compare(
 Add = Callable[..., None]
 
 
-def _check_skips(
-    base: TestFunc, head: TestFunc, optional: frozenset[str], definitions: Mapping[str, str], add: Add
-) -> None:
+def _check_skips(base: TestFunc, head: TestFunc, optional: frozenset[str], evidence: Evidence, add: Add) -> None:
     before = Counter(m.text for m in base.skips)
     for mark in head.skips:
         if before[mark.text] > 0:
             before[mark.text] -= 1
             continue
-        skips_here = gate(mark, definitions)
+        skips_here = gate(mark, evidence.removed.definitions, evidence.oldest_python)
         what = f"the change makes this test skip or expect failure ({mark.text})"
         if (mark.key == "importorskip" and _uses_import(head, mark)) or on_optional_dependency(mark, optional):
             add("test-skipped", "low", mark.line, f"{what}: only where an optional dependency is missing", 0.7)

@@ -179,7 +179,9 @@ def _insertion(side: TestSide, survivors: list[tuple[TestFunc, TestFunc]], start
     return Restore(path=pair.path, old_path=pair.old_path, base_start=start, base_end=end, anchor=anchor)
 
 
-def module_skips(base: TestSide, head: TestSide, definitions: Mapping[str, str] | None = None) -> Analysis:
+def module_skips(
+    base: TestSide, head: TestSide, definitions: Mapping[str, str] | None = None, oldest: int | None = None
+) -> Analysis:
     result = Analysis()
     before = Counter(m.text for m in base.module.module_skips)
     for cls in base.module.classes.values():
@@ -192,7 +194,7 @@ def module_skips(base: TestSide, head: TestSide, definitions: Mapping[str, str] 
         if before[mark.text] > 0:
             before[mark.text] -= 1
             continue
-        gated = gate(mark, definitions) is False or on_optional_dependency(mark, head.module.optional)
+        gated = gate(mark, definitions, oldest) is False or on_optional_dependency(mark, head.module.optional)
         why = "; it does not skip here (a version, platform or optional-dependency gate)" if gated else ""
         result.findings.append(
             finding(

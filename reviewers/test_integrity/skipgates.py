@@ -13,6 +13,7 @@ import platform
 import re
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .pyfacts import Mark, dotted
@@ -29,10 +30,24 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
 }
 
 
-def gate(mark: Mark, defined: Mapping[str, str] | None = None) -> bool | None:
-    """True when the mark skips the test on this interpreter, False when it runs it, None unknown.
-    ``defined``: module-level names the change's production files define, with their source: such a
-    flag is evaluated from its definition, never trusted by its name."""
+@dataclass(frozen=True, slots=True)
+class _Env:
+    defined: Mapping[str, str]
+    version: tuple[Any, ...]
+
+
+def gate(mark: Mark, defined: Mapping[str, str] | None = None, oldest: int | None = None) -> bool | None:
+    """True when the mark skips the test on this interpreter (and on the oldest supported Python 3.``oldest``,
+    when known), False when it runs it on one of them, None when unknown. ``defined``: module-level names
+    the change's files define, with their source: such a flag is evaluated from its definition, never
+    trusted by its name."""
+    here = _gate(mark, _Env(defined or {}, tuple(sys.version_info)))
+    if here is True and oldest is not None:
+        return _gate(mark, _Env(defined or {}, (3, oldest, 0, "final", 0)))
+    return here
+
+
+def _gate(mark: Mark, env: _Env) -> bool | None:
     if mark.key not in _CONDITIONAL:
         return True
     decorator = _decorator(mark)
@@ -46,7 +61,7 @@ def gate(mark: Mark, defined: Mapping[str, str] | None = None) -> bool | None:
             condition = ast.parse(condition.value, mode="eval").body  # pytest evaluates string conditions
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
-    value = _evaluate(condition, defined or {})
+    value = _evaluate(condition, env)
     if value is None:
         return None
     return not value if mark.key == "skipUnless" else value
@@ -92,22 +107,22 @@ def _tool_missing(node: ast.expr) -> bool:
     )
 
 
-def _evaluate(node: ast.expr, defined: Mapping[str, str], depth: int = 0) -> bool | None:
+def _evaluate(node: ast.expr, env: _Env, depth: int = 0) -> bool | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, bool):
         return node.value
     if isinstance(node, ast.Name):
-        return _flag(node.id, defined, depth)
+        return _flag(node.id, env, depth)
     if isinstance(node, ast.BoolOp):  # three-valued: one false part decides an "and", one true an "or"
-        values = [_evaluate(v, defined, depth) for v in node.values]
+        values = [_evaluate(v, env, depth) for v in node.values]
         decisive = isinstance(node.op, ast.Or)
         if decisive in values:
             return decisive
         return None if None in values else not decisive
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        inner = _evaluate(node.operand, defined, depth)
+        inner = _evaluate(node.operand, env, depth)
         return None if inner is None else not inner
     if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
-        left, right = _value(node.left), _value(node.comparators[0])
+        left, right = _value(node.left, env), _value(node.comparators[0], env)
         if left is None or right is None:
             return None
         try:
@@ -115,34 +130,34 @@ def _evaluate(node: ast.expr, defined: Mapping[str, str], depth: int = 0) -> boo
         except TypeError:
             return None
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "startswith":
-        subject, args = _value(node.func.value), [_value(a) for a in node.args]
+        subject, args = _value(node.func.value, env), [_value(a, env) for a in node.args]
         if isinstance(subject, str) and args and all(isinstance(a, str) for a in args):
             return subject.startswith(tuple(str(a) for a in args))
     return None
 
 
-def _flag(name: str, defined: Mapping[str, str], depth: int) -> bool | None:
+def _flag(name: str, env: _Env, depth: int) -> bool | None:
     """A flag the change defines is evaluated from its definition; another, by the usual names of
     "running on 3.x or newer" (``PY_3_10_PLUS``, ``PY310``)."""
-    if name in defined:
+    if name in env.defined:
         if depth >= 2:
             return None
         try:
-            definition = ast.parse(defined[name], mode="eval").body
+            definition = ast.parse(env.defined[name], mode="eval").body
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
-        return _evaluate(definition, defined, depth + 1)
+        return _evaluate(definition, env, depth + 1)
     match = _VERSION_FLAG.match(name)
     if match is None:
         return None
-    return tuple(sys.version_info[:2]) >= (3, int(match[1]))
+    return tuple(env.version[:2]) >= (3, int(match[1]))
 
 
-def _value(node: ast.expr) -> Any:
+def _value(node: ast.expr, env: _Env) -> Any:
     """The value of an environment fact or a literal; None when it is neither."""
     name = dotted(node)
     facts = {
-        "sys.version_info": tuple(sys.version_info),
+        "sys.version_info": env.version,
         "sys.platform": sys.platform,
         "os.name": os.name,
         "platform.system": platform.system(),
@@ -150,7 +165,7 @@ def _value(node: ast.expr) -> Any:
         "sys.implementation.name": sys.implementation.name,
     }
     if isinstance(node, ast.Subscript) and dotted(node.value) == "sys.version_info":
-        return _sliced(node)
+        return _sliced(node, env.version)
     if name in facts and (isinstance(node, ast.Call) == name.startswith("platform.")):
         return facts[name]
     try:
@@ -160,8 +175,7 @@ def _value(node: ast.expr) -> Any:
     return value if isinstance(value, tuple | str | int) and not isinstance(value, bool) else None
 
 
-def _sliced(node: ast.Subscript) -> Any:
-    version = tuple(sys.version_info)
+def _sliced(node: ast.Subscript, version: tuple[Any, ...]) -> Any:
     index = node.slice
     if isinstance(index, ast.Slice) and index.lower is None and index.step is None:
         upper = index.upper
@@ -171,4 +185,17 @@ def _sliced(node: ast.Subscript) -> Any:
             return version[: upper.value]
     if isinstance(index, ast.Constant) and isinstance(index.value, int) and 0 <= index.value < len(version):
         return version[index.value]
+    return None
+
+
+_REQUIRES = re.compile(r"^\s*(?:requires-python|python_requires)\s*=\s*[\"']?\s*>=?\s*3\.(\d{1,2})", re.MULTILINE)
+
+
+def oldest_python(*texts: str | None) -> int | None:
+    """The oldest Python 3 minor version a project supports, from ``requires-python`` (pyproject.toml)
+    or ``python_requires`` (setup.cfg); None when neither says."""
+    for text in texts:
+        match = _REQUIRES.search(text or "")
+        if match:
+            return int(match[1])
     return None

@@ -190,3 +190,12 @@ def test_a_version_flag_the_change_redefines_is_read_from_its_definition(repo: G
     )
     report = run(repo, **{"tests/compat.py": "PY_3_10_PLUS = False\n", "tests/test_shapes.py": flagged})
     assert outcome(report) == (1, [("test-skipped", True)])
+
+
+def test_a_gate_for_older_pythons_the_project_still_supports_is_a_note(repo: GitRepo) -> None:
+    pre310 = TESTS.replace(
+        "def test_perimeter", '@pytest.mark.skipif(sys.version_info >= (3, 10), reason="old")\ndef test_perimeter'
+    )
+    supported = '[project]\nname = "shapes"\nrequires-python = ">=3.8"\n'
+    report = run(repo, **{"pyproject.toml": supported, "tests/test_shapes.py": pre310})
+    assert outcome(report) == (0, [("test-skipped", False)])
