@@ -62,7 +62,7 @@ _TEST_PATHSPECS = (
 )
 _DOCTEST = re.compile(r"^\s*>>> ")
 _MAX_GREP_FILES = 200  # test files read to pair a special-cased input with its expected output
-_PATCH_ONLY = "a patch without its repository: only the diff's lines are known, so tests are read line by line"
+_PATCH_ONLY = "a patch without its base revision: only the diff's lines are known, so tests are read line by line"
 
 
 class TestIntegrity(Reviewer):
@@ -79,7 +79,7 @@ class TestIntegrity(Reviewer):
         pairs = _pairs(context)
         syntax = context.head.complete and context.base.complete
         if not syntax:
-            context.note("patch without a repository: only line-level checks ran (no syntax-tree comparison)")
+            context.note("patch without its base revision: only line-level checks ran (no syntax-tree comparison)")
         search = _git_search(context, pairs)
         oldest = oldest_python(context.head.read_text("pyproject.toml"), context.head.read_text("setup.cfg"))
         result = analyse(pairs, search, syntax=syntax, test_files=_test_files(context), oldest_python=oldest)

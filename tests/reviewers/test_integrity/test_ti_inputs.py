@@ -126,7 +126,7 @@ def test_a_patch_without_a_repository_gets_the_line_checks(cli, tmp_path) -> Non
     ]
     assert verdict["findings"][0]["evidence"] == "assert x"
     assert [n["path"] for n in verdict["not_reviewed"]] == ["tests/test_a.py"]
-    assert "patch without a repository: only line-level checks ran" in verdict["summary"]
+    assert "patch without its base revision: only line-level checks ran" in verdict["summary"]
 
 
 def test_a_huge_file_of_repeated_lines_is_reviewed_quickly(repo: GitRepo) -> None:
