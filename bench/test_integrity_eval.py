@@ -1,4 +1,4 @@
-"""Measure the test-integrity reviewer (not part of the test suite; see README "Test-integrity reviewer").
+"""Measure the test-integrity reviewer (not part of the test suite; figures in docs/test-integrity.md).
 
     python bench/test_integrity_eval.py corpus              # every corpus case end to end (git + pipeline)
     python bench/test_integrity_eval.py history [REPO]      # test-touching commits of a git history

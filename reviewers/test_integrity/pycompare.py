@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from reviewkit import Side
 
 from .pairs import Analysis, FilePair, Restore, RunTarget, changed_lines, finding, line_at
+from .pyasserts import Assertion
 from .pyfacts import Mark
 from .pygone import TestSide, deleted, module_skips
 from .pylines import line_checks
-from .pyparse import Assertion, TestFunc, TestModule, tests_in
+from .pyparse import TestFunc, TestModule, tests_in
 from .recover import read_python, replaced_characters, unreadable_reason
 from .skipgates import gate, on_optional_dependency
 from .subjects import Removed, text_words
