@@ -81,7 +81,8 @@ class TestIntegrity(Reviewer):
         if not syntax:
             context.note("patch without its base revision: only line-level checks ran (no syntax-tree comparison)")
         search = _git_search(context, pairs)
-        oldest = oldest_python(context.head.read_text("pyproject.toml"), context.head.read_text("setup.cfg"))
+        # From the base: a change must not widen the Python versions its own skips are judged against.
+        oldest = oldest_python(context.base.read_text("pyproject.toml"), context.base.read_text("setup.cfg"))
         result = analyse(pairs, search, syntax=syntax, test_files=_test_files(context), oldest_python=oldest)
         for note in result.notes:
             context.note(note)

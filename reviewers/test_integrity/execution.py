@@ -159,7 +159,9 @@ def _run_base_tests(context: ReviewContext, targets: Sequence[RunTarget], comman
     try:
         for path, text in {t.old_path: t.base_text for t in targets}.items():
             workspace.files.write(path, text.encode("utf-8", "surrogateescape"))
-        return run_sandboxed(command, workspace.root, timeout_s=context.config.test_timeout_s)
+        # Within the reviewer's own deadline too: a run past it would turn the whole review into an error.
+        timeout = min(context.config.test_timeout_s, max(context.remaining_s() - 5.0, 1.0))
+        return run_sandboxed(command, workspace.root, timeout_s=timeout)
     except Exception as exc:
         context.note(f"execution evidence: the base tests could not run ({exc}); static judgement stands")
         return None

@@ -192,10 +192,19 @@ def test_a_version_flag_the_change_redefines_is_read_from_its_definition(repo: G
     assert outcome(report) == (1, [("test-skipped", True)])
 
 
-def test_a_gate_for_older_pythons_the_project_still_supports_is_a_note(repo: GitRepo) -> None:
+def test_a_gate_for_older_pythons_the_project_supports_is_a_note_but_not_if_the_change_widens_them(
+    repo: GitRepo, tmp_path
+) -> None:
     pre310 = TESTS.replace(
         "def test_perimeter", '@pytest.mark.skipif(sys.version_info >= (3, 10), reason="old")\ndef test_perimeter'
     )
     supported = '[project]\nname = "shapes"\nrequires-python = ">=3.8"\n'
-    report = run(repo, **{"pyproject.toml": supported, "tests/test_shapes.py": pre310})
+    files = {"app/__init__.py": "", "app/shapes.py": APP, "tests/test_shapes.py": TESTS}
+    repo.commit("base", **files, **{"pyproject.toml": supported})
+    repo.branch("feature")
+    repo.commit("gate", **{"tests/test_shapes.py": pre310})
+    report = review_with([TestIntegrity()], repo, blocked_plugins=BLOCK_ENTRY_POINT)
     assert outcome(report) == (0, [("test-skipped", False)])
+    # The same gate with the supported range widened by the change itself: judged on this Python alone.
+    widened = run(GitRepo(tmp_path / "other"), **{"pyproject.toml": supported, "tests/test_shapes.py": pre310})
+    assert outcome(widened) == (1, [("test-skipped", True)])

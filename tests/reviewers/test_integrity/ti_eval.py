@@ -51,7 +51,7 @@ def alarms(findings: Iterable[Finding]) -> list[Finding]:
 
 def run_pure(case: Case) -> list[Finding]:
     test_files = [path for path in case.head if is_test_file(path)]
-    oldest = oldest_python(case.head.get("pyproject.toml"), case.head.get("setup.cfg"))
+    oldest = oldest_python(case.base.get("pyproject.toml"), case.base.get("setup.cfg"))
     found = analyse(pairs_for(case), tree_search(case), test_files=test_files, oldest_python=oldest)
     return alarms(found.findings)
 
