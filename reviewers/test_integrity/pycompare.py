@@ -87,12 +87,22 @@ def compare_python_tests(pairs: Sequence[FilePair], evidence: Evidence) -> Analy
 def _offered(
     compared: list[tuple[_Side, TestFunc, _Side, TestFunc]], new: list[tuple[_Side, TestFunc]]
 ) -> Counter[str]:
-    """The checks the change adds to head tests (every check of a new test, the checks an edited test
-    gained): each can vouch for one check that left another test (a split or a move)."""
-    offered = Counter(a.key for _, t in new for a in t.asserts)
-    for _, base, _, head in compared:
-        offered.update(Counter(a.key for a in head.asserts) - Counter(a.key for a in base.asserts))
+    """The checks the change adds to head tests that run (every check of a new test, the checks an
+    edited test gained): each can vouch for one check that left another test (a split or a move). A
+    skipped test vouches for nothing: moving a check into one is hiding it."""
+    offered = Counter(a.key for side, t in new if _runs(side, t) for a in t.asserts)
+    for _, base, side, head in compared:
+        if _runs(side, head):
+            offered.update(Counter(a.key for a in head.asserts) - Counter(a.key for a in base.asserts))
     return offered
+
+
+def _runs(side: _Side, test: TestFunc) -> bool:
+    """Whether a head test runs its checks: not skipped (by itself, its class or its module), no early
+    return, no swallowed failures."""
+    owner = side.module.classes.get(test.qualname.split("::")[0]) if "::" in test.qualname else None
+    hidden = test.skips or test.early_return or test.swallows or side.module.module_skips or (owner and owner.skips)
+    return not hidden
 
 
 def _has_trees(pair: FilePair, base: _Side | None, head: _Side | None) -> bool:
@@ -434,8 +444,9 @@ def _vacuous(
     (edited tests that still check something count as testing it), notes otherwise."""
     result = Analysis()
     empty = [(side, test, why) for side, test in new if (why := vacuity(test))]
-    real = len(empty) < len(new) or any(
-        b.fingerprint != h.fingerprint and vacuity(h) is None for _, b, _, h in compared
+    # Only a test that runs and can fail tests the production change (a skipped one does neither).
+    real = any(vacuity(t) is None and _runs(side, t) for side, t in new) or any(
+        b.fingerprint != h.fingerprint and vacuity(h) is None and _runs(side, h) for _, b, side, h in compared
     )
     blocks = evidence.production_changed and not real
     for side, test, why in empty:

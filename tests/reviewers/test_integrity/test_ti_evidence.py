@@ -208,3 +208,22 @@ def test_a_gate_for_older_pythons_the_project_supports_is_a_note_but_not_if_the_
     # The same gate with the supported range widened by the change itself: judged on this Python alone.
     widened = run(GitRepo(tmp_path / "other"), **{"pyproject.toml": supported, "tests/test_shapes.py": pre310})
     assert outcome(widened) == (1, [("test-skipped", True)])
+
+
+def test_a_check_moved_into_a_skipped_test_is_still_removed(repo: GitRepo) -> None:
+    hidden = TESTS.replace("    assert area(0, 5) == 0\n", "").replace(
+        "def test_perimeter",
+        '@pytest.mark.skip(reason="later")\ndef test_area_zero():\n    assert area(0, 5) == 0\n\n\ndef test_perimeter',
+    )
+    code, found = outcome(run(repo, **{"tests/test_shapes.py": hidden}))
+    assert code == 1 and ("assertion-removed", True) in found
+
+
+def test_a_skipped_real_test_does_not_excuse_a_vacuous_one(repo: GitRepo) -> None:
+    extra = (
+        "\n\ndef test_gate():\n    assert True\n\n\n"
+        '@pytest.mark.skip(reason="flaky")\ndef test_perimeter_unit():\n    assert perimeter(1, 1) == 4\n'
+    )
+    changed = APP.replace("2 * (width + height)", "2 * width + height")
+    code, found = outcome(run(repo, **{"app/shapes.py": changed, "tests/test_shapes.py": TESTS + extra}))
+    assert code == 1 and ("vacuous-test", True) in found
