@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from reviewkit import Side
 
@@ -98,11 +99,14 @@ def _offered(
 
 
 def _runs(side: _Side, test: TestFunc) -> bool:
-    """Whether a head test runs its checks: not skipped (by itself, its class or its module), no early
+    """Whether a head test runs its checks: in a file the base already had or one pytest collects by
+    default (``test_*.py``, ``*_test.py``), not skipped (by itself, its class or its module), no early
     return, no swallowed failures."""
+    name = PurePosixPath(side.pair.path).name
+    collected = side.pair.base is not None or name.startswith("test_") or name.endswith("_test.py")
     owner = side.module.classes.get(test.qualname.split("::")[0]) if "::" in test.qualname else None
     hidden = test.skips or test.early_return or test.swallows or side.module.module_skips or (owner and owner.skips)
-    return not hidden
+    return collected and not hidden
 
 
 def _has_trees(pair: FilePair, base: _Side | None, head: _Side | None) -> bool:

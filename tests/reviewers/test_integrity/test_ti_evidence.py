@@ -227,3 +227,10 @@ def test_a_skipped_real_test_does_not_excuse_a_vacuous_one(repo: GitRepo) -> Non
     changed = APP.replace("2 * (width + height)", "2 * width + height")
     code, found = outcome(run(repo, **{"app/shapes.py": changed, "tests/test_shapes.py": TESTS + extra}))
     assert code == 1 and ("vacuous-test", True) in found
+
+
+def test_a_check_moved_into_a_file_pytest_does_not_collect_is_still_removed(repo: GitRepo) -> None:
+    moved = "from app.shapes import area\n\n\ndef test_area_zero():\n    assert area(0, 5) == 0\n"
+    files = {"tests/test_shapes.py": TESTS.replace("    assert area(0, 5) == 0\n", ""), "tests/checks.py": moved}
+    code, found = outcome(run(repo, **files))
+    assert code == 1 and ("assertion-removed", True) in found
