@@ -1,4 +1,4 @@
-"""Measure the test-integrity reviewer (not part of the test suite; see README "Test-integrity reviewer").
+"""Measure the test-integrity reviewer (not part of the test suite; figures in docs/test-integrity.md).
 
     python bench/test_integrity_eval.py corpus              # every corpus case end to end (git + pipeline)
     python bench/test_integrity_eval.py history [REPO]      # test-touching commits of a git history
@@ -54,9 +54,10 @@ def corpus() -> None:
     from conftest import GitRepo
     from ti_corpus import CASES
     from ti_eval import run_git, score
+    from ti_heldout11 import HELDOUT11
     from ti_holdout import HOLDOUT
 
-    for title, cases in (("corpus", CASES), ("held-out set", HOLDOUT)):
+    for title, cases in (("corpus", CASES), ("held-out set", HOLDOUT), ("issue-11 held-out batch", HELDOUT11)):
         started = time.monotonic()
         with tempfile.TemporaryDirectory() as tmp:
             results = [(case, run_git(case, GitRepo(Path(tmp) / f"r{index}"))) for index, case in enumerate(cases)]
@@ -132,8 +133,8 @@ def _report(title: str, changes: Iterable[tuple[str, Path, str, str]]) -> None:
         test_files += len(changed)
         alarmed_files += len({f.path for f in found if is_test_file(f.path)})
         print(f"{label}: {len(changed)} test file(s) changed, {len(found)} alarm(s); {summary[:160]}")
-        for item in found:
-            print(f"    {item.rule} {item.path}:{item.line} [{item.side.value}] {item.message[:150]}")
+        for item in found:  # every remaining block, in full: each should be one a maintainer wants to see
+            print(f"    BLOCK {item.rule} {item.path}:{item.line} [{item.side.value}] {item.message}")
     elapsed = time.monotonic() - started
     print(
         f"{title}: {alarmed}/{total} test-touching changes alarmed "

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from reviewkit.config import AgentSpec, Config, ReviewerSettings
     from reviewkit.diff import AddedLine, Change, FileChange, FileStatus, Hunk, Line
     from reviewkit.errors import ConfigError, InputError, PluginError, ProviderError, ReviewkitError, Skip
-    from reviewkit.findings import Finding, Severity, Side
+    from reviewkit.findings import EvidenceRun, Finding, Severity, Side
     from reviewkit.hookspecs import hookimpl
     from reviewkit.model_fixer import fix_with_model
     from reviewkit.report import Report
@@ -56,6 +56,7 @@ _WHERE = {
     "ProviderError": "reviewkit.errors",
     "ReviewkitError": "reviewkit.errors",
     "Skip": "reviewkit.errors",
+    "EvidenceRun": "reviewkit.findings",
     "Finding": "reviewkit.findings",
     "Severity": "reviewkit.findings",
     "Side": "reviewkit.findings",
@@ -94,6 +95,7 @@ __all__ = [
     "Change",
     "Config",
     "ConfigError",
+    "EvidenceRun",
     "FileChange",
     "FileStatus",
     "Finding",

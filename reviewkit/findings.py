@@ -37,6 +37,23 @@ class Side(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EvidenceRun:
+    """A command run to confirm a finding (e.g. the base version of a deleted test run against the head's
+    code, sandboxed like the test gate) and what it showed."""
+
+    command: str
+    exit_code: int | None
+    output_tail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"command": self.command, "exit_code": self.exit_code, "output_tail": self.output_tail}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvidenceRun:
+        return cls(command=data["command"], exit_code=data.get("exit_code"), output_tail=data.get("output_tail", ""))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
     """One problem a reviewer found.
 
@@ -55,6 +72,7 @@ class Finding:
     :param blocking: set by the pipeline, not by reviewers: whether this finding blocks the merge (its
         reviewer is blocking and :meth:`reviewkit.Reviewer.blocks` says so). Other findings are notes.
     :param notes: remarks the pipeline attaches, e.g. that the change itself added a suppression for it.
+    :param evidence_run: the command a reviewer ran to confirm the finding, and its result.
     """
 
     rule: str
@@ -70,6 +88,7 @@ class Finding:
     side: Side = Side.HEAD
     blocking: bool = False
     notes: tuple[str, ...] = ()
+    evidence_run: EvidenceRun | None = None
 
     def __post_init__(self) -> None:
         # Accept plain strings from plugin authors; keep the enums inside.
@@ -109,6 +128,8 @@ class Finding:
         data["blocking"] = self.blocking
         if self.notes:
             data["notes"] = list(self.notes)
+        if self.evidence_run is not None:
+            data["evidence_run"] = self.evidence_run.to_dict()
         return data
 
     @classmethod
@@ -127,4 +148,5 @@ class Finding:
             side=Side(data.get("side", "head")),
             blocking=data.get("blocking", False),
             notes=tuple(data.get("notes", ())),
+            evidence_run=EvidenceRun.from_dict(data["evidence_run"]) if data.get("evidence_run") else None,
         )

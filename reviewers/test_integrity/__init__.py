@@ -6,6 +6,11 @@ files that decide which tests run and whether their failure counts. No model and
 with a model, the ambiguous findings (an expected value edited together with the code, a mock, a
 conditional skip) get a second look. The fix restores the base version of each weakened or deleted
 test as a patch; whether the restored tests pass is the test gate's call, so findings stay unfixed.
+
+Unreadable is never clean: a changed file it is responsible for but cannot analyse fully (syntax its
+Python cannot read where the change touches it, bytes that are not UTF-8, binary content, a patch
+without its repository) is reported with ``context.not_reviewed``, which makes the review incomplete;
+what can still be read is analysed (see docs/test-integrity.md for exactly when).
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from pathlib import PurePosixPath
 
 from reviewkit import FileChange, Finding, ReviewContext, Reviewer, Severity, Side, hookimpl
 
+from .execution import confirm
 from .fix import restore_patch
+from .model import goal_check, triage
 from .otherlangs import compare_blocks
 from .pairs import (
     Analysis,
@@ -34,21 +41,15 @@ from .pairs import (
     is_python_test,
     is_test_file,
 )
-from .production import check_production
-from .pycompare import compare_python_tests
+from .production import SOURCE_SUFFIXES, check_production
+from .pycompare import Evidence, compare_python_tests
+from .pylines import line_checks
 from .pyparse import TestModule
 from .rule_docs import RULES
 from .safety_net import check_safety_net, is_safety_net
+from .skipgates import oldest_python
+from .subjects import removed_subjects
 
-TRIAGE_INSTRUCTIONS = """\
-You are the test-integrity reviewer's second pass. Each finding below flags a change that may make
-tests pass by checking less (an expected value edited in the same change as the code it tests, a mock
-of the unit under test, a conditional skip, a narrowed test selection, production code that treats
-test inputs specially). Dismiss a finding only when the diff shows it is legitimate: e.g. the goal
-or the production change deliberately changes that behaviour and the new expected value is the
-correct one, or the mock replaces a collaborator rather than the unit. Keep it in any doubt.
-"""
-_AMBIGUOUS = 0.8  # findings less sure than this go to the model when there is one
 _TEST_PATHSPECS = (
     ":(glob)**/test_*.py",
     ":(glob)**/*_test.py",
@@ -61,6 +62,7 @@ _TEST_PATHSPECS = (
 )
 _DOCTEST = re.compile(r"^\s*>>> ")
 _MAX_GREP_FILES = 200  # test files read to pair a special-cased input with its expected output
+_PATCH_ONLY = "a patch without its base revision: only the diff's lines are known, so tests are read line by line"
 
 
 class TestIntegrity(Reviewer):
@@ -75,34 +77,52 @@ class TestIntegrity(Reviewer):
     __test__ = False  # pytest: this class is a reviewer, not a test class
 
     def review(self, context: ReviewContext) -> Iterable[Finding]:
-        pairs = [pair for pair in _pairs(context) if pair is not None]
-        if not (context.head.complete and context.base.complete):
-            context.note("patch without a repository: only line-level checks ran (no syntax-tree comparison)")
+        pairs = _pairs(context)
+        syntax = context.head.complete and context.base.complete
+        if not syntax:
+            context.note("patch without its base revision: only line-level checks ran (no syntax-tree comparison)")
         search = _git_search(context, pairs)
-        result = analyse(pairs, search, syntax=context.head.complete and context.base.complete)
+        # From the base: a change must not widen the Python versions its own skips are judged against.
+        oldest = oldest_python(context.base.read_text("pyproject.toml"), context.base.read_text("setup.cfg"))
+        result = analyse(pairs, search, syntax=syntax, test_files=_test_files(context), oldest_python=oldest)
         for note in result.notes:
             context.note(note)
-        findings = result.findings
+        for path, reason in result.unreviewed:
+            context.not_reviewed(path, reason)
+        findings = confirm(context, result.findings, result.runs)
         if context.model is not None:
-            findings = triage(context, findings)
-        needed = _needed(result.restores, findings)
+            findings = goal_check(context, findings) + triage(context, findings, self.blocks)
+        # Only what blocks is worth undoing: a note's restore would revert an intended change.
+        needed = _needed(result.restores, [f for f in findings if self.blocks(f)])
         patch = restore_patch(needed, pairs)
         if patch:
             context.propose_fix(patch, fixes=_undone(needed, findings))
-        return findings
+        return [_advised(f, self.blocks(f), any(_undoes(r, f) for r in needed)) for f in findings]
 
     def blocks(self, finding: Finding) -> bool:
-        """Low findings (doctest examples removed) inform: whether doctests run at all depends on how the
-        project invokes pytest, which the diff does not always show."""
+        """Medium and above block: evidence that checking was removed without a reason. Low findings are
+        notes with the same evidence: a check dropped with its subject, an expectation edited with the
+        code, a skip that does not skip here, a doctest removed (whether doctests run at all depends on
+        how the project invokes pytest)."""
         return finding.severity.rank >= Severity.MEDIUM.rank
 
 
-def analyse(pairs: Sequence[FilePair], search: LiteralSearch | None = None, *, syntax: bool = True) -> Analysis:
+def analyse(
+    pairs: Sequence[FilePair],
+    search: LiteralSearch | None = None,
+    *,
+    syntax: bool = True,
+    test_files: Sequence[str] | None = None,
+    oldest_python: int | None = None,
+) -> Analysis:
     """Every check over the changed files ``pairs``: the reviewer's whole logic as a pure function.
 
     :param search: the texts of the head's test files holding any of some literals (tests the change
         did not touch); defaults to looking in the changed test files only.
     :param syntax: False when only the diff's lines are known (a patch without a repository).
+    :param test_files: every test file of the head, when known (what an exclusion keeps from running).
+    :param oldest_python: the oldest Python 3 minor the project supports (a version gate that runs there
+        hides nothing).
     """
     search = search or _search_in(pairs)
     result = Analysis()
@@ -112,49 +132,96 @@ def analyse(pairs: Sequence[FilePair], search: LiteralSearch | None = None, *, s
         for p in pairs
         if is_python_test(p.path) or is_python_test(p.old_path)
     ]
+    js_tests = [p for p in pairs if is_js_test(p.path) or is_js_test(p.old_path)]
+    go_tests = [p for p in pairs if is_go_test(p.path) or is_go_test(p.old_path)]
     if syntax:
-        result.extend(compare_python_tests(python_tests, _covered_by(pairs)))
-    result.extend(compare_blocks([p for p in pairs if is_js_test(p.path) or is_js_test(p.old_path)], go=False))
-    result.extend(compare_blocks([p for p in pairs if is_go_test(p.path) or is_go_test(p.old_path)], go=True))
-    result.extend(check_safety_net([p for p in pairs if is_safety_net(p.path) or is_safety_net(p.old_path)]))
+        evidence = Evidence(
+            covered=_covered_by(pairs),
+            removed=removed_subjects(pairs),
+            production_changed=any(_is_production(p) for p in pairs),
+            oldest_python=oldest_python,
+        )
+        result.extend(compare_python_tests(python_tests, evidence))
+    else:
+        # A patch alone knows the hunks' lines only: tests outside them, and what they call, are unseen.
+        result.extend(line_checks(python_tests))
+        result.unreviewed += [(p.path, _PATCH_ONLY) for p in [*python_tests, *js_tests, *go_tests]]
+    result.extend(compare_blocks(js_tests, go=False))
+    result.extend(compare_blocks(go_tests, go=True))
+    nets = [p for p in pairs if is_safety_net(p.path) or is_safety_net(p.old_path)]
+    result.extend(check_safety_net(nets, test_files))
     result.extend(check_production(pairs, search))
     result.extend(_doctests([p for p in pairs if is_python_source(p.path)]))
     return result
 
 
-def triage(context: ReviewContext, findings: list[Finding]) -> list[Finding]:
-    """Let the model dismiss the ambiguous findings it can show are legitimate; keep the rest as they are.
-    A model failure keeps every finding: a review that could not be completed never passes silently."""
-    assert context.model is not None
-    ambiguous = [f for f in findings if (f.confidence or 1.0) < _AMBIGUOUS]
-    if not ambiguous:
-        return findings
-    try:
-        _kept, dismissed = context.model.triage(context, ambiguous, instructions=TRIAGE_INSTRUCTIONS)
-    except Exception as exc:  # the deterministic findings stand on their own
-        context.note(f"model triage failed, all findings kept: {type(exc).__name__}: {exc}")
-        return findings
-    gone = {f for f, _ in dismissed if f in ambiguous}
-    for item, reason in dismissed:
-        if item in gone:
-            context.note(f"model dismissed {item.rule} at {item.path}:{item.line}: {reason}")
-    return [f for f in findings if f not in gone]
-
-
 # --- from the review context ---------------------------------------------------------------------------
 
 
-def _pairs(context: ReviewContext) -> Iterable[FilePair | None]:
+def _pairs(context: ReviewContext) -> list[FilePair]:
+    pairs = []
     for file in context.files:
         if file.binary or file.is_symlink:
-            yield None
+            if _responsible_for(file):
+                what = "binary content" if file.binary else "a symbolic link (what runs is another file)"
+                context.not_reviewed(file.path, f"{what}: its tests and checks cannot be read")
             continue
         status = file.status.value
         # A copy's source is still there and reviewed on its own: the copy is a new file.
         old = file.path if status == "copied" else (file.old_path or file.path)
         base = None if status in ("added", "copied") else context.base.read_text(old)
         head = None if status == "deleted" else context.head.read_text(file.path)
-        yield FilePair(path=file.path, old_path=old, base=base, head=head, lines=_diff_lines(file, base, head))
+        lossy = frozenset(
+            side
+            for side, path, text, commit in (
+                ("base", old, base, context.change.base),
+                ("head", file.path, head, context.change.head),
+            )
+            if _lossy(context, path, text, commit)
+        )
+        lines = _diff_lines(file, base, head)
+        pairs.append(FilePair(path=file.path, old_path=old, base=base, head=head, lines=lines, lossy=lossy))
+    return pairs
+
+
+def _lossy(context: ReviewContext, path: str, text: str | None, commit: str | None) -> bool:
+    """Whether reading replaced bytes that were not UTF-8 (a U+FFFD in the text may also be genuine)."""
+    if text is None or "\ufffd" not in text:
+        return False
+    if context.repo is None or commit is None:
+        return True  # no bytes to look at: assume the worst
+    blob = subprocess.run(
+        ["git", "-C", str(context.repo), "cat-file", "blob", f"{commit}:{path}"], capture_output=True, timeout=60
+    )
+    try:
+        blob.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return blob.returncode != 0
+
+
+def _test_files(context: ReviewContext) -> list[str] | None:
+    """The head's test files (None for a patch without a repository)."""
+    if context.repo is None or context.change.head is None:
+        return None
+    proc = subprocess.run(
+        ["git", "-C", str(context.repo), "ls-tree", "-r", "-z", "--name-only", context.change.head],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    if proc.returncode != 0:
+        return None
+    names = (n.decode("utf-8", "surrogateescape") for n in proc.stdout.split(b"\0") if n)
+    return [n for n in names if is_test_file(n)]
+
+
+def _responsible_for(file: FileChange) -> bool:
+    """Files this reviewer reads: tests, the configuration and CI around them, and source code."""
+    return any(
+        is_test_file(path) or is_safety_net(path) or path.endswith(SOURCE_SUFFIXES)
+        for path in filter(None, (file.path, file.old_path))
+    )
 
 
 def _diff_lines(file: FileChange, base: str | None, head: str | None) -> Changed | None:
@@ -227,9 +294,39 @@ def _covered_by(pairs: Sequence[FilePair]) -> Callable[[TestModule], list[str]]:
     return covered
 
 
+def _is_production(pair: FilePair) -> bool:
+    """Source code the tests exercise, changed or added by the change (not tests, not build scripts)."""
+    name = PurePosixPath(pair.path).name
+    return (
+        pair.head is not None
+        and pair.path.endswith(SOURCE_SUFFIXES)
+        and not is_test_file(pair.path)
+        and name not in ("setup.py", "noxfile.py", "conftest.py")
+        and not is_safety_net(pair.path)
+    )
+
+
 def _same_module(dotted: str, imported: str) -> bool:
     name = imported.lstrip(".")
     return bool(name) and (dotted == name or dotted.endswith("." + name))
+
+
+def _advised(item: Finding, blocks: bool, restorable: bool) -> Finding:
+    """The finding with one sentence on what the maintainer can do about it."""
+    label = f"reviewkit:accept:{item.rule.removeprefix('test-integrity/')}"
+    if not blocks:
+        advice = "A note, not blocking: restore the check if it still matters, otherwise nothing to do."
+    elif restorable:
+        advice = (
+            "To resolve: take reviewkit's fix, which restores the base version of the test, or, if the change "
+            f"is intended, say why in the pull request and ask a maintainer to accept it (label {label})."
+        )
+    else:
+        advice = (
+            "To resolve: undo this line, or, if it is intended, say why in the pull request and ask a "
+            f"maintainer to accept it (label {label})."
+        )
+    return replace(item, message=f"{item.message}. {advice}")
 
 
 def _needed(restores: list[Restore], findings: list[Finding]) -> list[Restore]:

@@ -47,6 +47,7 @@ class FilePair:
     base: str | None
     head: str | None
     lines: Changed | None = None
+    lossy: frozenset[str] = frozenset()  # sides ("base", "head") whose bytes were not UTF-8 when read
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,18 +64,33 @@ class Restore:
     anchor: int = 0
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunTarget:
+    """The base tests (``qualnames`` in ``old_path``'s base version) whose run would confirm ``finding``."""
+
+    finding: Finding
+    old_path: str
+    base_text: str
+    qualnames: tuple[str, ...]
+
+
 @dataclass(kw_only=True)
 class Analysis:
-    """Findings, the restorations that would undo them, and notes for the verdict summary."""
+    """Findings, the restorations that would undo them, notes for the verdict summary, and the changed
+    files that could not be analysed fully (path, why): the review of those is incomplete."""
 
     findings: list[Finding] = field(default_factory=list)
     restores: list[Restore] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unreviewed: list[tuple[str, str]] = field(default_factory=list)
+    runs: list[RunTarget] = field(default_factory=list)  # how to confirm findings by execution
 
     def extend(self, other: Analysis) -> None:
         self.findings += other.findings
         self.restores += other.restores
         self.notes += other.notes
+        self.unreviewed += other.unreviewed
+        self.runs += other.runs
 
 
 def finding(

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from .pairs import Analysis, FilePair, LiteralSearch, changed_lines, finding, is_test_file, split
+from .recover import read_python, unreadable_reason
 
 # Line patterns for JavaScript/TypeScript and Go (and Python that does not parse); Python is read as
 # code, so that a pattern quoted in a string or a comment is not taken for the trick itself.
@@ -24,7 +25,7 @@ _EXIT_TRICK = re.compile(
 _RUNNER_ENV = frozenset({"PYTEST_CURRENT_TEST", "PYTEST_VERSION", "PYTEST_XDIST_WORKER", "_called_from_test"})
 _RUNNER_MODULES = frozenset({"pytest", "_pytest", "unittest"})
 _PAIR_WINDOW = 6  # lines around a test's use of the input within which the expected output must appear
-_SOURCE_SUFFIXES = (".py", ".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".go")
+SOURCE_SUFFIXES = (".py", ".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".go")
 _DETECTS_MESSAGE = (
     "production code checks whether it runs under a test runner: tests then check a different "
     "program from the one users run"
@@ -37,12 +38,11 @@ _EXIT_MESSAGE = (
 def check_production(pairs: Sequence[FilePair], search: LiteralSearch) -> Analysis:
     result = Analysis()
     for pair in pairs:
-        if pair.head is None or not pair.path.endswith(_SOURCE_SUFFIXES):
+        if pair.head is None or not pair.path.endswith(SOURCE_SUFFIXES):
             continue
         added = dict(changed_lines(pair).added)
         production = not is_test_file(pair.path)
-        tree = _parse(pair.head) if pair.path.endswith(".py") else None
-        tricks = _python_tricks(tree) if tree else _line_tricks(added, python=pair.path.endswith(".py"))
+        tree, tricks = _tricks(pair, added, result if production else None)
         for line, kind in sorted(set(tricks)):
             if line not in added or (kind == "detects" and not production):
                 continue
@@ -61,11 +61,19 @@ def check_production(pairs: Sequence[FilePair], search: LiteralSearch) -> Analys
     return result
 
 
-def _parse(text: str) -> ast.Module | None:
-    try:
-        return ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+def _tricks(
+    pair: FilePair, added: dict[int, str], result: Analysis | None
+) -> tuple[ast.Module | None, list[tuple[int, str]]]:
+    """Python is read as code; the lines its grammar cannot read (and other languages) line by line.
+    Unreadable added lines of production code leave the file not fully reviewed (``result``)."""
+    if not pair.path.endswith(".py"):
+        return None, _line_tricks(added, python=False)
+    readable = read_python(pair.head or "")
+    unread = {n: text for n, text in added.items() if readable.touches({n})}
+    if unread and result is not None:
+        result.unreviewed.append((pair.path, unreadable_reason("head", readable)))
+    tricks = _python_tricks(readable.tree) if readable.tree else []
+    return readable.tree, tricks + _line_tricks(unread, python=True)
 
 
 def _line_tricks(added: dict[int, str], *, python: bool) -> list[tuple[int, str]]:

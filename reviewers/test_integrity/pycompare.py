@@ -4,40 +4,63 @@ Tests are matched by file and name first; a test that left its place is looked f
 new tests by body (a move or a rename), then by name in another file, then by a similar body (a rename
 with edits, compared like any other pair). Only what no head test accounts for is reported deleted,
 and cases of a parametrize table are looked for in every head table of the change (a split).
+
+A check counts as kept when a test the change adds or edits makes it (the same assertion key, see
+assertkeys): a test split in several, or a check moved to a test of its own, loses nothing. Findings
+block only on evidence that checking was removed without a reason; a check dropped with the production
+code it exercised, an expectation edited together with the code, a skip that does not skip on this
+Python, are notes.
 """
 
 from __future__ import annotations
 
-import bisect
 import difflib
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from reviewkit import Side
 
-from .pairs import Analysis, FilePair, Restore, finding, line_at, split
-from .pyparse import TestFunc, TestModule, parse_tests
+from .pairs import Analysis, FilePair, Restore, RunTarget, changed_lines, finding, line_at
+from .pyasserts import Assertion
+from .pyfacts import Mark
+from .pygone import TestSide, deleted, module_skips
+from .pylines import line_checks
+from .pyparse import TestFunc, TestModule, tests_in
+from .recover import read_python, replaced_characters, unreadable_reason
+from .skipgates import gate, on_optional_dependency
+from .subjects import Removed, text_words
 
 Covered = Callable[[TestModule], list[str]]
 _SIMILAR = 0.75  # body similarity above which a vanished test and a new one are one test renamed
 _SIMILAR_NAME = 0.8  # name similarity above which they are one test rewritten
 _MAX_FUZZY_PAIRS = 40_000  # vanished x new tests compared by body similarity; beyond, by name and body only
 _HUGE_TABLE = 5000  # parametrize cases compared one by one up to this many; beyond, by count
+_Side = TestSide
 
 
-@dataclass(frozen=True, slots=True)
-class _Side:
-    pair: FilePair
-    module: TestModule
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
+    """What the rest of the change says about its tests: which production files each test module
+    covers, what production code it removes, and whether it changes production code at all."""
+
+    covered: Covered = lambda _module: []
+    removed: Removed = field(default_factory=Removed)
+    production_changed: bool = False
+    oldest_python: int | None = None  # the oldest Python 3 minor the project supports, when it says
 
 
-def compare_python_tests(pairs: Sequence[FilePair], covered: Covered) -> Analysis:
+def compare_python_tests(pairs: Sequence[FilePair], evidence: Evidence) -> Analysis:
     result = Analysis()
-    heads = [s for s in (_parse(p, p.head, "head", result) for p in pairs) if s]
-    # A head that does not parse fails its own test run loudly: nothing silent to catch there.
-    readable = {s.pair.path for s in heads} | {p.path for p in pairs if p.head is None}
-    bases = [s for s in (_parse(p, p.base, "base", result) for p in pairs if p.path in readable) if s]
+    read = {p.path: (_parse(p, p.base, Side.BASE, result), _parse(p, p.head, Side.HEAD, result)) for p in pairs}
+    # A side with no syntax tree at all is read line by line, its pair left out of the tree comparison
+    # (half a pair would look like every test deleted, or every test new).
+    whole = [p for p in pairs if _has_trees(p, *read[p.path])]
+    result.extend(line_checks([p for p in pairs if p not in whole]))
+    heads = [s for p in whole if (s := read[p.path][1]) is not None]
+    bases = [s for p in whole if (s := read[p.path][0]) is not None]
     head_pool = {(s.pair.path, q): (s, t) for s in heads for q, t in s.module.tests.items()}
     all_cases = {c.text for s in heads for t in s.module.tests.values() for c in t.cases}
     unmatched: list[tuple[_Side, TestFunc]] = []
@@ -50,28 +73,64 @@ def compare_python_tests(pairs: Sequence[FilePair], covered: Covered) -> Analysi
             else:
                 unmatched.append((side, test))
     gone = _find_moves(unmatched, head_pool, compared)
-    # Assertions of the tests that are new in the head: a test split in two keeps its checks there.
-    moved = Counter(a.text for _, t in head_pool.values() for a in t.asserts)
+    offered = _offered(compared, list(head_pool.values()))
     for base_side, base_test, head_side, head_test in compared:
-        result.extend(_compare(base_side, base_test, head_side, head_test, covered, all_cases, moved))
-    result.extend(_deleted(gone, heads, list(head_pool.values())))
+        result.extend(_compare(base_side, base_test, head_side, head_test, evidence, all_cases, offered))
+    result.extend(deleted(gone, heads, list(head_pool.values()), offered, evidence.removed))
+    result.extend(_vacuous(compared, list(head_pool.values()), evidence))
     for side in bases:
         head = next((h for h in heads if h.pair.path == side.pair.path), None)
         if head is not None:
-            result.extend(_module_skips(side, head))
+            result.extend(module_skips(side, head, evidence.removed.definitions, evidence.oldest_python))
     return result
 
 
-def _parse(pair: FilePair, text: str | None, side: str, result: Analysis) -> _Side | None:
+def _offered(
+    compared: list[tuple[_Side, TestFunc, _Side, TestFunc]], new: list[tuple[_Side, TestFunc]]
+) -> Counter[str]:
+    """The checks the change adds to head tests that run (every check of a new test, the checks an
+    edited test gained): each can vouch for one check that left another test (a split or a move). A
+    skipped test vouches for nothing: moving a check into one is hiding it."""
+    offered = Counter(a.key for side, t in new if _runs(side, t) for a in t.asserts)
+    for _, base, side, head in compared:
+        if _runs(side, head):
+            offered.update(Counter(a.key for a in head.asserts) - Counter(a.key for a in base.asserts))
+    return offered
+
+
+def _runs(side: _Side, test: TestFunc) -> bool:
+    """Whether a head test runs its checks: in a file the base already had or one pytest collects by
+    default (``test_*.py``, ``*_test.py``), not skipped (by itself, its class or its module), no early
+    return, no swallowed failures."""
+    name = PurePosixPath(side.pair.path).name
+    collected = side.pair.base is not None or name.startswith("test_") or name.endswith("_test.py")
+    owner = side.module.classes.get(test.qualname.split("::")[0]) if "::" in test.qualname else None
+    hidden = test.skips or test.early_return or test.swallows or side.module.module_skips or (owner and owner.skips)
+    return collected and not hidden
+
+
+def _has_trees(pair: FilePair, base: _Side | None, head: _Side | None) -> bool:
+    return (pair.base is None or base is not None) and (pair.head is None or head is not None)
+
+
+def _parse(pair: FilePair, text: str | None, side: Side, result: Analysis) -> _Side | None:
+    """One side's tests, read with the statements the grammar cannot read neutralised. When the change
+    touched such a statement (or no tree could be made), the file is not fully reviewed."""
     if text is None:
         return None
-    try:
-        return _Side(pair, parse_tests(text))
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
-        path = pair.old_path if side == "base" else pair.path
-        result.notes.append(f"{path}: the {side} version does not parse{where}; its tests were not compared")
-        return None
+    path = pair.old_path if side is Side.BASE else pair.path
+    changed = changed_lines(pair)
+    touched = {n for n, _ in (changed.removed if side is Side.BASE else changed.added)}
+    readable = read_python(text)
+    if readable.touches(touched):
+        result.unreviewed.append((path, unreadable_reason(side.value, readable)))
+    elif readable.unreadable:
+        result.notes.append(f"{path}: statements the change did not touch do not parse ({readable.reason})")
+    undecodable = replaced_characters(text, touched) if side.value in pair.lossy else None
+    if undecodable:
+        why = f"the {side.value} is not UTF-8 (line {undecodable}): values that differ may read the same"
+        result.unreviewed.append((path, why))
+    return None if readable.tree is None else _Side(pair, tests_in(readable.tree))
 
 
 def _find_moves(
@@ -137,26 +196,29 @@ def _compare(
     base: TestFunc,
     head_side: _Side,
     head: TestFunc,
-    covered: Covered,
+    evidence: Evidence,
     all_cases: set[str],
-    moved: Counter[str],
+    offered: Counter[str],
 ) -> Analysis:
     result = Analysis()
     path, text = head_side.pair.path, head_side.pair.head
 
     def add(rule: str, severity: str, line: int, message: str, confidence: float = 0.9) -> None:
-        result.findings.append(
-            finding(
-                rule, severity, path, line, line_at(text, line), f"{head.qualname}: {message}", confidence=confidence
-            )
+        found = finding(
+            rule, severity, path, line, line_at(text, line), f"{head.qualname}: {message}", confidence=confidence
+        )
+        result.findings.append(found)
+        old = base_side.pair
+        result.runs.append(
+            RunTarget(finding=found, old_path=old.old_path, base_text=old.base or "", qualnames=(base.qualname,))
         )
 
-    _check_skips(base, head, add)
-    _check_assertions(base, head, moved, add)
+    _check_skips(base, head, head_side.module.optional, evidence, add)
+    _check_assertions(base, head, offered, evidence.removed, add)
     _check_raises_and_tolerances(base, head, add)
     _check_swallows_and_mocks(base, head, add)
-    _check_cases(base, head, all_cases, add, result)
-    prod = covered(head_side.module)
+    _check_cases(base, head, all_cases, evidence.removed, add, result)
+    prod = evidence.covered(head_side.module)
     if prod:
         _check_expected(base, head, prod, add)
     if result.findings:
@@ -176,55 +238,90 @@ def _compare(
 Add = Callable[..., None]
 
 
-def _check_skips(base: TestFunc, head: TestFunc, add: Add) -> None:
+def _check_skips(base: TestFunc, head: TestFunc, optional: frozenset[str], evidence: Evidence, add: Add) -> None:
     before = Counter(m.text for m in base.skips)
     for mark in head.skips:
         if before[mark.text] > 0:
             before[mark.text] -= 1
             continue
-        conditional = mark.key in ("skipif", "skipIf", "skipUnless", "importorskip")
-        add(
-            "test-skipped",
-            "medium" if conditional else "high",
-            mark.line,
-            f"the change makes this test skip or expect failure ({mark.text}); the base ran it",
-            confidence=0.7 if conditional else 0.95,
-        )
+        skips_here = gate(mark, evidence.removed.definitions, evidence.oldest_python)
+        what = f"the change makes this test skip or expect failure ({mark.text})"
+        if (mark.key == "importorskip" and _uses_import(head, mark)) or on_optional_dependency(mark, optional):
+            add("test-skipped", "low", mark.line, f"{what}: only where an optional dependency is missing", 0.7)
+        elif skips_here is False:
+            add(
+                "test-skipped",
+                "low",
+                mark.line,
+                f"{what}: the condition is false on this Python, so it still runs",
+                0.7,
+            )
+        elif skips_here is None and mark.key in ("skipif", "skipIf", "skipUnless"):
+            add("test-skipped", "medium", mark.line, f"{what}; the base ran it", confidence=0.7)
+        else:
+            add("test-skipped", "high", mark.line, f"{what}; the base ran it", confidence=0.95)
     if head.early_return and not base.early_return:
         add("early-return", "high", head.early_return.line, "returns before its checks run; the base ran them all")
 
 
-def _check_assertions(base: TestFunc, head: TestFunc, moved: Counter[str], add: Add) -> None:
-    missing = [a.text for a in base.asserts if a.text not in {h.text for h in head.asserts}]
-    relocated = [text for text in missing if moved[text] > 0]
-    for text in relocated:  # each new test's assertion vouches for one vanished assertion only
-        moved[text] -= 1
-    missing = [text for text in missing if text not in relocated]
-    shown = "; ".join(missing[:4]) or "(assertions in helpers)"
+def _uses_import(test: TestFunc, mark: Mark) -> bool:
+    """An ``importorskip`` whose module (or the name it is bound to) the test then uses: a dependency
+    gate. One whose module the test never touches is a switch that skips it."""
+    module = mark.text.split("(", 1)[-1].split(",")[0].strip("'\") ").split(".")[0]
+    lines = test.body_source.splitlines()
+    bound = {line.split("=", 1)[0].strip() for line in lines if "importorskip" in line and "=" in line.split("(")[0]}
+    names = {n for n in (module, *bound) if n.isidentifier()}
+    rest = "\n".join(line for line in lines if "importorskip" not in line)
+    return any(re.search(rf"\b{re.escape(name)}\b", rest) for name in names)
+
+
+def _check_assertions(base: TestFunc, head: TestFunc, offered: Counter[str], removed: Removed, add: Add) -> None:
+    remaining = Counter(a.key for a in head.asserts)
+    missing = []
+    for assertion in base.asserts:
+        if remaining[assertion.key] > 0:
+            remaining[assertion.key] -= 1
+        else:
+            missing.append(assertion)
+    relocated = [a for a in missing if offered[a.key] > 0]
+    for assertion in relocated:  # each added check vouches for one check that left, once
+        offered[assertion.key] -= 1
+    lost = [a for a in missing if a not in relocated]
+    shown = "; ".join(a.text for a in lost[:4]) or "(assertions in helpers)"
+    subject = _subject_gone(lost, removed, base.words - head.words)
+    severity = "low" if subject else "high"
+    why = f"; {subject}" if subject else ""
     if base.total_asserts and not head.total_asserts and not relocated:
         rule = "test-emptied" if head.trivial_body else "assertion-removed"
-        add(rule, "high", head.def_line, f"checks nothing now; the base checked {base.total_asserts}: {shown}")
+        add(rule, severity, head.def_line, f"checks nothing now; the base checked {base.total_asserts}: {shown}{why}")
         return
     merged = head.total_asserts * max(len(head.cases), 1) >= base.total_asserts * max(len(base.cases), 1)
     kept = head.total_asserts + len(relocated)
     if kept < base.total_asserts and not (head.cases and merged):  # merged into a table
-        add(
-            "assertion-removed",
-            "high",
-            head.def_line,
-            f"{base.total_asserts} assertion(s) in the base, {kept} now; removed: {shown}",
-        )
+        message = f"{base.total_asserts} assertion(s) in the base, {kept} now; removed: {shown}{why}"
+        add("assertion-removed", severity, head.def_line, message)
         return
-    base_texts = {a.text for a in base.asserts}
-    new = sorted((a for a in head.asserts if a.text not in base_texts), key=lambda a: a.strength)
-    for assertion in new:
-        if assertion.strength == 0:
-            add("tautology", "high", assertion.line, f"'{assertion.text}' cannot fail")
+    base_keys = {a.key for a in base.asserts}
+    new = sorted((a for a in head.asserts if a.key not in base_keys), key=lambda a: a.strength)
     strongest_head = sorted((a.strength for a in head.asserts), reverse=True)[: len(base.asserts)]
     strongest_base = sorted((a.strength for a in base.asserts), reverse=True)
     weaker = any(h < b for h, b in zip(strongest_head, strongest_base, strict=False))
+    for assertion in new:
+        if assertion.strength == 0:  # harmless beside the base's checks; a weakening in their place
+            add("tautology", "high" if weaker or lost else "low", assertion.line, f"'{assertion.text}' cannot fail")
     if weaker and new and new[0].strength > 0:
         add("assertion-weakened", "high", new[0].line, f"'{new[0].text}' checks less than the base's {shown}")
+
+
+def _subject_gone(lost: Sequence[Assertion], removed: Removed, vanished: frozenset[str]) -> str | None:
+    """Why dropping these checks is maintenance: each uses something the change removes from production,
+    or the test stopped using such a thing and each dropped check's names left the test with it
+    (``assert first_called`` after the removed ``before_first_request`` hook set it)."""
+    along = removed.hit(vanished)
+    hits = [removed.hit(a.words) or (along if a.words and a.words <= vanished else None) for a in lost]
+    if not hits or not all(hits):
+        return None
+    return f"the change also removes {', '.join(sorted({h for h in hits if h})[:3])} from the production code"
 
 
 def _check_raises_and_tolerances(base: TestFunc, head: TestFunc, add: Add) -> None:
@@ -283,7 +380,9 @@ def _check_swallows_and_mocks(base: TestFunc, head: TestFunc, add: Add) -> None:
             )
 
 
-def _check_cases(base: TestFunc, head: TestFunc, all_cases: set[str], add: Add, result: Analysis) -> None:
+def _check_cases(
+    base: TestFunc, head: TestFunc, all_cases: set[str], removed: Removed, add: Add, result: Analysis
+) -> None:
     if len(base.cases) > _HUGE_TABLE or len(head.cases) > _HUGE_TABLE:
         if len(head.cases) < len(base.cases):
             add(
@@ -305,19 +404,23 @@ def _check_cases(base: TestFunc, head: TestFunc, all_cases: set[str], add: Add, 
             )
         return
     inputs = {c.key for c in head.cases}
-    removed = [c.text for c in base.cases if c.text not in all_cases and c.key not in inputs]
-    if removed:
+    gone = [c.text for c in base.cases if c.text not in all_cases and c.key not in inputs]
+    if gone:
+        hits = [removed.hit(text_words(text)) for text in gone]
+        subject = all(hits) and ", ".join(sorted({h for h in hits if h})[:3])
         line = head.cases[0].line if head.cases else head.def_line
         add(
             "parametrize-case-removed",
-            "high",
+            "low" if subject else "high",
             line,
-            f"{len(removed)} parametrize case(s) removed and not found elsewhere: {'; '.join(removed[:4])}",
+            f"{len(gone)} parametrize case(s) removed and not found elsewhere: {'; '.join(gone[:4])}"
+            + (f"; the change also removes {subject} from the production code" if subject else ""),
         )
 
 
 def _check_expected(base: TestFunc, head: TestFunc, prod: list[str], add: Add) -> None:
-    """One finding per test whose expected values changed; values that only moved are not changes."""
+    """One note per test whose expected values changed together with the code they describe (values that
+    only moved are not changes): an intended behaviour change reads exactly like this."""
     changes = _changed_values(
         [(a.subject, a.expected) for a in base.asserts if a.subject],
         [(a.subject, a.expected, a.line) for a in head.asserts if a.subject],
@@ -327,12 +430,57 @@ def _check_expected(base: TestFunc, head: TestFunc, prod: list[str], add: Add) -
     shown = "; ".join(f"{was} -> {now}" for was, now, _ in changes[:3]) + (" ..." if len(changes) > 3 else "")
     add(
         "expected-value-changed",
-        "medium",
+        "low",
         changes[0][2],
-        f"expected value(s) changed in the same change that edits {', '.join(prod[:3])} ({shown}): "
-        "was the code fixed, or the test bent to its new output?",
+        f"expected value(s) changed together with {', '.join(prod[:3])} ({shown}): the behaviour changed on "
+        "purpose or the test was bent to the new output; nothing else in the change says which",
         confidence=0.6,
     )
+
+
+# --- tests that cannot fail -----------------------------------------------------------------------------
+
+
+def _vacuous(
+    compared: list[tuple[_Side, TestFunc, _Side, TestFunc]], new: list[tuple[_Side, TestFunc]], evidence: Evidence
+) -> Analysis:
+    """New tests that cannot fail: they block when they are all the change adds for its production code
+    (edited tests that still check something count as testing it), notes otherwise."""
+    result = Analysis()
+    empty = [(side, test, why) for side, test in new if (why := vacuity(test))]
+    # Only a test that runs and can fail tests the production change (a skipped one does neither).
+    real = any(vacuity(t) is None and _runs(side, t) for side, t in new) or any(
+        b.fingerprint != h.fingerprint and vacuity(h) is None and _runs(side, h) for _, b, side, h in compared
+    )
+    blocks = evidence.production_changed and not real
+    for side, test, why in empty:
+        where = "the only test the change adds for its production code" if blocks else "a test the change adds"
+        result.findings.append(
+            finding(
+                "vacuous-test",
+                "high" if blocks else "low",
+                side.pair.path,
+                test.def_line,
+                line_at(side.pair.head, test.def_line),
+                f"{test.qualname} {why}, and it is {where}",
+                confidence=0.85,
+            )
+        )
+    return result
+
+
+def vacuity(test: TestFunc) -> str | None:
+    """Why ``test`` cannot fail, or None when it can."""
+    if test.skips:
+        return None  # skipped new tests are not passing tests
+    if test.asserts and all(a.strength == 0 for a in test.asserts):
+        return f"cannot fail ('{test.asserts[0].text}')"
+    if not test.asserts and not test.helper_asserts:
+        return "has no assertion and expects no exception"
+    patched = {m.key for m in test.patches}
+    if test.calls and test.calls <= patched:
+        return f"patches every unit it calls ({', '.join(sorted(test.calls))}), so it checks its own mocks"
+    return None
 
 
 def _changed_values(
@@ -351,156 +499,3 @@ def _changed_values(
             gone[(subject, old)] -= 1
             changes.append((old, value, line))
     return changes
-
-
-# --- tests gone -------------------------------------------------------------------------------------------
-
-
-def _deleted(
-    gone: list[tuple[_Side, TestFunc]], heads: list[_Side], new_tests: list[tuple[_Side, TestFunc]]
-) -> Analysis:
-    result = Analysis()
-    new_constants = [t.constants for _, t in new_tests]
-    if len(gone) * len(new_constants) > _MAX_FUZZY_PAIRS:
-        new_constants = []  # too many to compare: report what vanished
-    by_file: dict[str, list[tuple[_Side, TestFunc]]] = {}
-    for side, test in gone:
-        absorbed = test.constants and any(test.constants <= c for c in new_constants)
-        if not absorbed:  # merged into a new (usually parametrized) test holding all its values
-            by_file.setdefault(side.pair.old_path, []).append((side, test))
-    for items in by_file.values():
-        side = items[0][0]
-        head = next((h for h in heads if h.pair.path == side.pair.path), None)
-        if side.pair.head is None:
-            result.extend(_file_gone(side, [t for _, t in items]))
-        else:
-            result.extend(_tests_gone(side, head, [t for _, t in items]))
-    return result
-
-
-def _file_gone(side: _Side, tests: list[TestFunc]) -> Analysis:
-    pair, first = side.pair, min(tests, key=lambda t: t.def_line)
-    names = ", ".join(t.qualname for t in tests[:6]) + (" ..." if len(tests) > 6 else "")
-    base_lines = len(split(pair.base))
-    return Analysis(
-        findings=[
-            finding(
-                "test-file-deleted",
-                "high",
-                pair.old_path,
-                first.def_line,
-                line_at(pair.base, first.def_line),
-                f"{pair.old_path} is deleted with its {len(tests)} test(s) ({names}); "
-                "no test in the change replaces them",
-                side=Side.BASE,
-                confidence=0.9,
-            )
-        ],
-        restores=[Restore(path=pair.old_path, old_path=pair.old_path, base_start=1, base_end=base_lines, anchor=-1)],
-    )
-
-
-def _tests_gone(side: _Side, head: _Side | None, tests: list[TestFunc]) -> Analysis:
-    result = Analysis()
-    pair = side.pair
-    head_classes = head.module.classes if head else {}
-    head_tests = head.module.tests if head else {}
-    survivors = sorted(
-        ((t, head_tests[q]) for q, t in side.module.tests.items() if q in head_tests), key=lambda pair_: pair_[0].start
-    )
-    by_class: dict[str, list[TestFunc]] = {}
-    for test in tests:
-        owner = test.qualname.split("::")[0] if "::" in test.qualname else ""
-        by_class.setdefault(owner, []).append(test)
-    for owner, members in by_class.items():
-        cls = side.module.classes.get(owner)
-        all_gone = (
-            cls
-            and owner not in head_classes
-            and len(members) == sum(1 for q in side.module.tests if q.startswith(f"{owner}::"))
-        )
-        if cls and all_gone:
-            names = ", ".join(t.qualname.split("::")[1] for t in members[:6])
-            result.findings.append(
-                finding(
-                    "test-deleted",
-                    "high",
-                    pair.old_path,
-                    cls.line,
-                    line_at(pair.base, cls.line),
-                    f"test class {owner} and its {len(members)} test(s) ({names}) are removed; "
-                    "no test in the change replaces them",
-                    side=Side.BASE,
-                )
-            )
-            result.restores.append(_insertion(side, survivors, cls.line, cls.end))
-            continue
-        for test in members:
-            result.findings.append(
-                finding(
-                    "test-deleted",
-                    "high",
-                    pair.old_path,
-                    test.def_line,
-                    line_at(pair.base, test.def_line),
-                    f"{test.qualname} ({test.total_asserts} assertion(s)) is removed; no test in the change "
-                    "replaces it",
-                    side=Side.BASE,
-                )
-            )
-            result.restores.append(_insertion(side, survivors, test.start, test.end))
-    return result
-
-
-def _insertion(side: _Side, survivors: list[tuple[TestFunc, TestFunc]], start: int, end: int) -> Restore:
-    """Put base lines back after the nearest earlier test that survives in the head (else before the
-    nearest later one, else at the end). ``survivors``: (base, head) tests, in base order."""
-    pair = side.pair
-    index = bisect.bisect_left(survivors, start, key=lambda pair_: pair_[0].start)
-    if index > 0:
-        anchor = survivors[index - 1][1].end
-    elif index < len(survivors):
-        anchor = survivors[index][1].start - 1
-    else:
-        anchor = len(split(pair.head))
-    return Restore(path=pair.path, old_path=pair.old_path, base_start=start, base_end=end, anchor=anchor)
-
-
-def _module_skips(base: _Side, head: _Side) -> Analysis:
-    result = Analysis()
-    before = Counter(m.text for m in base.module.module_skips)
-    for cls in base.module.classes.values():
-        before.update(m.text for m in cls.skips)
-    marks = list(head.module.module_skips)
-    for qualname, cls in head.module.classes.items():
-        if qualname in base.module.classes:
-            marks += cls.skips
-    for mark in marks:
-        if before[mark.text] > 0:
-            before[mark.text] -= 1
-            continue
-        result.findings.append(
-            finding(
-                "test-skipped",
-                "high",
-                head.pair.path,
-                mark.line,
-                line_at(head.pair.head, mark.line),
-                f"'{mark.text}' skips or hides every test it covers; the base ran them",
-                confidence=0.9,
-            )
-        )
-        added = split(head.pair.head)[mark.first - 1 : mark.last]
-        if mark.first and not set(added) & set(split(base.pair.base)):
-            # Lines that are new in full: deleting them restores the base.
-            result.restores.append(
-                Restore(
-                    path=head.pair.path,
-                    old_path=base.pair.old_path,
-                    base_start=1,
-                    base_end=0,
-                    head_start=mark.first,
-                    head_end=mark.last,
-                )
-            )
-    return result

@@ -12,69 +12,14 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field, replace
 
+from .assertkeys import keyer
+from .pyasserts import Assertion, always_true, assertions, walk_body
 from .pyfacts import Mark, call_name, cases, dotted, patches, raises, tolerances
+from .subjects import words
 
-# How strongly an assertion pins the result: 3 exact, 2 partial (membership, order, a predicate),
-# 1 truthiness or type only, 0 cannot fail.
-_UNITTEST_STRENGTH = {
-    "assertEqual": 3,
-    "assertEquals": 3,
-    "assertListEqual": 3,
-    "assertDictEqual": 3,
-    "assertTupleEqual": 3,
-    "assertSetEqual": 3,
-    "assertSequenceEqual": 3,
-    "assertMultiLineEqual": 3,
-    "assertCountEqual": 3,
-    "assertIs": 3,
-    "assertIsNone": 3,
-    "assertAlmostEqual": 3,
-    "assertRaises": 3,
-    "assertRaisesRegex": 3,
-    "assertWarns": 3,
-    "assertWarnsRegex": 3,
-    "assertRegex": 2,
-    "assertIn": 2,
-    "assertNotIn": 2,
-    "assertGreater": 2,
-    "assertGreaterEqual": 2,
-    "assertLess": 2,
-    "assertLessEqual": 2,
-    "assertNotEqual": 2,
-    "assertNotAlmostEqual": 2,
-    "assertDictContainsSubset": 2,
-    "assertIsNot": 1,
-    "assertTrue": 1,
-    "assertFalse": 1,
-    "assertIsNotNone": 1,
-    "assertIsInstance": 1,
-    "assertNotIsInstance": 1,
-}
-_COMPARE_STRENGTH = {
-    ast.Eq: 3,
-    ast.Is: 3,
-    ast.NotEq: 2,
-    ast.In: 2,
-    ast.NotIn: 2,
-    ast.Lt: 2,
-    ast.LtE: 2,
-    ast.Gt: 2,
-    ast.GtE: 2,
-    ast.IsNot: 1,
-}
 SKIP_NAMES = frozenset({"skip", "skipif", "xfail", "skipIf", "skipUnless", "expectedFailure"})
 _SKIP_CALLS = frozenset({"skip", "xfail", "skipTest", "importorskip"})
 _TRIVIAL = frozenset({"", "None", "True", "False", "0", "1", "-1", "2", "self", "result"})
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Assertion:
-    line: int
-    text: str
-    strength: int
-    subject: str | None = None  # ast.dump of what is checked, when it is compared to a literal
-    expected: str | None = None  # the literal it is compared to
-    weight: int = 1  # how many values it checks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +42,7 @@ class TestFunc:
     calls: frozenset[str]
     constants: frozenset[str]
     trivial_body: bool
+    words: frozenset[str] = frozenset()  # names and string literals it uses (its subjects)
 
     @property
     def total_asserts(self) -> int:
@@ -118,13 +64,21 @@ class TestModule:
     module_skips: tuple[Mark, ...] = ()
     imported: dict[str, str] = field(default_factory=dict)  # local name -> module it came from
     modules: frozenset[str] = frozenset()
+    optional: frozenset[str] = frozenset()  # names bound in ``try: import ... except ImportError``
+    helpers: frozenset[str] = frozenset()  # what the module itself defines besides tests
 
 
 def parse_tests(source: str) -> TestModule:
     """The tests in ``source``. Raises SyntaxError (or ValueError for NUL bytes) when it does not parse."""
-    tree = ast.parse(source)
+    return tests_in(ast.parse(source))
+
+
+def tests_in(tree: ast.Module) -> TestModule:
+    """The tests in a parsed module."""
     module = TestModule()
     module.imported, module.modules = _imports(tree)
+    module.optional = _optional_names(tree)
+    module.helpers = frozenset(_defined_here(tree))
     helpers = _helper_counts(tree)
     module.module_skips = tuple(_module_skips(tree))
     for node in tree.body:
@@ -174,13 +128,43 @@ def _imports(tree: ast.Module) -> tuple[dict[str, str], frozenset[str]]:
     return names, frozenset(modules)
 
 
+def _defined_here(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and not node.name.startswith(
+            ("test", "Test")
+        ):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def _optional_names(tree: ast.Module) -> frozenset[str]:
+    """Names a module binds in ``try: from x import Y except ImportError: Y = None`` (or ``HAS_X``
+    flags): conditions on them gate a test on an optional dependency."""
+    names: set[str] = set()
+    for node in tree.body:
+        if not isinstance(node, ast.Try):
+            continue
+        caught = {dotted(h.type).rsplit(".", 1)[-1] for h in node.handlers if h.type is not None}
+        if not caught & {"ImportError", "ModuleNotFoundError"}:
+            continue
+        for inner in [*node.body, *(s for h in node.handlers for s in h.body)]:
+            if isinstance(inner, ast.Import | ast.ImportFrom):
+                names.update((a.asname or a.name).split(".")[0] for a in inner.names)
+            elif isinstance(inner, ast.Assign):
+                names.update(t.id for t in inner.targets if isinstance(t, ast.Name))
+    return frozenset(names)
+
+
 def _helper_counts(tree: ast.Module | ast.ClassDef) -> dict[str, int]:
     """Assertions inside helpers (``def check_result``, ``def assert_valid(self, ...)``): a test calling
     one keeps them."""
     counts: dict[str, int] = {}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and not node.name.startswith("test"):
-            counts[node.name] = sum(1 for _ in _assertions(node.body))
+            counts[node.name] = sum(1 for _ in assertions(node.body))
     return {name: count for name, count in counts.items() if count}
 
 
@@ -209,6 +193,8 @@ def _test(
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]  # the docstring
     calls = _calls(node, module)
+    params = {a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]} - {"self", "cls"}
+    key = keyer(body, module.helpers | params)
     return TestFunc(
         qualname=qualname,
         start=_start(node),
@@ -216,7 +202,7 @@ def _test(
         end=node.end_lineno or node.lineno,
         fingerprint=ast.dump(ast.Module(body=node.body, type_ignores=[])) + ast.dump(node.args),
         body_source="\n".join(ast.unparse(stmt) for stmt in body),
-        asserts=tuple(_assertions(body)),
+        asserts=tuple(assertions(body, key)),
         helper_asserts=sum(helpers.get(name, 0) for name in _called_names(node)),
         skips=tuple(_skip_marks(node.decorator_list)) + tuple(_skip_calls(body)),
         early_return=_early_return(body),
@@ -228,171 +214,12 @@ def _test(
         calls=calls,
         constants=frozenset(_constants(node)),
         trivial_body=all(isinstance(s, ast.Pass) or _is_ellipsis(s) for s in body),
+        words=words(node),
     )
 
 
 def _is_ellipsis(stmt: ast.stmt) -> bool:
     return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is ...
-
-
-def _walk_body(body: list[ast.stmt]) -> list[ast.AST]:
-    """Every node of ``body``, not descending into nested functions or classes (their code is theirs)."""
-    out: list[ast.AST] = []
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        out.append(node)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-    return out
-
-
-# --- assertions --------------------------------------------------------------------------------------
-
-
-def _assertions(body: list[ast.stmt]) -> list[Assertion]:
-    found: list[Assertion] = []
-    for node in _walk_body(body):
-        if isinstance(node, ast.Assert):
-            found.append(_assert_stmt(node))
-        elif isinstance(node, ast.Call):
-            name = call_name(node)
-            if name.startswith("assert") or name in ("raises", "warns", "deprecated_call", "fail"):
-                found.append(_assert_call(node, name))
-    return _weigh_loops(body, found)
-
-
-def _weigh_loops(body: list[ast.stmt], found: list[Assertion]) -> list[Assertion]:
-    """An assertion in ``for x in <literal table>`` checks every row: it weighs as many asserts, so
-    that turning repeated asserts into a table loop is not taken for removing them."""
-    tables = {
-        t.id: n.value
-        for n in _walk_body(body)
-        if isinstance(n, ast.Assign)
-        for t in n.targets
-        if isinstance(t, ast.Name)
-    }
-    rows: dict[int, int] = {}
-    for loop in (n for n in _walk_body(body) if isinstance(n, ast.For)):
-        size = _rows(loop.iter, tables)
-        for inner in ast.walk(loop):
-            if size > 1 and hasattr(inner, "lineno"):
-                rows[inner.lineno] = max(rows.get(inner.lineno, 1), size)
-    return [replace(a, weight=a.weight * rows.get(a.line, 1)) for a in found]
-
-
-def _rows(node: ast.expr, tables: dict[str, ast.expr]) -> int:
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in ("items", "keys", "values")
-    ):
-        node = node.func.value
-    if isinstance(node, ast.Name) and node.id in tables:
-        node = tables[node.id]
-    if isinstance(node, ast.List | ast.Tuple | ast.Set):
-        return len(node.elts)
-    if isinstance(node, ast.Dict):
-        return len(node.keys)
-    return 1
-
-
-def _assert_stmt(node: ast.Assert) -> Assertion:
-    test = node.test
-    subject = expected = None
-    if _always_true(test):
-        strength = 0
-    elif isinstance(test, ast.Compare) and len(test.ops) == 1:
-        strength = _COMPARE_STRENGTH.get(type(test.ops[0]), 2)
-        if isinstance(test.ops[0], ast.IsNot) and not _is_none(test.comparators[0]):
-            strength = 2
-        subject, expected = _subject_expected(test.left, test.comparators[0])
-    elif isinstance(test, ast.Compare):
-        strength = 2
-    elif isinstance(test, ast.Call) and call_name(test) in ("isinstance", "hasattr", "callable"):
-        strength = 1
-    elif (
-        isinstance(test, ast.Call)
-        and call_name(test) == "all"
-        and test.args
-        and isinstance(test.args[0], ast.GeneratorExp | ast.ListComp)
-        and isinstance(test.args[0].elt, ast.Compare)
-    ):
-        strength = _COMPARE_STRENGTH.get(type(test.args[0].elt.ops[0]), 2)
-    elif isinstance(test, ast.Call | ast.BoolOp):
-        strength = 2
-    else:
-        strength = 1
-    return Assertion(
-        line=node.lineno,
-        text=ast.unparse(node),
-        strength=strength,
-        subject=subject,
-        expected=expected,
-        weight=_weight(test),
-    )
-
-
-def _weight(test: ast.expr) -> int:
-    """``assert (a, b) == (1, 2)`` checks two values, as two asserts would."""
-    if isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.Eq):
-        sides = [test.left, *test.comparators]
-        if all(isinstance(side, ast.Tuple | ast.List) for side in sides):
-            return max(min(len(side.elts) for side in sides if isinstance(side, ast.Tuple | ast.List)), 1)
-    return 1
-
-
-def _assert_call(node: ast.Call, name: str) -> Assertion:
-    strength = _UNITTEST_STRENGTH.get(name, 3)
-    subject = expected = None
-    if name in ("assertTrue",) and node.args and _always_true(node.args[0]):
-        strength = 0
-    if name in ("assertEqual", "assertEquals", "assertListEqual", "assertDictEqual") and len(node.args) >= 2:
-        subject, expected = _subject_expected(node.args[0], node.args[1])
-    return Assertion(line=node.lineno, text=ast.unparse(node), strength=strength, subject=subject, expected=expected)
-
-
-def _always_true(test: ast.expr) -> bool:
-    if isinstance(test, ast.Constant):
-        return bool(test.value)
-    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
-        return any(_always_true(value) for value in test.values)
-    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq | ast.Is):
-        return ast.dump(test.left) == ast.dump(test.comparators[0])
-    return False
-
-
-def _is_none(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
-
-
-def _is_literal(node: ast.expr) -> bool:
-    try:
-        ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False
-    return not _is_none(node)
-
-
-def _is_value(node: ast.expr) -> bool:
-    """A literal, or a constructor of literals (``Decimal("4.00")``, ``date(2024, 1, 31)``)."""
-    if isinstance(node, ast.Call):
-        return bool(node.args or node.keywords) and all(
-            _is_literal(a) for a in [*node.args, *(k.value for k in node.keywords)]
-        )
-    return _is_literal(node)
-
-
-def _subject_expected(left: ast.expr, right: ast.expr) -> tuple[str | None, str | None]:
-    """What is checked and the value it must equal; by convention ``actual == expected``."""
-    if _is_literal(right) and not _is_literal(left):
-        return ast.dump(left), ast.unparse(right)
-    if _is_literal(left) and not _is_literal(right):
-        return ast.dump(right), ast.unparse(left)
-    if _is_value(right):
-        return ast.dump(left), ast.unparse(right)
-    return None, None
 
 
 # --- skips, early returns, swallowed failures ----------------------------------------------------------
@@ -418,10 +245,23 @@ def _skip_marks(decorators: list[ast.expr]) -> list[Mark]:
 
 
 def _skip_calls(body: list[ast.stmt]) -> list[Mark]:
+    """Skips called in the body; one under ``if CONDITION:`` is read as ``skipif(CONDITION)``."""
+    guarded = {
+        id(inner): node.test
+        for node in walk_body(body)
+        if isinstance(node, ast.If)
+        for stmt in node.body
+        for inner in ast.walk(stmt)
+    }
     marks = []
-    for node in _walk_body(body):
+    for node in walk_body(body):
         if isinstance(node, ast.Call) and call_name(node) in _SKIP_CALLS and dotted(node.func) != "skip":
-            marks.append(Mark(line=node.lineno, text=ast.unparse(node), key=call_name(node)))
+            condition = guarded.get(id(node))
+            if condition is not None and call_name(node) != "importorskip":
+                text = f"pytest.mark.skipif({ast.unparse(condition)}) -> {ast.unparse(node)}"
+                marks.append(Mark(line=node.lineno, text=text, key="skipif"))
+            else:
+                marks.append(Mark(line=node.lineno, text=ast.unparse(node), key=call_name(node)))
         elif isinstance(node, ast.Raise) and node.exc is not None and "SkipTest" in dotted(node.exc):
             marks.append(Mark(line=node.lineno, text=ast.unparse(node), key="SkipTest"))
     return marks
@@ -431,7 +271,7 @@ def _early_return(body: list[ast.stmt]) -> Mark | None:
     """A ``return`` (or ``if True: return``) with test code after it: the rest never runs."""
     for index, stmt in enumerate(body[:-1]):
         returns = isinstance(stmt, ast.Return) or (
-            isinstance(stmt, ast.If) and _always_true(stmt.test) and any(isinstance(s, ast.Return) for s in stmt.body)
+            isinstance(stmt, ast.If) and always_true(stmt.test) and any(isinstance(s, ast.Return) for s in stmt.body)
         )
         if returns and body[index + 1 :]:
             return Mark(line=stmt.lineno, text=ast.unparse(stmt).splitlines()[0], key="return")
@@ -440,13 +280,13 @@ def _early_return(body: list[ast.stmt]) -> Mark | None:
 
 def _swallows(body: list[ast.stmt]) -> list[Mark]:
     marks = []
-    for node in _walk_body(body):
-        if isinstance(node, ast.Try) and any(True for _ in _assertions(node.body)):
+    for node in walk_body(body):
+        if isinstance(node, ast.Try) and any(True for _ in assertions(node.body)):
             for handler in node.handlers:
                 if _broad(handler.type) and not _reraises(handler.body):
                     text = "except" + (f" {ast.unparse(handler.type)}" if handler.type else "")
                     marks.append(Mark(line=handler.lineno, text=text, key="except"))
-        elif isinstance(node, ast.With | ast.AsyncWith) and any(True for _ in _assertions(node.body)):
+        elif isinstance(node, ast.With | ast.AsyncWith) and any(True for _ in assertions(node.body)):
             for item in node.items:
                 expr = item.context_expr
                 if isinstance(expr, ast.Call) and call_name(expr) == "suppress":
@@ -462,7 +302,7 @@ def _broad(exc: ast.expr | None) -> bool:
 
 
 def _reraises(body: list[ast.stmt]) -> bool:
-    for node in _walk_body(body):
+    for node in walk_body(body):
         if isinstance(node, ast.Raise):
             return True
         if isinstance(node, ast.Call) and call_name(node) in ("fail", "skipTest", "skip", "xfail"):

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import PurePosixPath
 
-from reviewkit import Side
+from reviewkit import Finding, Severity, Side
 
-from .pairs import Analysis, FilePair, changed_lines, finding
+from .narrowing import command_narrowed, excluded_tests, selects_markers, testpaths_narrowed
+from .pairs import RULE, Analysis, FilePair, changed_lines, finding
 
 _CONFIG_NAMES = frozenset(
     {
@@ -35,6 +37,8 @@ _CONFIG_NAMES = frozenset(
         "justfile",
         "codecov.yml",
         ".codecov.yml",
+        ".testr.conf",
+        ".stestr.conf",
     }
 )
 _CONFIG_PREFIXES = ("jest.config.", "vitest.config.", "vite.config.", "karma.conf.")
@@ -44,7 +48,7 @@ _CI_DIRS = (".github/workflows/", ".circleci/", ".ci/", "ci/", ".buildkite/", "s
 TEST_COMMAND = re.compile(
     r"(?<![\w./-])(pytest|py\.test|tox|nox|coverage run|go test|jest|vitest|cargo test|ctest|mvn test"
     r"|gradle test|phpunit|rspec|manage\.py test|(npm|yarn|pnpm)( run)? test|make (test|check)"
-    r"|python -m unittest)(?![\w/.-])|\.ci/run\b"
+    r"|python -m unittest|subunit\.run)(?![\w/.-])|\.ci/run\b"
 )
 _NOT_A_COMMAND = re.compile(r"\b(name|deps|requires|install|import|uses|description)\b|^\s*\[|^\s*-\s*name:")
 _COLLECTION = [
@@ -64,10 +68,11 @@ _COLLECTION = [
 ]
 # Options other tools share (ruff --ignore, ssh -k): they narrow a test run only where pytest reads
 # them, on a pytest command line or in a pytest configuration file.
-_PYTEST_ONLY = [
+_PYTEST_ONLY: list[tuple[re.Pattern[str] | None, str]] = [
     (re.compile(r"--ignore(-glob)?(?![\w-])"), "tells pytest to ignore paths"),
     (re.compile(r"-p\s*no:"), "disables a pytest plugin"),
     (re.compile(r"(^|[\s\"'=])-k(\s|=|$)"), "selects a subset of the tests with -k"),
+    (None, "selects a subset of the tests by marker with -m"),
 ]
 _PYTEST_CONTEXT = re.compile(r"\b(pytest|py\.test|addopts)\b")
 _PYTEST_FILES = frozenset({"pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml"})
@@ -77,6 +82,7 @@ _IGNORED_FAILURE = [
     re.compile(r"\ballow_failure:\s*true"),
     re.compile(r"\bif:\s*(false|\$\{\{\s*false)"),
 ]
+_DEPENDENCY_SECTION = re.compile(r"depend|require|extras|options\]|groups")
 _EXIT_STATUS = re.compile(r"\bexitstatus\s*=\s*0\b")  # a conftest hook overwriting pytest's verdict
 _IGNORED_ON_COMMAND = re.compile(r"\|\|\s*(true|:|exit\s+0|echo\b)|;\s*(exit\s+0|true)\s*$|\bset \+e\b")
 _THRESHOLD = re.compile(
@@ -91,24 +97,47 @@ def is_safety_net(path: str) -> bool:
     return path.startswith(_CI_DIRS) and p.suffix in (".yml", ".yaml", ".sh", "", ".cfg", ".toml", ".py")
 
 
-def check_safety_net(pairs: Sequence[FilePair]) -> Analysis:
+def check_safety_net(pairs: Sequence[FilePair], test_files: Sequence[str] | None = None) -> Analysis:
+    """``test_files``: the head's test files, when known: an exclusion that keeps none of them from
+    running is a note."""
     result = Analysis()
     removed_commands: list[tuple[FilePair, int, str]] = []
-    added_commands: list[tuple[FilePair, str]] = []
+    added_commands: list[tuple[FilePair, int, str]] = []
     for pair in pairs:
         changed = changed_lines(pair)
         for number, text in changed.added:
             if _is_comment(text):
                 continue
             _check_added(pair, number, text, result)
-            if _is_test_command(text):
-                added_commands.append((pair, _command(text)))
-        removed_commands += [(pair, n, t) for n, t in changed.removed if not _is_comment(t) and _is_test_command(t)]
+            if _is_test_command(text) and not _in_dependencies(pair.head, number):
+                added_commands.append((pair, number, text))
+        removed_commands += [
+            (pair, n, t)
+            for n, t in changed.removed
+            if not _is_comment(t) and _is_test_command(t) and not _in_dependencies(pair.base, n)
+        ]
     moved_to = max((value for pair in pairs for _, value, _ in _thresholds(pair.head)), default=0.0)
     for pair in pairs:
         _check_threshold(pair, moved_to, result)
+        _check_testpaths(pair, result)
     _check_removed_commands(removed_commands, added_commands, result)
+    if test_files is not None:
+        result.findings = [_weighed(f, test_files) for f in result.findings]
     return result
+
+
+def _weighed(item: Finding, test_files: Sequence[str]) -> Finding:
+    if item.rule != f"{RULE}/collection-narrowed":
+        return item
+    excluded = excluded_tests(item.path, item.evidence, test_files)
+    if excluded is None:
+        return item
+    if not excluded:
+        return replace(
+            item, severity=Severity.LOW, message=f"{item.message}; it excludes none of the head's test files"
+        )
+    shown = ", ".join(excluded[:3]) + (" ..." if len(excluded) > 3 else "")
+    return replace(item, severity=Severity.HIGH, message=f"{item.message}; it excludes {shown}")
 
 
 def _is_comment(text: str) -> bool:
@@ -117,6 +146,17 @@ def _is_comment(text: str) -> bool:
 
 def _is_test_command(text: str) -> bool:
     return TEST_COMMAND.search(text) is not None and _NOT_A_COMMAND.search(text) is None
+
+
+def _in_dependencies(text: str | None, number: int) -> bool:
+    """Whether line ``number`` lies in an ini or toml section listing dependencies (``pytest`` there is a
+    package, not a test run): ``[options.extras_require]``, ``[project.optional-dependencies]``..."""
+    lines = (text or "").splitlines()
+    for line in reversed(lines[: max(number - 1, 0)]):
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]") and not stripped.startswith("[["):
+            return _DEPENDENCY_SECTION.search(stripped) is not None
+    return False
 
 
 def _command(text: str) -> str:
@@ -140,8 +180,8 @@ def _check_added(pair: FilePair, number: int, text: str, result: Analysis) -> No
     pytest_reads = _PYTEST_CONTEXT.search(text) or (
         PurePosixPath(pair.path).name in _PYTEST_FILES and not _OTHER_TOOLS.search(text)
     )
-    for pattern, what in _PYTEST_ONLY if pytest_reads else []:
-        if pattern.search(text):
+    for option, what in _PYTEST_ONLY if pytest_reads else []:
+        if option.search(text) if option is not None else selects_markers(text):
             result.findings.append(
                 finding(
                     "collection-narrowed",
@@ -235,15 +275,43 @@ def _check_threshold(pair: FilePair, elsewhere: float, result: Analysis) -> None
         )
 
 
+def _check_edited_command(old: str, pair: FilePair, number: int, new: str, result: Analysis) -> None:
+    narrowed = command_narrowed(_command(old), _command(new))
+    if narrowed:
+        result.findings.append(
+            finding(
+                "collection-narrowed",
+                "high",
+                pair.path,
+                number,
+                new,
+                f"the edited test command {narrowed} ({new.strip()}): tests outside it no longer run",
+            )
+        )
+
+
+def _check_testpaths(pair: FilePair, result: Analysis) -> None:
+    if PurePosixPath(pair.path).name not in _PYTEST_FILES:
+        return
+    narrowed = testpaths_narrowed(pair.base, pair.head)
+    if narrowed:
+        line, message = narrowed
+        text = (pair.head or "").splitlines()[line - 1]
+        result.findings.append(
+            finding("collection-narrowed", "high", pair.path, line, text, f"{message}: tests there no longer run")
+        )
+
+
 def _check_removed_commands(
-    removed: list[tuple[FilePair, int, str]], added: list[tuple[FilePair, str]], result: Analysis
+    removed: list[tuple[FilePair, int, str]], added: list[tuple[FilePair, int, str]], result: Analysis
 ) -> None:
-    """A removed test command is accounted for by an equal one added anywhere, else by any test command
-    added in the same file (an edited command); what is left is a test run the change took away."""
+    """A removed test command is accounted for by an equal one added anywhere, else by a test command
+    added in the same file (an edited command, which must not run fewer tests); what is left is a test
+    run the change took away."""
     pool = list(added)
     rest = []
     for pair, number, text in removed:
-        same = next((item for item in pool if item[1] == _command(text)), None)
+        same = next((item for item in pool if _command(item[2]) == _command(text)), None)
         if same:
             pool.remove(same)
         else:
@@ -252,6 +320,7 @@ def _check_removed_commands(
         edited = next((item for item in pool if item[0].path == pair.path), None)
         if edited:
             pool.remove(edited)
+            _check_edited_command(text, *edited, result)
             continue
         result.findings.append(
             finding(

@@ -50,7 +50,9 @@ def test_the_test_integrity_restore_is_merged_and_the_weakened_test_fixed(repo: 
     )
     repo.branch("feature")
     repo.commit("weaken", **{"tests__test_calc.py": test.replace("    assert add(-1, 1) == 0\n", "    assert True\n")})
-    report = _review(repo, "test-integrity")
+    # Untrusted: the base test still passes on this code, which in a trusted review would make the
+    # finding a note (nothing to restore); a stranger's change cannot lift a block by its own run.
+    report = _review(repo, "test-integrity", untrusted=True)
 
     verdict = report.verdicts[0]
     assert verdict.findings and all(f.fixed for f in verdict.findings if f.severity.rank >= 2), verdict.findings

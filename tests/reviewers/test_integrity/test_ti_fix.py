@@ -33,7 +33,6 @@ RESTORABLE = [
     "go-deleted",
     "go-file-deleted",
     "js-file-deleted",
-    "slug-expected-bent",
     "pytestmark-skip",
     "stock-class-skip",
     "module-skip",

@@ -27,18 +27,27 @@ def change(repo: GitRepo, base: dict[str, str | bytes], head: dict[str, str | by
     return run(repo)
 
 
-def test_a_head_that_does_not_parse_is_noted(repo: GitRepo) -> None:
+def test_a_head_that_does_not_parse_where_the_change_touches_it_is_not_reviewed(repo: GitRepo) -> None:
     report = change(repo, {"tests/test_sum.py": GOOD}, {"tests/test_sum.py": GOOD + "def test_broken(:\n"})
     (verdict,) = report.verdicts
-    assert verdict.status.value == "pass" and verdict.error is None
-    assert "tests/test_sum.py: the head version does not parse (line 4)" in verdict.summary
+    assert verdict.status.value == "error" and report.exit_code == 3
+    (unread,) = verdict.not_reviewed
+    assert unread.path == "tests/test_sum.py" and "the head does not parse" in unread.reason
+    assert "(line 4)" in unread.reason
 
 
-def test_a_base_that_did_not_parse_is_noted(repo: GitRepo) -> None:
+def test_a_base_that_did_not_parse_where_the_change_touches_it_is_not_reviewed(repo: GitRepo) -> None:
     report = change(repo, {"tests/test_sum.py": "def test_(:\n"}, {"tests/test_sum.py": GOOD})
     (verdict,) = report.verdicts
-    assert verdict.status.value == "pass"
-    assert "tests/test_sum.py: the base version does not parse (line 1)" in verdict.summary
+    assert report.exit_code == 3 and "the base does not parse" in verdict.not_reviewed[0].reason
+
+
+def test_an_unreadable_statement_the_change_did_not_touch_is_only_noted(repo: GitRepo) -> None:
+    newer = "type Number = int\n\n\n" + GOOD
+    report = change(repo, {"tests/test_sum.py": newer}, {"tests/test_sum.py": newer + "    assert sum([2]) == 2\n"})
+    (verdict,) = report.verdicts
+    assert verdict.status.value == "pass" and report.exit_code == 0 and verdict.not_reviewed == ()
+    assert "statements the change did not touch do not parse" in verdict.summary
 
 
 def test_binary_and_undecodable_files_do_not_crash(repo: GitRepo) -> None:
@@ -108,10 +117,16 @@ def test_a_patch_without_a_repository_gets_the_line_checks(cli, tmp_path) -> Non
     result = cli(
         "review", "--diff", str(patch), "--reviewer", "test-integrity", "--offline", "--format", "json", cwd=tmp_path
     )
-    assert result.exit_code == 1, result.stderr
+    # The test file is read line by line only: the review is incomplete (exit 3), its findings stand.
+    assert result.exit_code == 3, result.stderr
     (verdict,) = result.json()["verdicts"]
-    assert [f["rule"] for f in verdict["findings"]] == ["test-integrity/ci-failure-ignored"]
-    assert "patch without a repository: only line-level checks ran" in verdict["summary"]
+    assert [f["rule"] for f in verdict["findings"]] == [
+        "test-integrity/assertion-weakened",
+        "test-integrity/ci-failure-ignored",
+    ]
+    assert verdict["findings"][0]["evidence"] == "assert x"
+    assert [n["path"] for n in verdict["not_reviewed"]] == ["tests/test_a.py"]
+    assert "patch without its base revision: only line-level checks ran" in verdict["summary"]
 
 
 def test_a_huge_file_of_repeated_lines_is_reviewed_quickly(repo: GitRepo) -> None:

@@ -69,7 +69,7 @@ def test_a_weakened_assertion_cites_the_head_and_quotes_the_base(repo: GitRepo) 
     assert "assert area(2, 3) == 6" in finding.message
 
 
-def test_an_expectation_bent_to_new_code_reports_both_values(repo: GitRepo) -> None:
+def test_an_expectation_edited_with_the_code_is_a_note_with_both_values(repo: GitRepo) -> None:
     change(
         project(repo),
         {
@@ -77,9 +77,11 @@ def test_an_expectation_bent_to_new_code_reports_both_values(repo: GitRepo) -> N
             "tests/test_geometry.py": TESTS.replace("assert area(2, 2) == 4", "assert area(2, 2) == 3"),
         },
     )
-    (finding,) = run(repo).verdicts[0].findings
-    assert finding.rule == "test-integrity/expected-value-changed" and finding.severity.value == "medium"
+    report = run(repo)
+    (finding,) = report.verdicts[0].findings
+    assert finding.rule == "test-integrity/expected-value-changed" and finding.severity.value == "low"
     assert "(4 -> 3)" in finding.message and "app/geometry.py" in finding.message
+    assert finding.blocking is False and report.exit_code == 0 and report.verdicts[0].status.value == "warn"
 
 
 def test_the_same_expectation_edit_without_a_code_change_is_quiet(repo: GitRepo) -> None:

@@ -11,6 +11,7 @@ from ti_corpus import Case
 
 from reviewers.test_integrity import TestIntegrity, analyse
 from reviewers.test_integrity.pairs import FilePair, is_test_file
+from reviewers.test_integrity.skipgates import oldest_python
 from reviewkit import Finding
 
 # review_with registers the reviewer itself; the installed entry point would register it a second time.
@@ -49,7 +50,10 @@ def alarms(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def run_pure(case: Case) -> list[Finding]:
-    return alarms(analyse(pairs_for(case), tree_search(case)).findings)
+    test_files = [path for path in case.head if is_test_file(path)]
+    oldest = oldest_python(case.base.get("pyproject.toml"), case.base.get("setup.cfg"))
+    found = analyse(pairs_for(case), tree_search(case), test_files=test_files, oldest_python=oldest)
+    return alarms(found.findings)
 
 
 def run_git(case: Case, repo: GitRepo) -> list[Finding]:
