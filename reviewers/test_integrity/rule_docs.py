@@ -111,6 +111,17 @@ RULES: dict[str, Rule] = {
         "-    assert x == pytest.approx(1.0, rel=1e-6)\n+    assert x == pytest.approx(1.0, rel=0.1)",
         _RESTORE,
     ),
+    "test-integrity/vacuous-test": Rule(
+        "A test the change adds cannot fail (assertTrue(True), assert 'literal', x == x, no assertion); it "
+        "blocks when it is the only test added for changed production code.",
+        "+def test_feature(self):\n+    self.assertTrue(True)",
+        "Assert what the new code must do: a result, a raised error, a call on a collaborator.",
+    ),
+    "test-integrity/expected-value-off-goal": Rule(
+        "With a model and a goal: an expected value was edited to a behaviour the goal does not ask for.",
+        "-    assert fee(100) == 2\n+    assert fee(100) == 0",
+        "Keep the expectation the goal implies, or say in the goal why the behaviour changes.",
+    ),
     "test-integrity/unit-mocked": Rule(
         "The test mocks out the very unit it tests, so it checks the mock.",
         '+@patch("shop.cart.total", return_value=42)\n def test_total(_):',
