@@ -228,6 +228,9 @@ def sandbox_spec(
         "cwd": str(cwd),
         "env": env,
         "timeout_s": max(timeout_s, 0.0),
+        # The process that asked for the run: when it is gone (a reviewer killed at its deadline, with
+        # sudo in between so that no parent-death signal reaches the launcher), the sandbox goes too.
+        "owner_pid": os.getpid(),
         "network": network,
         "uid": os.getuid(),
         "gid": os.getgid(),

@@ -135,7 +135,7 @@ def run_isolated(spec: dict[str, Any]) -> None:
     pid = os.fork()
     if pid == 0:
         _run_child(init, spec)
-    supervise(pid, spec["timeout_s"])
+    supervise(pid, spec["timeout_s"], spec.get("owner_pid"))
 
 
 def init(spec: dict[str, Any]) -> None:
@@ -154,20 +154,31 @@ def init(spec: dict[str, Any]) -> None:
             os._exit(0)
 
 
-def supervise(pid: int, timeout_s: float) -> int | None:
-    """Wait for ``pid`` up to ``timeout_s`` or a stop request, then kill it; its wait status, or None
-    when it had to be killed."""
+def supervise(pid: int, timeout_s: float, owner: int | None = None) -> int | None:
+    """Wait for ``pid`` up to ``timeout_s``, a stop request, or the end of ``owner`` (the process that
+    asked for the run), then kill it; its wait status, or None when it had to be killed."""
     deadline = time.monotonic() + timeout_s
     pidfd = os.pidfd_open(pid)
     killed = False
     while not select.select([pidfd], [], [], 0.2 if not killed else None)[0]:
-        if not killed and (_stop_requested or time.monotonic() >= deadline):
-            report(**({"stopped": True} if _stop_requested else {"timed_out": True}))
+        orphaned = owner is not None and not _alive(owner)
+        if not killed and (_stop_requested or orphaned or time.monotonic() >= deadline):
+            report(**({"timed_out": True} if not (_stop_requested or orphaned) else {"stopped": True}))
             _kill(pid)
             killed = True
     os.close(pidfd)
     status = os.waitpid(pid, 0)[1]
     return None if killed else status
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by another user
+    return True
 
 
 def _kill(pid: int) -> None:
@@ -361,7 +372,7 @@ def run_plain(spec: dict[str, Any]) -> None:
     pid = os.fork()
     if pid == 0:
         _run_child(_plain_child, spec)
-    status = supervise(pid, spec["timeout_s"])
+    status = supervise(pid, spec["timeout_s"], spec.get("owner_pid"))
     kill_descendants()
     if status is not None:
         report(exit_code=os.waitstatus_to_exitcode(status))
