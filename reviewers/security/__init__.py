@@ -117,7 +117,7 @@ class SecurityReviewer(Reviewer):
         for source in sources:
             findings.extend(secrets.scan(source, docs.get(source.path, frozenset())))
             findings.extend(misconfig.scan_template(source))
-        code_findings = [f for source, tree in python for f in rules.scan(source, tree)]
+        code_findings = list(rules.scan(python))
         code_findings.extend(f for source, lines in unparsed for f in linecheck.scan(source, lines))
         if settings.bandit and python:
             options = bandit_scan.BanditOptions(enabled=settings.enable_bandit, disabled=settings.disabled_bandit_tests)
@@ -225,7 +225,7 @@ def _parse(
 def _without_sanitized_commands(findings: list[Finding], python: list[tuple[Source, ast.Module]]) -> list[Finding]:
     """bandit's shell warnings, less those on commands built from literals and sanitised values."""
     shell = {f.path for f in findings if f.rule in _SHELL_RULES}
-    quiet = {source.path: rules.sanitized_commands(tree) for source, tree in python if source.path in shell}
+    quiet = rules.sanitized_commands([(source, tree) for source, tree in python if source.path in shell])
     return [f for f in findings if f.rule not in _SHELL_RULES or f.line not in quiet[f.path]]
 
 

@@ -1,10 +1,14 @@
-"""Taint-lite: which expressions in a function carry request-derived (user-controlled) data.
+"""Taint: which expressions in a function carry data from outside (a request, an event, the command line).
 
-It is deliberately small: per function, flow-insensitive, names only (no attributes of objects, no
-calls into other functions). Sources are Flask/Django/FastAPI request objects, a web route's parameters,
-and ``input()``; data stays tainted through formatting, concatenation, containers, method calls and calls
-that take it, and is cleaned by casts and known sanitisers. That finds the request-to-sink code users
-actually write in one view function, which is what a diff reviewer sees.
+Per function and flow-insensitive. Sources, per framework: Flask/Quart/Sanic's ``request`` proxy and a
+route's parameters; Django's ``request`` (GET, POST, body, META, FILES, COOKIES) and URL arguments, in
+function and class-based views (``self.request``, ``self.kwargs``); FastAPI/Starlette path, query and body
+parameters and ``Request``; aiohttp's ``request`` (match_info, query, json()); Tornado's
+``self.get_argument()`` family and ``self.request``; an AWS Lambda handler's ``event``; ``sys.argv`` and
+``input()``. Data stays tainted through assignments, containers, string building of every kind, attributes
+of tainted objects, method calls and calls that take it; casts and known sanitisers clean it. Calls into
+functions of the changed modules ask ``calls`` (see :mod:`program`): the callee's own summary decides
+whether its result carries the caller's taint.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from reviewers.security.common import Source
 from reviewkit import Severity
 
 # Decorator attributes that make a function a web route (Flask, FastAPI, Starlette, Sanic, aiohttp).
@@ -65,6 +71,31 @@ SANITIZERS = frozenset(
 )
 _SAFE_ANNOTATIONS = frozenset({"int", "float", "bool", "UUID", "uuid.UUID", "date", "datetime"})
 _REQUEST_ROOTS = frozenset({"request", "req"})
+# Tornado's RequestHandler reads request data through methods of ``self``.
+_SELF_SOURCES = frozenset(
+    {
+        "get_argument",
+        "get_arguments",
+        "get_query_argument",
+        "get_query_arguments",
+        "get_body_argument",
+        "get_body_arguments",
+        "get_cookie",
+        "get_secure_cookie",
+        "get_signed_cookie",
+        "decode_argument",
+    }
+)
+_LAMBDA_HANDLERS = frozenset({"handler", "lambda_handler", "main"})
+_CLI_SOURCES = frozenset({"sys.argv"})
+
+
+class CallResolver(Protocol):
+    """How a Taint asks about a call into a function the change's modules define."""
+
+    def returns_tainted(self, call: ast.Call, taint: Taint) -> bool | None:
+        """Whether ``call``'s result carries the caller's taint; None when the callee is not known."""
+        ...
 
 
 def aliases(tree: ast.Module) -> dict[str, str]:
@@ -129,12 +160,21 @@ class Taint:
     names: dict[str, str]
     request_names: set[str] = field(default_factory=set)
     variables: set[str] = field(default_factory=set)
+    calls: CallResolver | None = None
 
     @classmethod
     def of(
-        cls, func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Module, names: dict[str, str], nodes: list[ast.AST]
+        cls,
+        func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Module,
+        names: dict[str, str],
+        nodes: list[ast.AST],
+        *,
+        seeds: frozenset[str] = frozenset(),
+        calls: CallResolver | None = None,
     ) -> Taint:
-        taint = cls(names=names)
+        """The taint of ``func`` (whose own nodes are ``nodes``); ``seeds`` are parameters to treat as
+        tainted (a caller passes outside data to them)."""
+        taint = cls(names=names, calls=calls, variables=set(seeds))
         if "request" in names:  # from flask (quart, sanic...) import request: the global request proxy
             taint.request_names.add("request")
         if isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -145,10 +185,15 @@ class Taint:
     def _seed_parameters(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         params = [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]
         for param in params:
-            if param.arg in _REQUEST_ROOTS:
+            annotation = dotted(param.annotation) if param.annotation is not None else None
+            if param.arg in _REQUEST_ROOTS or (annotation or "").endswith("Request"):
                 self.request_names.add(param.arg)
+        if _is_lambda_handler(func):
+            self.variables.add(params[0].arg)
+            return
         if not is_view(func):
             return
+        self.variables.update(a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None)
         defaults = dict(zip(reversed(func.args.args), reversed(func.args.defaults), strict=False))
         defaults.update((a, d) for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults, strict=True) if d)
         for param in params:
@@ -179,7 +224,7 @@ class Taint:
         if isinstance(node, ast.Name):
             return node.id in self.variables
         if isinstance(node, ast.Attribute):
-            return self._request_attribute(node) or self.tainted(node.value)
+            return self._request_attribute(node) or self.tainted(node.value) or self._cli_source(node)
         if _constant_lookup(node):
             return False  # TABLE[key] / TABLE.get(key): the value comes from our own constant table
         if isinstance(node, ast.Call):
@@ -193,10 +238,13 @@ class Taint:
     def _request_attribute(self, node: ast.Attribute) -> bool:
         root: ast.AST = node
         while isinstance(root, ast.Attribute):
-            if isinstance(root.value, ast.Name) and root.value.id == "self" and root.attr == "request":
-                return True  # class-based views: self.request
+            if isinstance(root.value, ast.Name) and root.value.id == "self" and root.attr in ("request", "kwargs"):
+                return True  # class-based views: self.request, and the URL's arguments in self.kwargs
             root = root.value
         return isinstance(root, ast.Name) and root.id in self.request_names
+
+    def _cli_source(self, node: ast.Attribute) -> bool:
+        return qualname(node, self.names) in _CLI_SOURCES
 
     def _call_tainted(self, node: ast.Call) -> bool:
         name = call_name(node, self.names)
@@ -204,9 +252,22 @@ class Taint:
             return False
         if name in ("input", "builtins.input"):
             return True
-        if isinstance(node.func, ast.Attribute) and self.tainted(node.func.value):
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in _SELF_SOURCES and dotted(func.value) == "self":
+            return True  # Tornado: self.get_argument("id")
+        if self.calls is not None:
+            local = self.calls.returns_tainted(node, self)
+            if local is not None:
+                return local
+        if isinstance(func, ast.Attribute) and self.tainted(func.value):
             return True
         return any(self.tainted(arg) for arg in [*node.args, *(k.value for k in node.keywords)])
+
+
+def _is_lambda_handler(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """An AWS Lambda entry point: ``handler(event, context)``; the event is what the caller sent."""
+    args = [a.arg for a in func.args.args]
+    return len(args) == 2 and args[1] == "context" and (args[0] == "event" or func.name in _LAMBDA_HANDLERS)
 
 
 def _constant_lookup(node: ast.AST) -> bool:
@@ -245,12 +306,16 @@ def _target_names(target: ast.AST) -> Iterator[str]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Hit:
+    """What a check found at ``node``; ``via`` is the caller's source and call when outside data reached
+    this node through a call from another function."""
+
     rule: str
     severity: Severity
     node: ast.AST
     message: str
     cwe: str
     confidence: float = 0.8
+    via: tuple[Source, ast.Call] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
