@@ -22,6 +22,7 @@ from typing import Any
 
 from reviewers.security import bandit_scan, fixes, linecheck, misconfig, parsing, rules, secrets
 from reviewers.security.common import NOSEC_MARKER, Source, is_test_path
+from reviewers.security.program import Program
 from reviewkit import ConfigError, Finding, ReviewContext, Reviewer, Severity, hookimpl
 from reviewkit.config import Config
 from reviewkit.diff import FileChange, FileStatus
@@ -113,15 +114,16 @@ class SecurityReviewer(Reviewer):
         settings = Settings.from_options(context.options)
         sources, python, unparsed = self._sources(context, settings)
         findings: list[Finding] = []
-        docs = {source.path: _docstring_lines(tree) for source, tree in python}
+        program = rules.program(python)
+        docs = {unit.source.path: unit.docstrings for unit in program.units}
         for source in sources:
             findings.extend(secrets.scan(source, docs.get(source.path, frozenset())))
             findings.extend(misconfig.scan_template(source))
-        code_findings = list(rules.scan(python))
+        code_findings = list(rules.scan(program))
         code_findings.extend(f for source, lines in unparsed for f in linecheck.scan(source, lines))
         if settings.bandit and python:
             options = bandit_scan.BanditOptions(enabled=settings.enable_bandit, disabled=settings.disabled_bandit_tests)
-            code_findings.extend(_without_sanitized_commands(bandit_scan.scan(python, options), python))
+            code_findings.extend(_without_sanitized_commands(bandit_scan.scan(python, options), program))
         findings.extend(f for f in code_findings if _matters_here(f))
         findings = _deduplicate(f for f in findings if settings.wants(f))
         _note_suppressions(context, sources)
@@ -222,10 +224,10 @@ def _parse(
     return (None if parsed.tree is None else (source, parsed.tree)), unanalysed
 
 
-def _without_sanitized_commands(findings: list[Finding], python: list[tuple[Source, ast.Module]]) -> list[Finding]:
+def _without_sanitized_commands(findings: list[Finding], program: Program) -> list[Finding]:
     """bandit's shell warnings, less those on commands built from literals and sanitised values."""
     shell = {f.path for f in findings if f.rule in _SHELL_RULES}
-    quiet = rules.sanitized_commands([(source, tree) for source, tree in python if source.path in shell])
+    quiet = rules.sanitized_commands(program, shell)
     return [f for f in findings if f.rule not in _SHELL_RULES or f.line not in quiet[f.path]]
 
 
@@ -241,20 +243,6 @@ def _matters_here(finding: Finding) -> bool:
     """Test code is not deployed: there only critical code findings are worth a reviewer's word
     (secrets are reported everywhere, by the secrets scanner)."""
     return finding.severity is Severity.CRITICAL or not is_test_path(finding.path)
-
-
-def _docstring_lines(tree: ast.Module) -> frozenset[int]:
-    lines: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
-            first = node.body[0]
-            if (
-                isinstance(first, ast.Expr)
-                and isinstance(first.value, ast.Constant)
-                and isinstance(first.value.value, str)
-            ):
-                lines.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
-    return frozenset(lines)
 
 
 def _deduplicate(findings: Iterable[Finding]) -> list[Finding]:

@@ -178,7 +178,7 @@ def scan(files: Sequence[tuple[Source, ast.Module]], options: BanditOptions | No
     if not files:
         return []
     options = options or BanditOptions()
-    results = _run_bandit(files)
+    results = _run_bandit(files, (DEFAULT_OFF - options.enabled) | options.disabled)
     generated: dict[int, set[int]] = {}
     findings = []
     for index, result in results:
@@ -243,16 +243,19 @@ def run_default(paths: Iterable[Path]) -> list[Any]:
     return list(bandit.get_issue_list())
 
 
-def _run_bandit(files: Sequence[tuple[Source, ast.Module]]) -> Iterator[tuple[int, Any]]:
+def _run_bandit(files: Sequence[tuple[Source, ast.Module]], excluded: frozenset[str]) -> Iterator[tuple[int, Any]]:
     """bandit's tests over the trees reviewkit already parsed (one parse per file, shared), with bandit's
-    own ``# nosec`` handling off: :func:`cite` applies it, and knows which suppressions the change added."""
+    own ``# nosec`` handling off: :func:`cite` applies it, and knows which suppressions the change added.
+    Tests that are off are not run at all (bandit runs every test on every node of its kind)."""
     # bandit logs per-file trouble (which the reviewer notes itself), and stevedore logs an ERROR when one
     # of bandit's optional report formatters (sarif) lacks its extra: neither is the user's concern.
     for name in ("bandit", "stevedore.extension"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    from bandit.core import metrics, node_visitor
+    from bandit.core import blacklisting, metrics, node_visitor
 
-    tests, meta = _bandit_tests()
+    tests, meta, blacklist = _bandit_tests(excluded)
+    # bandit keeps the blacklist's filtered table on its (global) blacklist function: set ours back.
+    blacklisting.blacklist._config, blacklisting.blacklist._checks = blacklist, blacklist.keys()
     stats = metrics.Metrics()
     for index, (source, tree) in enumerate(files):
         name = f"f{index}.py"  # neutral: bandit derives a module name from it, never a repository path
@@ -268,12 +271,13 @@ def _run_bandit(files: Sequence[tuple[Source, ast.Module]]) -> Iterator[tuple[in
             yield index, result
 
 
-@functools.cache
-def _bandit_tests() -> tuple[Any, Any]:
+@functools.lru_cache(maxsize=8)
+def _bandit_tests(excluded: frozenset[str]) -> tuple[Any, Any, dict[str, Any]]:
     # Imported here: bandit loads its plugins at import, which a run without Python files need not pay.
-    from bandit.core import config, meta_ast, test_set
+    from bandit.core import blacklisting, config, meta_ast, test_set
 
-    return test_set.BanditTestSet(config.BanditConfig(), {}), meta_ast.BanditMetaAst()
+    tests = test_set.BanditTestSet(config.BanditConfig(), {"exclude": sorted(excluded)})
+    return tests, meta_ast.BanditMetaAst(), dict(getattr(blacklisting.blacklist, "_config", {}) or {})
 
 
 def _to_finding(source: Source, result: Any, options: BanditOptions) -> Finding | None:

@@ -280,7 +280,8 @@ def _unsandboxed_environment(scope: Scope, receiver: ast.AST) -> bool:
 def _spawn(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     name = scope.name(call)
     if name.startswith(_EXEC_PREFIXES):
-        program = _arg(call, "file") or _arg(call, "path")
+        position = 1 if name.startswith("os.spawn") else 0  # spawn*(mode, file, ...)
+        program = call.args[position] if len(call.args) > position else None
         chosen = program is not None and not isinstance(program, ast.Constant)
     elif name in _SPAWN and not any(k.arg == "shell" for k in call.keywords):
         argv = _arg(call, "args")

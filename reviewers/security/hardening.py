@@ -52,8 +52,10 @@ def _setting_name(target: ast.AST) -> str | None:
     return None
 
 
-def _secret_hit(node: ast.AST, name: str) -> Hit:
+def _secret_hit(node: ast.AST, name: str, value: ast.Constant) -> Hit:
+    secret = value.value if isinstance(value.value, str) else value.value.decode("utf-8", "replace")
     return Hit(
+        secret=secret,
         rule="hardcoded-secret-setting",
         severity=HIGH,
         node=node,
@@ -65,8 +67,8 @@ def _secret_hit(node: ast.AST, name: str) -> Hit:
 
 
 def _setting_hits(node: ast.AST, name: str, value: ast.AST | None) -> Iterator[Hit]:
-    if _SECRET_SETTING.search(name) and _secret_literal(value):
-        yield _secret_hit(node, name)
+    if _SECRET_SETTING.search(name) and isinstance(value, ast.Constant) and _secret_literal(value):
+        yield _secret_hit(node, name, value)
     elif name in _COOKIE_SETTINGS and _is_false(value):
         yield _cookie_hit(node, name)
     elif name in _CSRF_SETTINGS and _is_false(value):
@@ -102,6 +104,8 @@ def module_checks(unit: Unit) -> Iterator[Hit]:
                     yield from _setting_hits(node, name, node.value)
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             yield from _config_update(node.value)
+        elif isinstance(node, ast.ClassDef):
+            yield from _csrf_exempt(node.decorator_list)
 
 
 def _config_update(call: ast.Call) -> Iterator[Hit]:
@@ -117,10 +121,7 @@ def function(scope: Scope) -> Iterator[Hit]:
     func = scope.func
     if func is None:
         return
-    for deco in func.decorator_list:
-        target = dotted(deco.func if isinstance(deco, ast.Call) else deco) or ""
-        if target.rsplit(".", 1)[-1] == "csrf_exempt" or target.endswith("csrf.exempt"):
-            yield _csrf_hit(deco)
+    yield from _csrf_exempt(func.decorator_list)
     args = func.args
     positional = [*args.posonlyargs, *args.args]
     defaults = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True))
@@ -135,6 +136,15 @@ def function(scope: Scope) -> Iterator[Hit]:
                 message=f"{param.arg}=False by default: every caller that does not pass it talks TLS "
                 "without checking certificates. Default to verifying; let callers opt out explicitly.",
             )
+
+
+def _csrf_exempt(decorators: list[ast.expr]) -> Iterator[Hit]:
+    """``@csrf_exempt``, ``@csrf.exempt`` (Flask-WTF) and ``@method_decorator(csrf_exempt, ...)``."""
+    for deco in decorators:
+        targets = [deco.func, *deco.args] if isinstance(deco, ast.Call) else [deco]
+        names = [dotted(t) or "" for t in targets]
+        if any(n.rsplit(".", 1)[-1] == "csrf_exempt" or n.endswith("csrf.exempt") for n in names):
+            yield _csrf_hit(deco)
 
 
 def _passed_to_tls(scope: Scope, name: str) -> bool:

@@ -23,19 +23,24 @@ Check = Callable[[Scope, ast.AST], Iterator[Hit]]
 
 @dataclass(kw_only=True)
 class Unit:
-    """One parsed module: its source, tree, import aliases, and its functions by qualified name."""
+    """One parsed module, indexed in one walk: its import aliases, its functions by qualified name, and
+    the nodes that belong to the module body and to each function (not to functions nested in it)."""
 
     source: Source
     tree: ast.Module
     module: str
     names: dict[str, str] = field(default_factory=dict)
     functions: dict[str, Function] = field(default_factory=dict)  # "f", "Class.method"
-    owner: dict[int, str] = field(default_factory=dict)  # id(function) -> its class name, for self.calls
+    owner: dict[int, str] = field(default_factory=dict)  # id(method) -> its class name, for self.calls
+    own: dict[int, list[ast.AST]] = field(default_factory=dict)  # id(function or tree) -> its own nodes
+    every_function: list[Function] = field(default_factory=list)
+    docstrings: frozenset[int] = frozenset()  # lines of docstrings, where secrets are examples
 
     @classmethod
     def of(cls, source: Source, tree: ast.Module) -> Unit:
         unit = cls(source=source, tree=tree, module=module_name(source.path))
-        unit.names = {**aliases(tree), **_relative_imports(tree, unit.module, source.path)}
+        imports = unit._index()
+        unit.names = {**aliases(imports), **_relative_imports(imports, unit.module, source.path)}
         for node in tree.body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 unit.functions[node.name] = node
@@ -46,6 +51,38 @@ class Unit:
                         unit.owner[id(item)] = node.name
         return unit
 
+    def _index(self) -> list[ast.Import | ast.ImportFrom]:
+        imports: list[ast.Import | ast.ImportFrom] = []
+        documented: list[ast.AST] = [self.tree]
+        self.own[id(self.tree)] = []
+        stack: list[tuple[ast.AST, ast.AST]] = [(child, self.tree) for child in ast.iter_child_nodes(self.tree)]
+        while stack:
+            node, scope = stack.pop()
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                self.every_function.append(node)
+                self.own[id(node)] = []
+                documented.append(node)
+                scope = node
+            else:
+                self.own[id(scope)].append(node)
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    imports.append(node)
+                elif isinstance(node, ast.ClassDef):
+                    documented.append(node)
+            stack.extend((child, scope) for child in ast.iter_child_nodes(node))
+        self.docstrings = _docstring_lines(documented)
+        return imports
+
+
+def _docstring_lines(nodes: list[ast.AST]) -> frozenset[int]:
+    lines: set[int] = set()
+    for node in nodes:
+        body = getattr(node, "body", None)
+        first = body[0] if body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            lines.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    return frozenset(lines)
+
 
 def module_name(path: str) -> str:
     """``src/app/db.py`` -> ``src.app.db``; a package's ``__init__.py`` is the package."""
@@ -55,10 +92,10 @@ def module_name(path: str) -> str:
     return ".".join(parts)
 
 
-def _relative_imports(tree: ast.Module, module: str, path: str) -> dict[str, str]:
+def _relative_imports(imports: list[ast.Import | ast.ImportFrom], module: str, path: str) -> dict[str, str]:
     package = module.split(".") if path.endswith("__init__.py") else module.split(".")[:-1]
     names = {}
-    for node in ast.walk(tree):
+    for node in imports:
         if isinstance(node, ast.ImportFrom) and node.level > 0:
             base = package[: len(package) - node.level + 1] if node.level > 1 else package
             prefix = ".".join([*base, *([node.module] if node.module else [])])
@@ -76,6 +113,7 @@ class Program:
     _returns: dict[tuple[int, frozenset[str]], bool] = field(default_factory=dict)
     _hits: dict[tuple[int, frozenset[str]], list[tuple[Unit, Hit]]] = field(default_factory=dict)
     _by_suffix: dict[str, Unit] = field(default_factory=dict)
+    _scopes: dict[int, list[Scope]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for unit in self.units:
@@ -83,18 +121,15 @@ class Program:
             for start in range(len(parts)):  # src.app.db is also importable as app.db or db
                 self._by_suffix.setdefault(".".join(parts[start:]), unit)
 
-    def scopes(self, unit: Unit) -> Iterator[Scope]:
-        """The module and each function of ``unit``, with their own nodes and taint."""
-        functions: list[Function | None] = [None]
-        functions += [n for n in ast.walk(unit.tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-        for func in functions:
-            nodes = list(own_nodes(unit.tree if func is None else func))
-            if any(isinstance(n, ast.Call | ast.Assign | ast.Return) for n in nodes):
-                yield self.scope(unit, func, nodes)
+    def scopes(self, unit: Unit) -> list[Scope]:
+        """The module and each function of ``unit``, with their own nodes and taint (computed once)."""
+        if id(unit) not in self._scopes:
+            functions: list[Function | None] = [None, *unit.every_function]
+            self._scopes[id(unit)] = [self.scope(unit, func) for func in functions]
+        return self._scopes[id(unit)]
 
-    def scope(
-        self, unit: Unit, func: Function | None, nodes: list[ast.AST], seeds: frozenset[str] = frozenset()
-    ) -> Scope:
+    def scope(self, unit: Unit, func: Function | None, seeds: frozenset[str] = frozenset()) -> Scope:
+        nodes = unit.own[id(func if func is not None else unit.tree)]
         taint = Taint.of(
             func or unit.tree, unit.names, nodes, seeds=seeds, calls=_Resolver(program=self, unit=unit, func=func)
         )
@@ -132,7 +167,7 @@ class Program:
         key = (id(callee), seeds)
         if key not in self._returns:
             self._returns[key] = False  # while computing: recursion sees a clean result
-            scope = self.scope(unit, callee, list(own_nodes(callee)), seeds)
+            scope = self.scope(unit, callee, seeds)
             returns = [n.value for n in scope.nodes if isinstance(n, ast.Return) and n.value is not None]
             self._returns[key] = any(scope.taint.tainted(value) for value in returns)
         return self._returns[key]
@@ -144,7 +179,7 @@ class Program:
         if key in self._hits:
             return self._hits[key]
         self._hits[key] = []
-        scope = self.scope(unit, callee, list(own_nodes(callee)), seeds)
+        scope = self.scope(unit, callee, seeds)
         hits = [(unit, hit) for node in scope.nodes for check in self.checks for hit in check(scope, node)]
         hits += self.calls_out(unit, scope)
         self._hits[key] = hits
@@ -183,14 +218,3 @@ class _Resolver:
             return None
         unit, callee = resolved
         return self.program.returns_tainted(unit, callee, self.program.tainted_parameters(callee, call, taint))
-
-
-def own_nodes(root: ast.AST) -> Iterator[ast.AST]:
-    """The nodes under ``root`` that belong to it rather than to a nested function."""
-    stack = list(ast.iter_child_nodes(root))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        yield node
-        stack.extend(ast.iter_child_nodes(node))

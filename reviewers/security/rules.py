@@ -40,11 +40,10 @@ def program(files: Sequence[tuple[Source, ast.Module]]) -> Program:
     return Program(units=[Unit.of(source, tree) for source, tree in files], checks=(check,))
 
 
-def scan(files: Sequence[tuple[Source, ast.Module]]) -> Iterator[Finding]:
-    """Findings of reviewkit's own rules on the lines the change added to ``files``."""
-    whole = program(files)
+def scan(whole: Program) -> Iterator[Finding]:
+    """Findings of reviewkit's own rules on the lines the change added to the program's files."""
     for unit in whole.units:
-        scopes = list(whole.scopes(unit))
+        scopes = whole.scopes(unit)
         hits = [(unit, hit) for scope in scopes for node in scope.nodes for hit in check(scope, node)]
         hits += [pair for scope in scopes for pair in whole.calls_out(unit, scope)]
         hits += [(unit, hit) for hit in misconfig.module_checks(unit.tree, unit.names, unit.source.path)]
@@ -65,8 +64,14 @@ def _finding(source: Source, hit: Hit) -> Finding | None:
 
 
 def _cite(source: Source, hit: Hit, node: ast.AST) -> Finding | None:
+    start = getattr(node, "lineno", 1)
+    evidence = None
+    if hit.secret:
+        line = source.first_added(start, getattr(node, "end_lineno", None) or start) or start
+        evidence = source.line(line).replace(hit.secret, "****").strip()
     return cite(
         source,
+        evidence=evidence,
         rule=f"security/{hit.rule}",
         severity=hit.severity,
         start=getattr(node, "lineno", 1),
@@ -77,12 +82,13 @@ def _cite(source: Source, hit: Hit, node: ast.AST) -> Finding | None:
     )
 
 
-def sanitized_commands(files: Sequence[tuple[Source, ast.Module]]) -> dict[str, frozenset[int]]:
-    """Per path, lines of shell commands made only of literals and sanitised values (see
+def sanitized_commands(whole: Program, paths: set[str]) -> dict[str, frozenset[int]]:
+    """Per path in ``paths``, lines of shell commands made only of literals and sanitised values (see
     :func:`injection.sanitized_command`), where bandit's shell warnings are noise."""
-    whole = program(files)
     result = {}
     for unit in whole.units:
+        if unit.source.path not in paths:
+            continue
         lines: set[int] = set()
         for scope in whole.scopes(unit):
             for node in scope.nodes:

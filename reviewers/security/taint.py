@@ -98,10 +98,10 @@ class CallResolver(Protocol):
         ...
 
 
-def aliases(tree: ast.Module) -> dict[str, str]:
-    """Local names bound by imports, mapped to what they import: ``sp`` -> ``subprocess``."""
+def aliases(imports: list[ast.Import | ast.ImportFrom]) -> dict[str, str]:
+    """Local names bound by ``imports``, mapped to what they import: ``sp`` -> ``subprocess``."""
     names: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in imports:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 # ``import a.b`` binds ``a``; ``import a.b as c`` binds ``c`` to ``a.b``.
@@ -259,8 +259,8 @@ class Taint:
             local = self.calls.returns_tainted(node, self)
             if local is not None:
                 return local
-        if isinstance(func, ast.Attribute) and self.tainted(func.value):
-            return True
+        if isinstance(func, ast.Attribute) and self.tainted(func):
+            return True  # a method of tainted data, or of the request itself (request.get_json())
         return any(self.tainted(arg) for arg in [*node.args, *(k.value for k in node.keywords)])
 
 
@@ -316,6 +316,7 @@ class Hit:
     cwe: str
     confidence: float = 0.8
     via: tuple[Source, ast.Call] | None = None
+    secret: str | None = None  # a secret value on the line, never quoted whole in the evidence
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -327,6 +328,10 @@ class Scope:
     taint: Taint
     func: ast.FunctionDef | ast.AsyncFunctionDef | None
     nodes: list[ast.AST]
+    _called: dict[int, str] = field(default_factory=dict)  # every check asks each call's name: once
 
     def name(self, call: ast.Call) -> str:
-        return call_name(call, self.names)
+        known = self._called.get(id(call))
+        if known is None:
+            known = self._called[id(call)] = call_name(call, self.names)
+        return known
