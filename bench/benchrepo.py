@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,3 +30,41 @@ def init_repo(repo: Path) -> Callable[..., None]:
     git("add", "-A")
     git("commit", "-q", "-m", "base")
     return git
+
+
+def release_history(sdists: list[Path], root: Path) -> list[tuple[str, Path, str, str]]:
+    """Consecutive releases of each package among ``sdists`` (``pip download --no-deps --no-binary :all:
+    pkg==A pkg==B``) as commits of one git repository per package under ``root``: ``(label, repo, base,
+    head)`` for every release and the one before it."""
+    by_package: dict[str, list[tuple[tuple[int, ...], Path]]] = {}
+    for sdist in sdists:
+        name, _, version = sdist.name.removesuffix(".tar.gz").rpartition("-")
+        key = tuple(int(p) for p in version.split(".") if p.isdigit())
+        by_package.setdefault(name.lower().replace("_", "-"), []).append((key, sdist))
+    pairs = []
+    for name, versions in sorted(by_package.items()):
+        versions.sort()
+        repo = root / name
+        git = init_repo(repo)
+        shas = [_commit_release(repo, sdist, root, git) for _, sdist in versions]
+        for (_, before), (_, after), base, head in zip(versions, versions[1:], shas, shas[1:], strict=False):
+            label = f"{before.name.removesuffix('.tar.gz')} -> {after.name.removesuffix('.tar.gz')}"
+            pairs.append((label, repo, base, head))
+    return pairs
+
+
+def _commit_release(repo: Path, sdist: Path, root: Path, git: Callable[..., None]) -> str:
+    for child in repo.iterdir():
+        if child.name != ".git":
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+    unpacked = root / "unpacked"
+    with tarfile.open(sdist) as archive:
+        archive.extractall(unpacked, filter="data")
+    (top,) = list(unpacked.iterdir())
+    for item in top.iterdir():
+        shutil.move(str(item), repo / item.name)
+    shutil.rmtree(unpacked)
+    git("add", "-A")
+    git("commit", "-q", "--allow-empty", "-m", sdist.name)
+    out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True)
+    return out.stdout.strip()

@@ -156,6 +156,16 @@ def _command(scope: Scope, call: ast.Call) -> Iterator[Hit]:
             message=f"Request data reaches {name}(): an attacker runs commands. Pass a fixed program "
             "and an argument list without shell=True, and validate the values against an allow-list.",
         )
+    elif scope.cli_tainted(arg):
+        yield Hit(
+            rule="command-injection",
+            severity=HIGH,
+            node=call,
+            cwe="CWE-78",
+            message=f"Command-line input (sys.argv, input()) is built into the command {name}() runs: a "
+            "value with ';' or '$(...)' runs other commands wherever this tool is called with data it did "
+            "not choose. Pass an argument list without shell=True.",
+        )
 
 
 def _program_or_script(argv: list[ast.expr]) -> ast.AST | None:
@@ -182,7 +192,7 @@ def sanitized_command(scope: Scope, call: ast.Call) -> bool:
 
 def _code(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     name = scope.name(call)
-    if name in _CODE_SINKS and scope.taint.tainted(_first_arg(call)):
+    if name in _CODE_SINKS and (scope.taint.tainted(_first_arg(call)) or scope.cli_tainted(_first_arg(call))):
         yield Hit(
             rule="code-injection",
             severity=CRITICAL,

@@ -4,11 +4,14 @@ Per function and flow-insensitive. Sources, per framework: Flask/Quart/Sanic's `
 route's parameters; Django's ``request`` (GET, POST, body, META, FILES, COOKIES) and URL arguments, in
 function and class-based views (``self.request``, ``self.kwargs``); FastAPI/Starlette path, query and body
 parameters and ``Request``; aiohttp's ``request`` (match_info, query, json()); Tornado's
-``self.get_argument()`` family and ``self.request``; an AWS Lambda handler's ``event``; ``sys.argv`` and
-``input()``. Data stays tainted through assignments, containers, string building of every kind, attributes
-of tainted objects, method calls and calls that take it; casts and known sanitisers clean it. Calls into
-functions of the changed modules ask ``calls`` (see :mod:`program`): the callee's own summary decides
-whether its result carries the caller's taint.
+``self.get_argument()`` family and ``self.request``; an AWS Lambda handler's ``event``. The command line
+(``sys.argv``, ``input()``) is the user's own input to a tool, so it is a source only where it matters:
+a taint made with ``cli=True`` (see :meth:`Scope.cli_tainted`), asked by the command and code checks.
+
+Data stays tainted through assignments, containers, string building of every kind, attributes of tainted
+objects, method calls and calls that take it; casts and known sanitisers clean it. Calls into functions of
+the changed modules ask ``calls`` (see :mod:`program`): the callee's own summary decides whether its
+result carries the caller's taint.
 """
 
 from __future__ import annotations
@@ -161,6 +164,7 @@ class Taint:
     request_names: set[str] = field(default_factory=set)
     variables: set[str] = field(default_factory=set)
     calls: CallResolver | None = None
+    cli: bool = False  # sys.argv and input() count as sources
 
     @classmethod
     def of(
@@ -171,10 +175,11 @@ class Taint:
         *,
         seeds: frozenset[str] = frozenset(),
         calls: CallResolver | None = None,
+        cli: bool = False,
     ) -> Taint:
         """The taint of ``func`` (whose own nodes are ``nodes``); ``seeds`` are parameters to treat as
         tainted (a caller passes outside data to them)."""
-        taint = cls(names=names, calls=calls, variables=set(seeds))
+        taint = cls(names=names, calls=calls, variables=set(seeds), cli=cli)
         if "request" in names:  # from flask (quart, sanic...) import request: the global request proxy
             taint.request_names.add("request")
         if isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -244,14 +249,14 @@ class Taint:
         return isinstance(root, ast.Name) and root.id in self.request_names
 
     def _cli_source(self, node: ast.Attribute) -> bool:
-        return qualname(node, self.names) in _CLI_SOURCES
+        return self.cli and qualname(node, self.names) in _CLI_SOURCES
 
     def _call_tainted(self, node: ast.Call) -> bool:
         name = call_name(node, self.names)
         if name in SANITIZERS or name.rsplit(".", 1)[-1] in SANITIZERS:
             return False
         if name in ("input", "builtins.input"):
-            return True
+            return self.cli
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in _SELF_SOURCES and dotted(func.value) == "self":
             return True  # Tornado: self.get_argument("id")
@@ -262,6 +267,12 @@ class Taint:
         if isinstance(func, ast.Attribute) and self.tainted(func):
             return True  # a method of tainted data, or of the request itself (request.get_json())
         return any(self.tainted(arg) for arg in [*node.args, *(k.value for k in node.keywords)])
+
+
+def _cli_mention(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "argv") or (
+        isinstance(node, ast.Name) and node.id == "input"
+    )
 
 
 def _is_lambda_handler(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -329,6 +340,15 @@ class Scope:
     func: ast.FunctionDef | ast.AsyncFunctionDef | None
     nodes: list[ast.AST]
     _called: dict[int, str] = field(default_factory=dict)  # every check asks each call's name: once
+    _called_taints: dict[str, Taint] = field(default_factory=dict)
+
+    def cli_tainted(self, node: ast.AST | None) -> bool:
+        """Whether ``node`` carries command-line input (``sys.argv``, ``input()``) within this function."""
+        if self.func is None or not any(_cli_mention(n) for n in self.nodes):
+            return False
+        if "cli" not in self._called_taints:
+            self._called_taints["cli"] = Taint.of(self.func, self.names, self.nodes, cli=True)
+        return self._called_taints["cli"].tainted(node)
 
     def name(self, call: ast.Call) -> str:
         known = self._called.get(id(call))
