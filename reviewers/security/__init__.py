@@ -16,11 +16,11 @@ import ast
 import fnmatch
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reviewers.security import bandit_scan, fixes, linecheck, misconfig, parsing, rules, secrets
+from reviewers.security import bandit_scan, fixes, introduced, linecheck, misconfig, parsing, rules, secrets
 from reviewers.security.common import NOSEC_MARKER, Source, is_test_path
 from reviewers.security.program import Program
 from reviewkit import ConfigError, Finding, ReviewContext, Reviewer, Severity, hookimpl
@@ -114,16 +114,12 @@ class SecurityReviewer(Reviewer):
         settings = Settings.from_options(context.options)
         sources, python, unparsed = self._sources(context, settings)
         findings: list[Finding] = []
-        program = rules.program(python)
-        docs = {unit.source.path: unit.docstrings for unit in program.units}
+        docs = {source.path: parsing.docstring_lines(tree) for source, tree in python}
         for source in sources:
             findings.extend(secrets.scan(source, docs.get(source.path, frozenset())))
             findings.extend(misconfig.scan_template(source))
-        code_findings = list(rules.scan(program))
+        code_findings = self._code_findings(context, settings, python)
         code_findings.extend(f for source, lines in unparsed for f in linecheck.scan(source, lines))
-        if settings.bandit and python:
-            options = bandit_scan.BanditOptions(enabled=settings.enable_bandit, disabled=settings.disabled_bandit_tests)
-            code_findings.extend(_without_sanitized_commands(bandit_scan.scan(python, options), program))
         findings.extend(f for f in code_findings if _matters_here(f))
         findings = _deduplicate(f for f in findings if settings.wants(f))
         _note_suppressions(context, sources)
@@ -133,6 +129,26 @@ class SecurityReviewer(Reviewer):
         if patch:
             context.propose_fix(patch, fixes=fixed)
         return sorted(findings, key=lambda f: (f.path, f.line, f.rule))
+
+    def _code_findings(
+        self, context: ReviewContext, settings: Settings, python: list[tuple[Source, ast.Module]]
+    ) -> list[Finding]:
+        """reviewkit's rules and bandit over the parsed files: findings on added lines, and those on old
+        lines of modified files that the change introduced (see :mod:`introduced`)."""
+
+        def analyse(files: Sequence[tuple[Source, ast.Module]]) -> list[Finding]:
+            program = rules.program(files)
+            found = list(rules.scan(program))
+            if settings.bandit and files:
+                options = bandit_scan.BanditOptions(
+                    enabled=settings.enable_bandit, disabled=settings.disabled_bandit_tests
+                )
+                found.extend(_without_sanitized_commands(bandit_scan.scan(files, options), program))
+            return found
+
+        wide = introduced.widened(python)
+        new, old = introduced.split(analyse(wide), python)
+        return new + introduced.introduced(context, old, python, analyse)
 
     def blocks(self, finding: Finding) -> bool:
         """Only high and critical findings block; medium and below are warnings."""
@@ -174,8 +190,8 @@ def _source(context: ReviewContext, file: FileChange) -> Source | None:
     # copying a vulnerable function into a new module is how the vulnerability is introduced there.
     copied = file.status is FileStatus.COPIED
     added = frozenset(range(1, text.count("\n") + 2)) if copied else file.added_line_numbers()
-    if not added:
-        return None
+    if not added and not file.path.endswith(PYTHON_SUFFIXES):
+        return None  # a Python file that only lost lines may have lost a check (see introduced.py)
     base_lines: frozenset[str] = frozenset()
     if context.untrusted:
         base = None if copied else context.read(file.old_path or file.path, side="base")

@@ -41,6 +41,8 @@ class Source:
     # moved within the file keeps its reviewed suppressions).
     untrusted: bool = False
     base_lines: frozenset[str] = frozenset()
+    # Lines a finding may cite when they are not the diff's own (see :mod:`introduced`); None: added only.
+    citable: frozenset[int] | None = None
 
     def __post_init__(self) -> None:
         if not self.lines:
@@ -60,9 +62,11 @@ class Source:
         return self.line(number).strip() in self.base_lines
 
     def first_added(self, start: int, end: int) -> int | None:
-        """The first line in ``start..end`` the diff added, or None when the span is old code."""
+        """The first line in ``start..end`` the diff added (or that is ``citable``), or None when the span
+        is old code."""
+        lines = self.added if self.citable is None else self.citable
         for number in range(start, max(start, end) + 1):
-            if number in self.added:
+            if number in lines:
                 return number
         return None
 

@@ -56,6 +56,8 @@ _SPAWN = frozenset({"subprocess.call", "subprocess.run", "subprocess.Popen", "su
 _SPAWN |= frozenset({"subprocess.check_call"})
 _EXEC_PREFIXES = ("os.exec", "os.spawn", "os.posix_spawn")
 _NAN_CHECKS = ("isnan", "isfinite", "isinf", "Decimal")
+# Template extensions pages are written in that Flask's default select does not autoescape.
+_UNESCAPED_TEMPLATES = frozenset({"j2", "jinja", "jinja2", "tpl", "tmpl", "html5"})
 _CONSTANT_PARTS = (ast.Constant, ast.BinOp, ast.operator, ast.Tuple, ast.expr_context)
 
 
@@ -85,7 +87,8 @@ def _redirect(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     name = scope.name(call)
     method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
     tornado = method == "redirect" and dotted(call.func) == "self.redirect"
-    if (name in _REDIRECTS or tornado) and scope.taint.tainted(_arg(call, "to") or _arg(call, "url")):
+    target = _arg(call, "to") or _arg(call, "url")
+    if (name in _REDIRECTS or tornado) and scope.taint.tainted(target) and not scope.guarded(target):
         yield Hit(
             rule="open-redirect",
             severity=MEDIUM,
@@ -221,6 +224,28 @@ def _template_locals(scope: Scope, call: ast.Call) -> Iterator[Hit]:
         )
 
 
+def _unescaped_template(scope: Scope, call: ast.Call) -> Iterator[Hit]:
+    """Flask autoescapes only templates named .html, .htm, .xml, .xhtml and .svg: request data rendered
+    into ``page.j2`` or ``mail.txt`` reaches the page as it came."""
+    if scope.name(call) not in ("flask.render_template", "render_template") or not call.args:
+        return
+    name = call.args[0]
+    if not isinstance(name, ast.Constant) or not isinstance(name.value, str) or "." not in name.value:
+        return
+    if name.value.rsplit(".", 1)[-1].lower() not in _UNESCAPED_TEMPLATES:
+        return
+    if any(scope.taint.tainted(k.value) for k in call.keywords):
+        yield Hit(
+            rule="xss",
+            severity=MEDIUM,
+            node=call,
+            cwe="CWE-79",
+            message=f"{name.value!r} is not autoescaped (Flask escapes only .html, .htm, .xml, .xhtml and "
+            ".svg templates), and request data is rendered into it. Rename it to .html, or wrap the "
+            "template in {% autoescape true %}.",
+        )
+
+
 def _lxml(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     name = scope.name(call)
     if not name.startswith("lxml.") or name.rsplit(".", 1)[-1] not in _LXML_PARSE:
@@ -341,4 +366,16 @@ def assignment(scope: Scope, node: ast.Assign) -> Iterator[Hit]:
             )
 
 
-CALL_CHECKS = (_redirect, _log, _regex, _dynamic_import, _nan, _safe_html, _template_locals, _lxml, _jinja, _spawn)
+CALL_CHECKS = (
+    _redirect,
+    _log,
+    _regex,
+    _dynamic_import,
+    _nan,
+    _safe_html,
+    _template_locals,
+    _unescaped_template,
+    _lxml,
+    _jinja,
+    _spawn,
+)

@@ -8,7 +8,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from reviewers.security.taint import Hit, Scope, dotted, is_view
+from reviewers.security.taint import Hit, Scope, dotted, imports_web_framework, is_view
 from reviewkit import Severity
 
 CRITICAL, HIGH, MEDIUM = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM
@@ -96,6 +96,7 @@ _PATH_SINKS = frozenset(
         "starlette.responses.FileResponse",
         "fastapi.responses.FileResponse",
         "django.http.FileResponse",
+        "aiohttp.web.FileResponse",
         "aiofiles.open",
     }
 )
@@ -362,7 +363,8 @@ def _path(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     name = scope.name(call)
     method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
     if name in _PATH_SINKS or name.endswith(".send_file"):
-        tainted = scope.taint.tainted(_first_arg(call, "path") or _first_arg(call, "file"))
+        target = _first_arg(call, "path") or _first_arg(call, "file")
+        tainted = scope.taint.tainted(target) and not scope.guarded(target)
     elif method in _PATH_METHODS or (method == "open" and name not in _PATH_SINKS):
         tainted = isinstance(call.func, ast.Attribute) and _path_object_tainted(scope, call.func.value)
     else:
@@ -396,7 +398,7 @@ def _ssrf(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     if not http_call and name not in _URLOPEN:
         return
     url = _first_arg(call, "url", 1 if method == "request" else 0)
-    if scope.taint.tainted(url) and not _fixed_host(url):
+    if scope.taint.tainted(url) and not _fixed_host(url) and not scope.guarded(url):
         yield Hit(
             rule="ssrf",
             severity=HIGH,
@@ -481,7 +483,9 @@ def _html_with_taint(scope: Scope, node: ast.AST | None) -> bool:
 
 
 def html_return(scope: Scope, node: ast.Return) -> Iterator[Hit]:
-    in_view = scope.func is not None and (is_view(scope.func) or bool(scope.taint.request_names))
+    in_view = scope.func is not None and (
+        is_view(scope.func, imports_web_framework(scope.names)) or bool(scope.taint.request_names)
+    )
     if in_view and _html_with_taint(scope, node.value):
         yield Hit(
             rule="xss",

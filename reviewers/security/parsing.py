@@ -184,3 +184,14 @@ def _top_level_block(number: int, lines: list[str]) -> set[int]:
     while last < len(lines) and not top(last + 1):
         last += 1
     return set(range(first, last + 1))
+
+
+def docstring_lines(tree: ast.Module) -> frozenset[int]:
+    """Lines of the module's, classes' and functions' docstrings: secrets there are examples."""
+    lines: set[int] = set()
+    for node in [tree, *tree.body, *(n for c in tree.body if isinstance(c, ast.ClassDef) for n in c.body)]:
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            lines.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    return frozenset(lines)

@@ -34,7 +34,6 @@ class Unit:
     owner: dict[int, str] = field(default_factory=dict)  # id(method) -> its class name, for self.calls
     own: dict[int, list[ast.AST]] = field(default_factory=dict)  # id(function or tree) -> its own nodes
     every_function: list[Function] = field(default_factory=list)
-    docstrings: frozenset[int] = frozenset()  # lines of docstrings, where secrets are examples
 
     @classmethod
     def of(cls, source: Source, tree: ast.Module) -> Unit:
@@ -53,7 +52,6 @@ class Unit:
 
     def _index(self) -> list[ast.Import | ast.ImportFrom]:
         imports: list[ast.Import | ast.ImportFrom] = []
-        documented: list[ast.AST] = [self.tree]
         self.own[id(self.tree)] = []
         stack: list[tuple[ast.AST, ast.AST]] = [(child, self.tree) for child in ast.iter_child_nodes(self.tree)]
         while stack:
@@ -61,27 +59,13 @@ class Unit:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 self.every_function.append(node)
                 self.own[id(node)] = []
-                documented.append(node)
                 scope = node
             else:
                 self.own[id(scope)].append(node)
                 if isinstance(node, ast.Import | ast.ImportFrom):
                     imports.append(node)
-                elif isinstance(node, ast.ClassDef):
-                    documented.append(node)
             stack.extend((child, scope) for child in ast.iter_child_nodes(node))
-        self.docstrings = _docstring_lines(documented)
         return imports
-
-
-def _docstring_lines(nodes: list[ast.AST]) -> frozenset[int]:
-    lines: set[int] = set()
-    for node in nodes:
-        body = getattr(node, "body", None)
-        first = body[0] if body else None
-        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-            lines.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
-    return frozenset(lines)
 
 
 def module_name(path: str) -> str:

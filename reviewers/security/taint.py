@@ -91,6 +91,51 @@ _SELF_SOURCES = frozenset(
 )
 _LAMBDA_HANDLERS = frozenset({"handler", "lambda_handler", "main"})
 _CLI_SOURCES = frozenset({"sys.argv"})
+# Attributes only a server-side request has (Django, Flask, DRF, Starlette, aiohttp), not an HTTP client's.
+_INBOUND_ATTRIBUTES = frozenset(
+    {
+        "GET",
+        "POST",
+        "FILES",
+        "COOKIES",
+        "META",
+        "args",
+        "form",
+        "values",
+        "get_json",
+        "json",
+        "data",
+        "query_params",
+        "path_params",
+        "match_info",
+        "query",
+        "view_args",
+        "query_string",
+        "remote_addr",
+    }
+)
+_WEB_FRAMEWORKS = frozenset(
+    {
+        "django",
+        "flask",
+        "fastapi",
+        "starlette",
+        "aiohttp",
+        "tornado",
+        "quart",
+        "sanic",
+        "pyramid",
+        "falcon",
+        "bottle",
+        "werkzeug",
+        "litestar",
+        "rest_framework",
+        "ninja",
+        "channels",
+        "connexion",
+        "responder",
+    }
+)
 
 
 class CallResolver(Protocol):
@@ -150,10 +195,17 @@ def is_route(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return False
 
 
-def is_view(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """A route, or a Django-style view taking ``request`` first (its other parameters come from the URL)."""
+def is_view(func: ast.FunctionDef | ast.AsyncFunctionDef, web: bool = True) -> bool:
+    """A route, or (in a module of a web application: ``web``) a Django-style view taking ``request``
+    first, whose other parameters come from the URL."""
     args = [a.arg for a in func.args.args]
-    return is_route(func) or args[:1] == ["request"] or args[:2] == ["self", "request"]
+    return is_route(func) or (web and (args[:1] == ["request"] or args[:2] == ["self", "request"]))
+
+
+def imports_web_framework(names: dict[str, str]) -> bool:
+    """Whether the module imports a web framework: only there is a parameter called ``request`` the request
+    a client sent (in an HTTP client library such as requests or pip it is the one being sent)."""
+    return any(full.split(".")[0] in _WEB_FRAMEWORKS for full in names.values())
 
 
 @dataclass(kw_only=True)
@@ -165,6 +217,7 @@ class Taint:
     variables: set[str] = field(default_factory=set)
     calls: CallResolver | None = None
     cli: bool = False  # sys.argv and input() count as sources
+    web: bool = True  # the module imports a web framework (see imports_web_framework)
 
     @classmethod
     def of(
@@ -179,24 +232,25 @@ class Taint:
     ) -> Taint:
         """The taint of ``func`` (whose own nodes are ``nodes``); ``seeds`` are parameters to treat as
         tainted (a caller passes outside data to them)."""
-        taint = cls(names=names, calls=calls, variables=set(seeds), cli=cli)
-        if "request" in names:  # from flask (quart, sanic...) import request: the global request proxy
-            taint.request_names.add("request")
+        web = imports_web_framework(names)
+        taint = cls(names=names, calls=calls, variables=set(seeds), cli=cli, web=web)
+        if names.get("request", "").split(".")[0] in _WEB_FRAMEWORKS:
+            taint.request_names.add("request")  # from flask (quart, sanic...) import request: the global proxy
         if isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
-            taint._seed_parameters(func)
+            taint._seed_parameters(func, web)
         taint._propagate(nodes)
         return taint
 
-    def _seed_parameters(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    def _seed_parameters(self, func: ast.FunctionDef | ast.AsyncFunctionDef, web: bool) -> None:
         params = [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]
         for param in params:
             annotation = dotted(param.annotation) if param.annotation is not None else None
-            if param.arg in _REQUEST_ROOTS or (annotation or "").endswith("Request"):
+            if (web and param.arg in _REQUEST_ROOTS) or (annotation or "").endswith("Request"):
                 self.request_names.add(param.arg)
         if _is_lambda_handler(func):
             self.variables.add(params[0].arg)
             return
-        if not is_view(func):
+        if not is_view(func, web):
             return
         self.variables.update(a.arg for a in (func.args.vararg, func.args.kwarg) if a is not None)
         defaults = dict(zip(reversed(func.args.args), reversed(func.args.defaults), strict=False))
@@ -229,7 +283,12 @@ class Taint:
         if isinstance(node, ast.Name):
             return node.id in self.variables
         if isinstance(node, ast.Attribute):
-            return self._request_attribute(node) or self.tainted(node.value) or self._cli_source(node)
+            return (
+                self._request_attribute(node)
+                or self.tainted(node.value)
+                or self._cli_source(node)
+                or (bool(self.variables) and dotted(node) in self.variables)
+            )
         if _constant_lookup(node):
             return False  # TABLE[key] / TABLE.get(key): the value comes from our own constant table
         if isinstance(node, ast.Call):
@@ -242,11 +301,15 @@ class Taint:
 
     def _request_attribute(self, node: ast.Attribute) -> bool:
         root: ast.AST = node
+        first = node.attr
         while isinstance(root, ast.Attribute):
             if isinstance(root.value, ast.Name) and root.value.id == "self" and root.attr in ("request", "kwargs"):
-                return True  # class-based views: self.request, and the URL's arguments in self.kwargs
-            root = root.value
-        return isinstance(root, ast.Name) and root.id in self.request_names
+                return self.web  # class-based views: self.request, and the URL's arguments in self.kwargs
+            first, root = root.attr, root.value
+        if not isinstance(root, ast.Name):
+            return False
+        # Outside a web module, ``request.GET`` still reads as a client's request; ``request.url`` may not.
+        return root.id in self.request_names or (root.id in _REQUEST_ROOTS and first in _INBOUND_ATTRIBUTES)
 
     def _cli_source(self, node: ast.Attribute) -> bool:
         return self.cli and qualname(node, self.names) in _CLI_SOURCES
@@ -267,6 +330,26 @@ class Taint:
         if isinstance(func, ast.Attribute) and self.tainted(func):
             return True  # a method of tainted data, or of the request itself (request.get_json())
         return any(self.tainted(arg) for arg in [*node.args, *(k.value for k in node.keywords)])
+
+
+def _guarded_names(nodes: list[ast.AST]) -> Iterator[str]:
+    for node in nodes:
+        if not isinstance(node, ast.If) or not node.body:
+            continue
+        tested = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+        last = node.body[-1]
+        if _leaves(last):
+            yield from tested
+        elif isinstance(last, ast.Assign) and isinstance(last.value, ast.Constant | ast.Call):
+            yield from tested & {t.id for t in last.targets if isinstance(t, ast.Name)}
+
+
+def _leaves(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.Raise | ast.Return | ast.Continue | ast.Break):
+        return True
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    name = (dotted(call.func) or "") if isinstance(call, ast.Call) else ""
+    return name.rsplit(".", 1)[-1] in ("abort", "exit", "fail", "deny")
 
 
 def _cli_mention(node: ast.AST) -> bool:
@@ -308,6 +391,10 @@ def _bindings(nodes: list[ast.AST]) -> Iterator[tuple[ast.AST, ast.AST]]:
 def _target_names(target: ast.AST) -> Iterator[str]:
     if isinstance(target, ast.Name):
         yield target.id
+    elif isinstance(target, ast.Attribute):
+        name = dotted(target)  # self.command = request.args["c"]: the attribute carries it from here on
+        if name is not None:
+            yield name
     elif isinstance(target, ast.Tuple | ast.List):
         for element in target.elts:
             yield from _target_names(element)
@@ -341,6 +428,7 @@ class Scope:
     nodes: list[ast.AST]
     _called: dict[int, str] = field(default_factory=dict)  # every check asks each call's name: once
     _called_taints: dict[str, Taint] = field(default_factory=dict)
+    _guards: list[frozenset[str]] = field(default_factory=list)
 
     def cli_tainted(self, node: ast.AST | None) -> bool:
         """Whether ``node`` carries command-line input (``sys.argv``, ``input()``) within this function."""
@@ -349,6 +437,17 @@ class Scope:
         if "cli" not in self._called_taints:
             self._called_taints["cli"] = Taint.of(self.func, self.names, self.nodes, cli=True)
         return self._called_taints["cli"].tainted(node)
+
+    def guarded(self, node: ast.AST | None) -> bool:
+        """Whether a name in ``node`` is validated by an ``if`` in this function that leaves (raise, return,
+        abort()) or resets the name when the check fails: the allow-list before a redirect, the
+        ``startswith(root)`` before an open(). Flow-insensitive, like the taint itself."""
+        if not self._guards:
+            self._guards.append(frozenset(_guarded_names(self.nodes)))
+        guards = self._guards[0]
+        return bool(guards) and any(
+            isinstance(n, ast.Name) and n.id in guards for n in ast.walk(node or ast.Constant(0))
+        )
 
     def name(self, call: ast.Call) -> str:
         known = self._called.get(id(call))
