@@ -344,6 +344,8 @@ def _sql(scope: Scope, call: ast.Call) -> Iterator[Hit]:
         return
     sql = _first_arg(call, "sql") or _first_arg(call, "statement")
     built, tainted = _sql_text(scope, sql)
+    if not built and scope.taint.tainted(sql):
+        built = tainted = True  # the statement itself is outside data (built by a caller, or sent whole)
     if built:
         # Request data in the SQL is an injection; any other formatted SQL is one only if its caller lets
         # outside data in, which this function cannot see: a warning, as bandit and semgrep rate it.
