@@ -11,9 +11,10 @@ Corpus files (``corpus/*.txt``) hold snippets::
 Each snippet becomes its own file (``app.py`` unless ``[path=...]`` says otherwise) in a directory of its
 own, added by one commit on top of an empty base. A line ending in ``#!`` must be flagged (the marker is
 removed). Lines above a ``---- added below ----`` line are committed in the base, so they are old code that
-must not be flagged. A ``---- head ----`` line instead separates a whole base file from a whole head file: the
-change edits the file (a reverted security fix puts the flaw back into fixed code). ``<<>>`` is removed on load: it splits fake keys so that secret scanners and push
-protection do not flag the corpus files themselves.
+must not be flagged. A ``---- head ----`` line instead separates a whole base file from a whole head file:
+the change edits the file (a reverted security fix puts the flaw back into fixed code). ``<<>>`` is removed
+on load: it splits fake keys so that secret scanners and push protection do not flag the corpus files
+themselves.
 
 Used by tests/reviewers/security/test_security_corpus.py and bench/security_corpus_eval.py.
 """
