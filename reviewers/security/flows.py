@@ -354,7 +354,9 @@ def assignment(scope: Scope, node: ast.Assign) -> Iterator[Hit]:
         if not isinstance(target, ast.Subscript):
             continue
         container = dotted(target.value) or ""
-        if (container.endswith("headers") or container in ("response", "resp")) and scope.taint.tainted(node.value):
+        response = container.split(".")[0].lower()  # a response's headers, not a dict for an outgoing request
+        headers = container.endswith("headers") or "." not in container
+        if "resp" in response and headers and scope.taint.tainted(node.value):
             yield Hit(
                 rule="header-injection",
                 severity=MEDIUM,

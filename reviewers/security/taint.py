@@ -91,6 +91,9 @@ _SELF_SOURCES = frozenset(
 )
 _LAMBDA_HANDLERS = frozenset({"handler", "lambda_handler", "main"})
 _CLI_SOURCES = frozenset({"sys.argv"})
+# Server-side request types (FastAPI/Starlette/Flask/aiohttp Request, Django's HttpRequest); an HTTP
+# client's PreparedRequest is the request being sent, not one received.
+_REQUEST_TYPES = frozenset({"Request", "HttpRequest", "WSGIRequest", "ASGIRequest", "BaseRequest"})
 # Attributes only a server-side request has (Django, Flask, DRF, Starlette, aiohttp), not an HTTP client's.
 _INBOUND_ATTRIBUTES = frozenset(
     {
@@ -245,7 +248,8 @@ class Taint:
         params = [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]
         for param in params:
             annotation = dotted(param.annotation) if param.annotation is not None else None
-            if (web and param.arg in _REQUEST_ROOTS) or (annotation or "").endswith("Request"):
+            typed = (annotation or "").rsplit(".", 1)[-1] in _REQUEST_TYPES
+            if web and (param.arg in _REQUEST_ROOTS or typed):
                 self.request_names.add(param.arg)
         if _is_lambda_handler(func):
             self.variables.add(params[0].arg)
