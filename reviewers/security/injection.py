@@ -58,20 +58,8 @@ _DESERIALIZERS = frozenset(
 )
 _ALWAYS_UNSAFE = frozenset({"jsonpickle.decode", "jsonpickle.loads", "yaml.unsafe_load", "yaml.unsafe_load_all"})
 _SQL_METHODS = frozenset(
-    {
-        "execute",
-        "executemany",
-        "executescript",
-        "raw",
-        "exec_driver_sql",
-        "read_sql",
-        "read_sql_query",
-        "mogrify",
-        "fetch",  # asyncpg (and aiopg/databases): the statement is the first argument
-        "fetchrow",
-        "fetchval",
-    }
-)
+    {"execute", "executemany", "executescript", "raw", "exec_driver_sql", "read_sql", "read_sql_query", "mogrify"}
+) | {"fetch", "fetchrow", "fetchval"}  # asyncpg (aiopg, databases): the statement is the first argument
 _SQL_WORDS = re.compile(
     r"\b(select|insert|update|delete|where|from|into|values|drop|create|alter|order by|"
     r"group by|limit|join|union|truncate|pragma)\b",

@@ -8,6 +8,8 @@ same kinds keep passing.
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 from conftest import GitRepo
 
@@ -152,7 +154,13 @@ def test_suppressions_from_the_base_keep_working_when_code_is_reindented(feature
     assert code == 0 and verdict["findings"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="needs the diff layer to list paths with control characters (lead, issue 10.2)")
+# The diff layer that lists such paths (reviewkit.gitdiff, issue 10 item 2) is the lead's; once this branch
+# is merged with it the condition is always false and the marker can go.
+@pytest.mark.xfail(
+    importlib.util.find_spec("reviewkit.gitdiff") is None,
+    strict=True,
+    reason="needs the diff layer to list paths with control characters (issue 10 item 2)",
+)
 def test_secrets_and_code_under_names_with_control_characters_are_reviewed(feature_repo: GitRepo, cli) -> None:
     key = "AKIA" + "QZ3T7XWLMPF2RKDN"  # built at run time: fake, and invisible to secret scanners
     feature_repo.commit("odd names", **{"conf/a\nb.env": f"AWS_ACCESS_KEY_ID={key}\n", "app/v\u202eiews.py": HANDLER})
