@@ -172,7 +172,7 @@ class SecurityReviewer(Reviewer):
                 continue
             sources.append(source)
             if file.path.endswith(PYTHON_SUFFIXES):
-                parsed, lines = _parse(context, source, settings)
+                parsed, lines = _parse(context, source, settings, introduced.base_text(context, file))
                 if parsed is not None:
                     python.append(parsed)
                 if lines:
@@ -194,8 +194,7 @@ def _source(context: ReviewContext, file: FileChange) -> Source | None:
         return None  # a Python file that only lost lines may have lost a check (see introduced.py)
     base_lines: frozenset[str] = frozenset()
     if context.untrusted:
-        base = None if copied else context.read(file.old_path or file.path, side="base")
-        base_lines = frozenset(line.strip() for line in (base or "").split("\n"))
+        base_lines = frozenset(line.strip() for line in (introduced.base_text(context, file) or "").split("\n"))
     return Source(path=file.path, text=text, added=added, untrusted=context.untrusted, base_lines=base_lines)
 
 
@@ -204,7 +203,7 @@ def _unreadable_python(file: FileChange) -> bool:
 
 
 def _parse(
-    context: ReviewContext, source: Source, settings: Settings
+    context: ReviewContext, source: Source, settings: Settings, base: str | None
 ) -> tuple[tuple[Source, ast.Module] | None, list[int]]:
     """The module's AST for the rules (statements that do not parse blanked) and the added lines left to
     the line-level checks. Added code that no check could fully analyse makes the file ``not_reviewed``:
@@ -224,7 +223,7 @@ def _parse(
     if encoding is not None:
         context.not_reviewed(source.path, f"declares the source encoding {encoding!r}; save it as UTF-8")
         return None, added
-    if parsing.generated(source.text, context.read(source.path, side="base")):
+    if parsing.generated(source.text, base):
         context.note(f"skipped {source.path}: generated code (marked so in the base revision too)")
         return None, []
     parsed = parsing.parse(source.text, source.path)

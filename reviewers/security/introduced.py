@@ -17,6 +17,7 @@ from dataclasses import replace
 from reviewers.security import parsing
 from reviewers.security.common import Source
 from reviewkit import Finding, ReviewContext
+from reviewkit.diff import FileChange, FileStatus
 
 Analysis = Callable[[Sequence[tuple[Source, ast.Module]]], list[Finding]]
 NOTE = "introduced by this change on a line it did not edit (for example, a check before it was removed)"
@@ -57,10 +58,11 @@ def introduced(
 def _base(context: ReviewContext, python: Sequence[tuple[Source, ast.Module]]) -> list[tuple[Source, ast.Module]]:
     """Every changed Python file as the base revision had it, under its head path (the whole program, so
     that calls between the files are followed as in the head)."""
-    old_paths = {file.path: file.old_path or file.path for file in context.files}
+    changed = {file.path: file for file in context.files}
     result = []
     for source, _ in python:
-        text = context.read(old_paths.get(source.path, source.path), side="base")
+        file = changed.get(source.path)
+        text = None if file is None else base_text(context, file)
         if text is None:
             continue
         tree = parsing.parse(text, source.path).tree
@@ -68,6 +70,13 @@ def _base(context: ReviewContext, python: Sequence[tuple[Source, ast.Module]]) -
             everything = frozenset(range(1, text.count("\n") + 2))
             result.append((Source(path=source.path, text=text, added=everything), tree))
     return result
+
+
+def base_text(context: ReviewContext, file: FileChange) -> str | None:
+    """The file as the base revision had it; None for a file the change adds or copies (nothing to ask)."""
+    if file.status in (FileStatus.ADDED, FileStatus.COPIED):
+        return None
+    return context.read(file.old_path or file.path, side="base")
 
 
 def _key(finding: Finding) -> tuple[str, str, str]:
