@@ -91,6 +91,7 @@ _SELF_SOURCES = frozenset(
 )
 _LAMBDA_HANDLERS = frozenset({"handler", "lambda_handler", "main"})
 _CLI_SOURCES = frozenset({"sys.argv"})
+_VIEW_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "dispatch", "form_valid"})
 # Server-side request types (FastAPI/Starlette/Flask/aiohttp Request, Django's HttpRequest); an HTTP
 # client's PreparedRequest is the request being sent, not one received.
 _REQUEST_TYPES = frozenset({"Request", "HttpRequest", "WSGIRequest", "ASGIRequest", "BaseRequest"})
@@ -200,9 +201,11 @@ def is_route(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
 
 def is_view(func: ast.FunctionDef | ast.AsyncFunctionDef, web: bool = True) -> bool:
     """A route, or (in a module of a web application: ``web``) a Django-style view taking ``request``
-    first, whose other parameters come from the URL."""
+    first, whose other parameters come from the URL: a function, or a class-based view's handler method
+    (``get``, ``post``...; not a middleware's ``process_view(self, request, view_func)``)."""
     args = [a.arg for a in func.args.args]
-    return is_route(func) or (web and (args[:1] == ["request"] or args[:2] == ["self", "request"]))
+    method = args[:2] == ["self", "request"] and func.name in _VIEW_METHODS
+    return is_route(func) or (web and (args[:1] == ["request"] or method))
 
 
 def imports_web_framework(names: dict[str, str]) -> bool:
