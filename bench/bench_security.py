@@ -48,7 +48,7 @@ def _build_repo(source_root: Path, repo: Path) -> tuple[int, int]:
         if "test" in path.parts or "site-packages" in path.parts or total >= TARGET_LINES:
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
-        take = text.split("\n")[: TARGET_LINES - total]
+        take = text.split("\n")  # whole files: a cut one would not parse, and would not be reviewed
         target = repo / "src" / path.relative_to(source_root)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("\n".join(take) + "\n", encoding="utf-8")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,11 +32,10 @@ def init_repo(repo: Path) -> Callable[..., None]:
     return git
 
 
-def releases_repos(sdists: list[Path], workdir: Path) -> list[tuple[str, Path, str, str]]:
-    """One git repository per package with each sdist of it committed in version order; returns every
-    consecutive pair as ``(label, repo, base sha, head sha)``."""
-    import tarfile
-
+def release_history(sdists: list[Path], root: Path) -> list[tuple[str, Path, str, str]]:
+    """Consecutive releases of each package among ``sdists`` (``pip download --no-deps --no-binary :all:
+    pkg==A pkg==B``) as commits of one git repository per package under ``root``: ``(label, repo, base,
+    head)`` for every release and the one before it."""
     by_package: dict[str, list[tuple[tuple[int, ...], Path]]] = {}
     for sdist in sdists:
         name, _, version = sdist.name.removesuffix(".tar.gz").rpartition("-")
@@ -43,27 +44,27 @@ def releases_repos(sdists: list[Path], workdir: Path) -> list[tuple[str, Path, s
     pairs = []
     for name, versions in sorted(by_package.items()):
         versions.sort()
-        repo = workdir / name
+        repo = root / name
         git = init_repo(repo)
-        shas = []
-        for _, sdist in versions:
-            for child in repo.iterdir():
-                if child.name != ".git":
-                    subprocess.run(["rm", "-rf", str(child)], check=True)
-            with tarfile.open(sdist) as archive:
-                top = archive.getnames()[0].split("/")[0]
-                archive.extractall(workdir / "x", filter="data")
-            subprocess.run(["cp", "-a", f"{workdir / 'x' / top}/.", f"{repo}/"], check=True)
-            subprocess.run(["rm", "-rf", str(workdir / "x")], check=True)
-            git("add", "-A")
-            git("commit", "-q", "--allow-empty", "-m", sdist.name)
-            shas.append(
-                subprocess.run(
-                    ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-                ).stdout.strip()
-            )
+        shas = [_commit_release(repo, sdist, root, git) for _, sdist in versions]
         for (_, before), (_, after), base, head in zip(versions, versions[1:], shas, shas[1:], strict=False):
-            pairs.append(
-                (f"{before.name.removesuffix('.tar.gz')} -> {after.name.removesuffix('.tar.gz')}", repo, base, head)
-            )
+            label = f"{before.name.removesuffix('.tar.gz')} -> {after.name.removesuffix('.tar.gz')}"
+            pairs.append((label, repo, base, head))
     return pairs
+
+
+def _commit_release(repo: Path, sdist: Path, root: Path, git: Callable[..., None]) -> str:
+    for child in repo.iterdir():
+        if child.name != ".git":
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+    unpacked = root / "unpacked"
+    with tarfile.open(sdist) as archive:
+        archive.extractall(unpacked, filter="data")
+    (top,) = list(unpacked.iterdir())
+    for item in top.iterdir():
+        shutil.move(str(item), repo / item.name)
+    shutil.rmtree(unpacked)
+    git("add", "-A")
+    git("commit", "-q", "--allow-empty", "-m", sdist.name)
+    out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True)
+    return out.stdout.strip()

@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchrepo import releases_repos
+from benchrepo import release_history
 
 from reviewkit.pipeline import ReviewRequest, review
 
@@ -41,7 +41,7 @@ def main() -> None:
     seconds: dict[str, float] = defaultdict(float)
     total_added = 0
     with tempfile.TemporaryDirectory() as tmp:
-        pairs = releases_repos(args.sdists, Path(tmp))
+        pairs = release_history(args.sdists, Path(tmp))
         for label, repo, base, head in pairs:
             added = added_lines(repo, base, head)
             total_added += added

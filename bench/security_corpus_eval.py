@@ -1,6 +1,9 @@
 """Score the security reviewer and bandit alone (default settings) on the labelled corpus, side by side.
 
-    python bench/security_corpus_eval.py [--details]
+    python bench/security_corpus_eval.py [--details] [--corpus DIR]
+
+DIR defaults to tests/reviewers/security/corpus (the tuning corpus); tests/reviewers/security/heldout13 is
+the batch written before the issue-13 tuning, to be scored, not tuned on.
 
 Prints one JSON row per tool: recall on labelled vulnerable lines, findings on safe snippets, and (with
 --details) every missed line and every finding on a safe snippet.
@@ -22,7 +25,8 @@ from reviewers.security import bandit_scan
 
 
 def main(argv: list[str]) -> int:
-    snippets = security_corpus.load()
+    corpus = Path(argv[argv.index("--corpus") + 1]) if "--corpus" in argv else security_corpus.CORPUS
+    snippets = security_corpus.load(corpus)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "repo"
         started = time.perf_counter()

@@ -2,8 +2,9 @@
 ``# noqa: reviewkit`` (or ``# noqa: reviewkit[security/*,...]``) on the cited line.
 
 In an untrusted review (``reviewkit github``, ``review --untrusted``) a suppression the change itself
-adds is a claim, not an instruction: an inline ``# noqa`` on a line the change added does not silence
-the finding, which is reported with a note saying so. (Configuration is read from the base revision
+adds is a claim, not an instruction: an inline ``# noqa`` on a line the change added (and the base of
+the file did not already have: moved or re-indented code keeps its suppression) does not silence the
+finding, which is reported with a note saying so. (Configuration is read from the base revision
 there, so ``[[suppress]]`` entries the change adds never apply; :func:`note_config_claims` marks the
 findings they would have silenced.) Suppressions already in the base keep working.
 """
@@ -72,8 +73,13 @@ def _inline_suppression(context: ReviewContext, finding: Finding) -> int | None:
 
 
 def _added_by_change(context: ReviewContext, path: str, line: int) -> bool:
+    """Whether the suppression on ``path:line`` is the change's own: a line it added whose text the base
+    of the same file did not already have (moved or re-indented code keeps its suppression)."""
     file = context.change.file(path)
-    return file is not None and line in file.added_line_numbers()
+    if file is None or line not in file.added_line_numbers():
+        return False
+    text = (context.head.lines(path) or [""] * line)[line - 1].strip()
+    return text not in {old.strip() for old in context.base.lines(file.old_path or path) or []}
 
 
 # --- configuration a change edits -------------------------------------------------------------------------

@@ -1,16 +1,17 @@
 """bandit, run in-process once over all changed Python files, its results kept on added lines only.
 
-bandit reads files from disk, so the head contents are written to a private temporary directory under
-neutral names (never the repository's own paths: a patch may name ``../x``). Its tests that are noise in
-a diff review, or that reviewkit's own rules and secrets scanner do better, are off by default and can
-be turned back on with the ``enable`` option.
+bandit's tests run over the trees the reviewer already parsed (bandit's own parse and tokenize are not
+repeated), under neutral file names (never the repository's own paths: a patch may name ``../x``). Its
+tests that are noise in a diff review, or that reviewkit's own rules and secrets scanner do better, are off
+by default and can be turned back on with the ``enable`` option.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
+import io
 import logging
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,7 +178,7 @@ def scan(files: Sequence[tuple[Source, ast.Module]], options: BanditOptions | No
     if not files:
         return []
     options = options or BanditOptions()
-    results = _run_bandit([source for source, _ in files])
+    results = _run_bandit(files, (DEFAULT_OFF - options.enabled) | options.disabled)
     generated: dict[int, set[int]] = {}
     findings = []
     for index, result in results:
@@ -187,10 +188,20 @@ def scan(files: Sequence[tuple[Source, ast.Module]], options: BanditOptions | No
                 generated[index] = _compiled_code_runs(tree)
             if int(result.lineno) in generated[index]:
                 continue
+        if str(result.test_id) == "B202" and _filtered_extraction(tree, int(result.lineno)):
+            continue
         finding = _to_finding(source, result, options)
         if finding is not None:
             findings.append(finding)
     return findings
+
+
+def _filtered_extraction(tree: ast.Module, line: int) -> bool:
+    """``extractall(..., filter=...)`` (PEP 706): the archive's members are checked; bandit flags it anyway."""
+    return any(
+        isinstance(node, ast.Call) and node.lineno == line and any(k.arg == "filter" for k in node.keywords)
+        for node in ast.walk(tree)
+    )
 
 
 def _compiled_code_runs(tree: ast.Module) -> set[int]:
@@ -242,26 +253,41 @@ def run_default(paths: Iterable[Path]) -> list[Any]:
     return list(bandit.get_issue_list())
 
 
-def _run_bandit(sources: Sequence[Source]) -> Iterator[tuple[int, Any]]:
+def _run_bandit(files: Sequence[tuple[Source, ast.Module]], excluded: frozenset[str]) -> Iterator[tuple[int, Any]]:
+    """bandit's tests over the trees reviewkit already parsed (one parse per file, shared), with bandit's
+    own ``# nosec`` handling off: :func:`cite` applies it, and knows which suppressions the change added.
+    Tests that are off are not run at all (bandit runs every test on every node of its kind)."""
     # bandit logs per-file trouble (which the reviewer notes itself), and stevedore logs an ERROR when one
     # of bandit's optional report formatters (sarif) lacks its extra: neither is the user's concern.
     for name in ("bandit", "stevedore.extension"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    # Imported here: bandit loads its plugins at import, which a run without Python files need not pay.
-    from bandit.core import config, manager
+    from bandit.core import blacklisting, metrics, node_visitor
 
-    with tempfile.TemporaryDirectory(prefix="reviewkit-bandit-") as tmp:
-        names = {}
-        for index, source in enumerate(sources):
-            path = Path(tmp) / f"f{index}.py"
-            path.write_text(source.text, encoding="utf-8")
-            names[str(path)] = index
-        bandit = manager.BanditManager(config.BanditConfig(), "file", quiet=True)
-        bandit.discover_files(list(names))
-        bandit.run_tests()
-        for result in bandit.get_issue_list():
-            if result.fname in names:
-                yield names[result.fname], result
+    tests, meta, blacklist = _bandit_tests(excluded)
+    # bandit keeps the blacklist's filtered table on its (global) blacklist function: set ours back.
+    blacklisting.blacklist._config, blacklisting.blacklist._checks = blacklist, blacklist.keys()
+    stats = metrics.Metrics()
+    for index, (source, tree) in enumerate(files):
+        name = f"f{index}.py"  # neutral: bandit derives a module name from it, never a repository path
+        stats.begin(name)
+        visitor = node_visitor.BanditNodeVisitor(
+            name, io.BytesIO(source.text.encode("utf-8", "replace")), meta, tests, False, {}, stats
+        )
+        visitor.generic_visit(tree)
+        visitor.context = {"file_data": visitor.fdata, "filename": name, "lineno": 0, "linerange": [0, 1]}
+        visitor.context["col_offset"] = 0
+        visitor.update_scores(visitor.tester.run_tests(visitor.context, "File"))
+        for result in visitor.tester.results:
+            yield index, result
+
+
+@functools.lru_cache(maxsize=8)
+def _bandit_tests(excluded: frozenset[str]) -> tuple[Any, Any, dict[str, Any]]:
+    # Imported here: bandit loads its plugins at import, which a run without Python files need not pay.
+    from bandit.core import blacklisting, config, meta_ast, test_set
+
+    tests = test_set.BanditTestSet(config.BanditConfig(), {"exclude": sorted(excluded)})
+    return tests, meta_ast.BanditMetaAst(), dict(getattr(blacklisting.blacklist, "_config", {}) or {})
 
 
 def _to_finding(source: Source, result: Any, options: BanditOptions) -> Finding | None:

@@ -36,6 +36,13 @@ class Source:
     text: str
     added: frozenset[int]
     lines: tuple[str, ...] = field(default=())
+    # In an untrusted review a suppression comment is a claim of the change, not an instruction: it counts
+    # only on a line that is old code or that the base of the same file already had (code re-indented or
+    # moved within the file keeps its reviewed suppressions).
+    untrusted: bool = False
+    base_lines: frozenset[str] = frozenset()
+    # Lines a finding may cite when they are not the diff's own (see :mod:`introduced`); None: added only.
+    citable: frozenset[int] | None = None
 
     def __post_init__(self) -> None:
         if not self.lines:
@@ -48,10 +55,18 @@ class Source:
     def line(self, number: int) -> str:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
 
+    def trusts_suppression_on(self, number: int) -> bool:
+        """Whether a suppression comment on line ``number`` may silence a finding."""
+        if not self.untrusted or number not in self.added:
+            return True
+        return self.line(number).strip() in self.base_lines
+
     def first_added(self, start: int, end: int) -> int | None:
-        """The first line in ``start..end`` the diff added, or None when the span is old code."""
+        """The first line in ``start..end`` the diff added (or that is ``citable``), or None when the span
+        is old code."""
+        lines = self.added if self.citable is None else self.citable
         for number in range(start, max(start, end) + 1):
-            if number in self.added:
+            if number in lines:
                 return number
         return None
 
@@ -82,17 +97,19 @@ def cite(
     bandit_id: str | None = None,
 ) -> Finding | None:
     """A Finding for the span ``start..end`` when the diff added a line of it and no ``# nosec`` says
-    otherwise; None when the span is code the change did not write."""
+    otherwise; None when the span is code the change did not write. A ``# nosec`` the change itself adds
+    in an untrusted review does not silence the finding: it is reported with a note."""
     end = max(end or start, start)
     line = source.first_added(start, end)
     if line is None:
         return None
-    if any(nosec(source.line(n), rule, bandit_id) for n in range(start, end + 1)):
+    claimed = [n for n in range(start, end + 1) if nosec(source.line(n), rule, bandit_id)]
+    if any(source.trusts_suppression_on(n) for n in claimed):
         return None
     quote = evidence if evidence is not None else source.line(line).strip()
     if not quote:
         return None
-    return Finding(
+    finding = Finding(
         rule=rule,
         severity=Severity(severity),
         path=source.path,
@@ -103,3 +120,6 @@ def cite(
         confidence=confidence,
         cwe=cwe,
     )
+    for number in claimed:
+        finding = finding.with_note(f"suppression added by this change: # nosec on line {number} does not count")
+    return finding

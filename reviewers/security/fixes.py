@@ -41,6 +41,8 @@ def patch_for(findings: Iterable[Finding], sources: dict[str, Source]) -> tuple[
             continue
         if "\ufffd" in source.text:
             continue  # bytes that are not UTF-8 were replaced when read: a patch could not reproduce them
+        if not _plain_path(finding.path):
+            continue  # git would quote this name in a patch header; the finding stays, unfixed
         lines = edited.setdefault(finding.path, {})
         current = lines.get(finding.line, source.line(finding.line).rstrip("\r"))  # _diff restores the ending
         new = fixer(current, source)
@@ -49,6 +51,10 @@ def patch_for(findings: Iterable[Finding], sources: dict[str, Source]) -> tuple[
             fixed.append(finding)
     patch = "".join(_diff(sources[path], lines) for path, lines in sorted(edited.items()) if lines)
     return patch, fixed if patch else []
+
+
+def _plain_path(path: str) -> bool:
+    return path.isprintable() and not any(c in path for c in '"\\')
 
 
 def _diff(source: Source, edits: dict[int, str]) -> str:

@@ -8,7 +8,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from reviewers.security.taint import Hit, Scope, dotted, is_view
+from reviewers.security.taint import Hit, Scope, dotted, imports_web_framework, is_view
 from reviewkit import Severity
 
 CRITICAL, HIGH, MEDIUM = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM
@@ -59,7 +59,7 @@ _DESERIALIZERS = frozenset(
 _ALWAYS_UNSAFE = frozenset({"jsonpickle.decode", "jsonpickle.loads", "yaml.unsafe_load", "yaml.unsafe_load_all"})
 _SQL_METHODS = frozenset(
     {"execute", "executemany", "executescript", "raw", "exec_driver_sql", "read_sql", "read_sql_query", "mogrify"}
-)
+) | {"fetch", "fetchrow", "fetchval"}  # asyncpg (aiopg, databases): the statement is the first argument
 _SQL_WORDS = re.compile(
     r"\b(select|insert|update|delete|where|from|into|values|drop|create|alter|order by|"
     r"group by|limit|join|union|truncate|pragma)\b",
@@ -84,6 +84,7 @@ _PATH_SINKS = frozenset(
         "starlette.responses.FileResponse",
         "fastapi.responses.FileResponse",
         "django.http.FileResponse",
+        "aiohttp.web.FileResponse",
         "aiofiles.open",
     }
 )
@@ -144,6 +145,16 @@ def _command(scope: Scope, call: ast.Call) -> Iterator[Hit]:
             message=f"Request data reaches {name}(): an attacker runs commands. Pass a fixed program "
             "and an argument list without shell=True, and validate the values against an allow-list.",
         )
+    elif scope.cli_tainted(arg):
+        yield Hit(
+            rule="command-injection",
+            severity=HIGH,
+            node=call,
+            cwe="CWE-78",
+            message=f"Command-line input (sys.argv, input()) is built into the command {name}() runs: a "
+            "value with ';' or '$(...)' runs other commands wherever this tool is called with data it did "
+            "not choose. Pass an argument list without shell=True.",
+        )
 
 
 def _program_or_script(argv: list[ast.expr]) -> ast.AST | None:
@@ -170,7 +181,7 @@ def sanitized_command(scope: Scope, call: ast.Call) -> bool:
 
 def _code(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     name = scope.name(call)
-    if name in _CODE_SINKS and scope.taint.tainted(_first_arg(call)):
+    if name in _CODE_SINKS and (scope.taint.tainted(_first_arg(call)) or scope.cli_tainted(_first_arg(call))):
         yield Hit(
             rule="code-injection",
             severity=CRITICAL,
@@ -321,6 +332,8 @@ def _sql(scope: Scope, call: ast.Call) -> Iterator[Hit]:
         return
     sql = _first_arg(call, "sql") or _first_arg(call, "statement")
     built, tainted = _sql_text(scope, sql)
+    if not built and scope.taint.tainted(sql):
+        built = tainted = True  # the statement itself is outside data (built by a caller, or sent whole)
     if built:
         # Request data in the SQL is an injection; any other formatted SQL is one only if its caller lets
         # outside data in, which this function cannot see: a warning, as bandit and semgrep rate it.
@@ -340,7 +353,8 @@ def _path(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     name = scope.name(call)
     method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
     if name in _PATH_SINKS or name.endswith(".send_file"):
-        tainted = scope.taint.tainted(_first_arg(call, "path") or _first_arg(call, "file"))
+        target = _first_arg(call, "path") or _first_arg(call, "file")
+        tainted = scope.taint.tainted(target) and not scope.guarded(target)
     elif method in _PATH_METHODS or (method == "open" and name not in _PATH_SINKS):
         tainted = isinstance(call.func, ast.Attribute) and _path_object_tainted(scope, call.func.value)
     else:
@@ -374,7 +388,7 @@ def _ssrf(scope: Scope, call: ast.Call) -> Iterator[Hit]:
     if not http_call and name not in _URLOPEN:
         return
     url = _first_arg(call, "url", 1 if method == "request" else 0)
-    if scope.taint.tainted(url) and not _fixed_host(url):
+    if scope.taint.tainted(url) and not _fixed_host(url) and not scope.guarded(url):
         yield Hit(
             rule="ssrf",
             severity=HIGH,
@@ -459,7 +473,9 @@ def _html_with_taint(scope: Scope, node: ast.AST | None) -> bool:
 
 
 def html_return(scope: Scope, node: ast.Return) -> Iterator[Hit]:
-    in_view = scope.func is not None and (is_view(scope.func) or bool(scope.taint.request_names))
+    in_view = scope.func is not None and (
+        is_view(scope.func, imports_web_framework(scope.names)) or bool(scope.taint.request_names)
+    )
     if in_view and _html_with_taint(scope, node.value):
         yield Hit(
             rule="xss",

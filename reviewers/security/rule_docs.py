@@ -250,4 +250,74 @@ RULES: dict[str, Rule] = {
     "security/azure-storage-key": _secret("Azure storage account key", '"...;AccountKey=...=="'),
     "security/sendgrid-key": _secret("SendGrid API key", 'SENDGRID = "SG.....")'),
     "security/private-key": _secret("private key block", "-----BEGIN RSA PRIVATE KEY-----"),
+    "security/allowed-hosts-wildcard": Rule(
+        "ALLOWED_HOSTS accepts any Host header (host header poisoning of reset links and absolute URLs).",
+        'ALLOWED_HOSTS = ["*"]',
+        "List the real host names.",
+    ),
+    "security/cookie-insecure": Rule(
+        "A cookie is sent without Secure, or readable by scripts without HttpOnly.",
+        'resp.set_cookie("session", token)',
+        "resp.set_cookie('session', token, secure=True, httponly=True, samesite='Lax').",
+    ),
+    "security/csrf-disabled": Rule(
+        "CSRF protection is switched off or a view is exempted from it.",
+        "@csrf_exempt",
+        "Keep the protection and send the token, or authenticate without cookies.",
+    ),
+    "security/hardcoded-secret-setting": Rule(
+        "A secret setting (SECRET_KEY, JWT_SECRET, *_PASSWORD...) is a literal in code, whatever its entropy.",
+        'app.config["SECRET_KEY"] = "dev"',
+        "Read it from the environment or a secret store, and rotate the committed value.",
+    ),
+    "security/header-injection": Rule(
+        "Request data is written into a response header (response splitting).",
+        'resp.headers["Content-Disposition"] = "attachment; filename=" + request.args["fn"]',
+        "Validate the value, or quote it (urllib.parse.quote for file names).",
+    ),
+    "security/insecure-default": Rule(
+        "A parameter that decides certificate checking defaults to off.",
+        "def fetch(url, verify_ssl=False):",
+        "Default to verifying; let callers opt out explicitly.",
+    ),
+    "security/log-injection": Rule(
+        "Request data is formatted into a log message (forged log lines).",
+        "log.info(f\"login for {request.form['user']}\")",
+        "Pass it as an argument: log.info('login for %r', user).",
+    ),
+    "security/nan-comparison": Rule(
+        "float() of request data is range-checked without a NaN check: 'nan' passes every comparison.",
+        'amount = float(request.form["amount"]); if amount > LIMIT: ...',
+        "Reject values that are not math.isfinite(), or parse with Decimal or int.",
+    ),
+    "security/open-redirect": Rule(
+        "Request data chooses where the user is redirected.",
+        'return redirect(request.args["next"])',
+        "Redirect only to relative paths or allow-listed hosts (url_has_allowed_host_and_scheme, url_for).",
+    ),
+    "security/process-spawn": Rule(
+        "A process is started with a program or argument list chosen at run time.",
+        "os.execvp(program, args)",
+        "Check the program against an allow-list before running it.",
+    ),
+    "security/regex-injection": Rule(
+        "A regular expression is compiled from request data (ReDoS, over-matching).",
+        're.compile(request.args["q"])',
+        "re.escape() the value, or match it as plain text.",
+    ),
+    "security/tempdir-name": Rule(
+        "TemporaryDirectory().name keeps a path to a directory that is removed when the object is collected.",
+        "workdir = tempfile.TemporaryDirectory().name",
+        "Use it as a context manager, or tempfile.mkdtemp().",
+    ),
+    "security/template-locals": Rule(
+        "locals() or globals() is handed to a template as its context.",
+        'render(request, "page.html", locals())',
+        "Pass an explicit context dict.",
+    ),
+    "security/unparsed-sink": Rule(
+        "A dangerous call on a line the parser could not read, so the full analysis did not see it.",
+        'cmd = f"{request.args["c"]}"; os.system(cmd)  # 3.12 syntax on Python 3.11',
+        "Check it by hand, or review with a Python that reads this syntax.",
+    ),
 }

@@ -1,86 +1,98 @@
-"""reviewkit's own Python rules, for what bandit misses: request-derived data reaching a sink
-(:mod:`injection`), and misconfigurations bandit does not know (:mod:`misconfig`).
+"""reviewkit's own Python rules, for what bandit misses: outside data reaching a sink (:mod:`injection`,
+:mod:`flows`), and misconfigurations bandit does not know (:mod:`misconfig`, :mod:`hardening`).
 
-Each check looks at one node with the taint of its function at hand and yields Hits; :func:`scan` turns
-them into Findings on the lines the diff added.
+Each check looks at one node with the taint of its function at hand and yields Hits; :func:`scan` runs them
+over every function of the change's modules (a :class:`program.Program`, so that data passed to a helper is
+followed into it) and turns the hits into Findings on the lines the diff added.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from reviewers.security import injection, misconfig
+from reviewers.security import flows, hardening, injection, misconfig
 from reviewers.security.common import Source, cite
-from reviewers.security.taint import Hit, Scope, Taint, aliases
+from reviewers.security.program import Program, Unit
+from reviewers.security.taint import Hit, Scope
 from reviewkit import Finding
 
-_CALL_CHECKS = (*injection.CALL_CHECKS, *misconfig.CALL_CHECKS)
+_CALL_CHECKS = (*injection.CALL_CHECKS, *misconfig.CALL_CHECKS, *flows.CALL_CHECKS, *hardening.CALL_CHECKS)
 
 
-def scan(source: Source, tree: ast.Module) -> Iterator[Finding]:
-    """Findings of reviewkit's own rules on the lines the change added to ``source``."""
-    names = aliases(tree)
-    hits: list[Hit] = []
-    for scope, nodes in _scopes(tree, names):
-        for node in nodes:
-            hits.extend(_check(scope, node))
-    hits.extend(misconfig.module_checks(tree, names, source.path))
-    for hit in hits:
-        finding = cite(
-            source,
-            rule=f"security/{hit.rule}",
-            severity=hit.severity,
-            start=getattr(hit.node, "lineno", 1),
-            end=getattr(hit.node, "end_lineno", None),
-            message=hit.message,
-            cwe=hit.cwe,
-            confidence=hit.confidence,
-        )
-        if finding is not None:
-            yield finding
-
-
-def sanitized_commands(tree: ast.Module) -> frozenset[int]:
-    """Lines of shell commands made only of literals and sanitised values (see
-    :func:`injection.sanitized_command`), where bandit's shell warnings are noise."""
-    names = aliases(tree)
-    lines: set[int] = set()
-    for scope, nodes in _scopes(tree, names):
-        for node in nodes:
-            if isinstance(node, ast.Call) and injection.sanitized_command(scope, node):
-                lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
-    return frozenset(lines)
-
-
-def _scopes(tree: ast.Module, names: dict[str, str]) -> Iterator[tuple[Scope, list[ast.AST]]]:
-    """The module and each function, with the nodes that belong to it rather than to a nested function."""
-    functions: list[ast.FunctionDef | ast.AsyncFunctionDef | None] = [None]
-    functions += [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-    for func in functions:
-        root: ast.AST = tree if func is None else func
-        nodes = list(_own_nodes(root))
-        if not any(isinstance(n, ast.Call | ast.Assign | ast.Return) for n in nodes):
-            continue
-        yield Scope(names=names, taint=Taint.of(func or tree, names, nodes), func=func, nodes=nodes), nodes
-
-
-def _own_nodes(root: ast.AST) -> Iterator[ast.AST]:
-    stack = list(ast.iter_child_nodes(root))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        yield node
-        stack.extend(ast.iter_child_nodes(node))
-
-
-def _check(scope: Scope, node: ast.AST) -> Iterator[Hit]:
+def check(scope: Scope, node: ast.AST) -> Iterator[Hit]:
+    """Every rule that applies to ``node``."""
     if isinstance(node, ast.Call):
-        for check in _CALL_CHECKS:
-            yield from check(scope, node)
+        for call_check in _CALL_CHECKS:
+            yield from call_check(scope, node)
+    elif isinstance(node, ast.Attribute):
+        yield from flows.attribute(scope, node)
     elif isinstance(node, ast.Assign):
         yield from misconfig.assignment(scope, node)
+        yield from flows.assignment(scope, node)
+        yield from hardening.assignment(scope, node)
     elif isinstance(node, ast.Return) and node.value is not None:
         yield from injection.html_return(scope, node)
         yield from misconfig.returned(scope, node)
+
+
+def program(files: Sequence[tuple[Source, ast.Module]]) -> Program:
+    return Program(units=[Unit.of(source, tree) for source, tree in files], checks=(check,))
+
+
+def scan(whole: Program) -> Iterator[Finding]:
+    """Findings of reviewkit's own rules on the lines the change added to the program's files."""
+    for unit in whole.units:
+        scopes = whole.scopes(unit)
+        hits = [(unit, hit) for scope in scopes for node in scope.nodes for hit in check(scope, node)]
+        hits += [pair for scope in scopes for pair in whole.calls_out(unit, scope)]
+        hits += [(unit, hit) for hit in misconfig.module_checks(unit.tree, unit.names, unit.source.path)]
+        hits += [(unit, hit) for hit in hardening.module_checks(unit)]
+        hits += [(unit, hit) for scope in scopes if scope.func is not None for hit in hardening.function(scope)]
+        for owner, hit in hits:
+            finding = _finding(owner.source, hit)
+            if finding is not None:
+                yield finding
+
+
+def _finding(source: Source, hit: Hit) -> Finding | None:
+    finding = _cite(source, hit, hit.node)
+    if finding is None and hit.via is not None:
+        caller, call = hit.via  # the helper is old code: the change added the call that feeds it
+        finding = _cite(caller, hit, call)
+    return finding
+
+
+def _cite(source: Source, hit: Hit, node: ast.AST) -> Finding | None:
+    start = getattr(node, "lineno", 1)
+    evidence = None
+    if hit.secret:
+        line = source.first_added(start, getattr(node, "end_lineno", None) or start) or start
+        evidence = source.line(line).replace(hit.secret, "****").strip()
+    return cite(
+        source,
+        evidence=evidence,
+        rule=f"security/{hit.rule}",
+        severity=hit.severity,
+        start=getattr(node, "lineno", 1),
+        end=getattr(node, "end_lineno", None),
+        message=hit.message,
+        cwe=hit.cwe,
+        confidence=hit.confidence,
+    )
+
+
+def sanitized_commands(whole: Program, paths: set[str]) -> dict[str, frozenset[int]]:
+    """Per path in ``paths``, lines of shell commands made only of literals and sanitised values (see
+    :func:`injection.sanitized_command`), where bandit's shell warnings are noise."""
+    result = {}
+    for unit in whole.units:
+        if unit.source.path not in paths:
+            continue
+        lines: set[int] = set()
+        for scope in whole.scopes(unit):
+            for node in scope.nodes:
+                if isinstance(node, ast.Call) and injection.sanitized_command(scope, node):
+                    lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+        result[unit.source.path] = frozenset(lines)
+    return result

@@ -23,46 +23,70 @@ class KeyFormat:
     label: str
     pattern: re.Pattern[str]
     keep: int  # characters of the public, non-secret prefix the redacted form may show
+    hints: tuple[str, ...]  # literal text every match contains (lower-case): a cheap test before the regex
 
 
-def _fmt(rule: str, label: str, pattern: str, keep: int) -> KeyFormat:
-    return KeyFormat(rule=rule, label=label, pattern=re.compile(pattern), keep=keep)
+def _fmt(rule: str, label: str, pattern: str, keep: int, *hints: str) -> KeyFormat:
+    return KeyFormat(rule=rule, label=label, pattern=re.compile(pattern), keep=keep, hints=hints)
 
 
 KEY_FORMATS = (
-    _fmt("aws-access-key", "AWS access key id", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b", 4),
+    _fmt(
+        "aws-access-key",
+        "AWS access key id",
+        r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b",
+        4,
+        "akia",
+        "asia",
+        "abia",
+        "acca",
+    ),
     _fmt(
         "aws-secret-key",
         "AWS secret access key",
         r"(?i)aws_?secret_?(?:access_?)?key[\"']?\s*[:=]+\s*[\"']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
         0,
+        "aws",
     ),
-    _fmt("github-token", "GitHub token", r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b", 4),
-    _fmt("github-token", "GitHub fine-grained token", r"\bgithub_pat_[A-Za-z0-9_]{60,}\b", 11),
-    _fmt("slack-token", "Slack token", r"\bxox[abposr]-[0-9A-Za-z-]{10,}", 5),
+    _fmt(
+        "github-token",
+        "GitHub token",
+        r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b",
+        4,
+        "ghp_",
+        "gho_",
+        "ghu_",
+        "ghs_",
+        "ghr_",
+    ),
+    _fmt("github-token", "GitHub fine-grained token", r"\bgithub_pat_[A-Za-z0-9_]{60,}\b", 11, "github_pat_"),
+    _fmt("slack-token", "Slack token", r"\bxox[abposr]-[0-9A-Za-z-]{10,}", 5, "xox"),
     _fmt(
         "slack-webhook",
         "Slack webhook URL",
         r"https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{16,}",
         31,
+        "hooks.slack.com",
     ),
-    _fmt("stripe-key", "Stripe live key", r"\b(?:sk|rk)_live_[0-9A-Za-z]{20,}\b", 8),
-    _fmt("google-api-key", "Google API key", r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])", 4),
-    _fmt("google-oauth-secret", "Google OAuth client secret", r"\bGOCSPX-[A-Za-z0-9_\-]{28}\b", 7),
-    _fmt("anthropic-key", "Anthropic API key", r"\bsk-ant-[a-z]+\d*-[A-Za-z0-9_\-]{32,}", 7),
+    _fmt("stripe-key", "Stripe live key", r"\b(?:sk|rk)_live_[0-9A-Za-z]{20,}\b", 8, "_live_"),
+    _fmt("google-api-key", "Google API key", r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])", 4, "aiza"),
+    _fmt("google-oauth-secret", "Google OAuth client secret", r"\bGOCSPX-[A-Za-z0-9_\-]{28}\b", 7, "gocspx-"),
+    _fmt("anthropic-key", "Anthropic API key", r"\bsk-ant-[a-z]+\d*-[A-Za-z0-9_\-]{32,}", 7, "sk-ant-"),
     _fmt(
         "openai-key",
         "OpenAI API key",
         r"\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{40,}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
         3,
+        "sk-",
     ),
-    _fmt("azure-storage-key", "Azure storage account key", r"AccountKey=([A-Za-z0-9+/]{80,}={0,2})", 0),
-    _fmt("sendgrid-key", "SendGrid API key", r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b", 3),
+    _fmt("azure-storage-key", "Azure storage account key", r"AccountKey=([A-Za-z0-9+/]{80,}={0,2})", 0, "accountkey="),
+    _fmt("sendgrid-key", "SendGrid API key", r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b", 3, "sg."),
     _fmt(
         "private-key",
         "private key block",
         r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----",
         0,
+        "private key",
     ),
 )
 
@@ -71,6 +95,8 @@ _SECRET_NAME = (
     r"(?:secret[_-]?key|master[_-]?key|secret|passw(?:or)?d|passwd|pwd|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
     r"|auth[_-]?key|credentials?|client[_-]?secret|signing[_-]?key|encryption[_-]?key)"
 )
+# Every _SECRET_NAME alternative contains one of these (lower-case).
+_SECRET_WORDS = ("secret", "passw", "pwd", "token", "api", "access", "private", "auth", "credential", "key")
 _ASSIGNMENT = re.compile(
     r"(?P<name>[\"']?\b[A-Za-z0-9_.\-]*" + _SECRET_NAME + r"[A-Za-z0-9_\-]*[\"']?)\s*(?::=|=>|=|:)\s*"
     r"(?:(?P<quote>[\"'`])(?P<quoted>[^\"'`]{1,512}?)(?P=quote)|(?P<bare>[^\"'`\s,;)]+))",
@@ -108,16 +134,23 @@ def scan(source: Source, docs: frozenset[int] = frozenset()) -> Iterator[Finding
     """
     code = source.path.endswith(_CODE_SUFFIXES)
     prose = source.path.lower().endswith(_DOC_SUFFIXES)
+    # Literal hints over the whole text first: most files hold no key at all, and running every pattern on
+    # every line is the scanner's whole cost. A format whose hint is nowhere in the file cannot match.
+    lower = source.text.lower()
+    formats = tuple(fmt for fmt in KEY_FORMATS if any(hint in lower for hint in fmt.hints))
+    urls = "://" in source.text
+    named = "dockerfile" in source.path.lower() or any(word in lower for word in _SECRET_WORDS)
     for number in sorted(source.added):
         text = source.line(number)
         if not text.strip():
             continue
-        found = list(_provider_keys(source, number, text))
+        found = list(_provider_keys(source, number, text, formats)) if formats else []
         yield from found
         if found or len(text) > _MAX_LINE or prose or number in docs or text.lstrip().startswith("#"):
             continue
-        yield from _url_credentials(source, number, text)
-        if not source.is_test:
+        if urls:
+            yield from _url_credentials(source, number, text)
+        if named and not source.is_test and any(word in text.lower() for word in _SECRET_WORDS):
             yield from _named_secrets(source, number, text, code=code)
 
 
@@ -132,8 +165,10 @@ def entropy(value: str) -> float:
     return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
 
 
-def _provider_keys(source: Source, number: int, text: str) -> Iterator[Finding]:
-    for fmt in KEY_FORMATS:
+def _provider_keys(
+    source: Source, number: int, text: str, formats: tuple[KeyFormat, ...] = KEY_FORMATS
+) -> Iterator[Finding]:
+    for fmt in formats:
         for match in fmt.pattern.finditer(text):
             secret = match.group(match.lastindex or 0)
             if fmt.rule != "private-key" and _PLACEHOLDER.search(secret):

@@ -11,8 +11,10 @@ Corpus files (``corpus/*.txt``) hold snippets::
 Each snippet becomes its own file (``app.py`` unless ``[path=...]`` says otherwise) in a directory of its
 own, added by one commit on top of an empty base. A line ending in ``#!`` must be flagged (the marker is
 removed). Lines above a ``---- added below ----`` line are committed in the base, so they are old code that
-must not be flagged. ``<<>>`` is removed on load: it splits fake keys so that secret scanners and push
-protection do not flag the corpus files themselves.
+must not be flagged. A ``---- head ----`` line instead separates a whole base file from a whole head file:
+the change edits the file (a reverted security fix puts the flaw back into fixed code). ``<<>>`` is removed
+on load: it splits fake keys so that secret scanners and push protection do not flag the corpus files
+themselves.
 
 Used by tests/reviewers/security/test_security_corpus.py and bench/security_corpus_eval.py.
 """
@@ -36,6 +38,7 @@ _HEADER = re.compile(r"^=== (vuln|safe) (\S+)(?: \[path=([^\]]+)\])?\s*$")
 _MARK = re.compile(r"\s*#!\s*$")
 _SPLIT = "<<>>"
 _BASE_SEPARATOR = "---- added below ----"
+_HEAD_SEPARATOR = "---- head ----"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,7 +110,10 @@ def _snippet(header: re.Match[str], body: list[str], *, category: str) -> Snippe
     while body and not body[-1].strip():
         body.pop()
     base_lines: list[str] | None = None
-    if _BASE_SEPARATOR in body:
+    if _HEAD_SEPARATOR in body:
+        cut = body.index(_HEAD_SEPARATOR)
+        base_lines, body = body[:cut], body[cut + 1 :]
+    elif _BASE_SEPARATOR in body:
         cut = body.index(_BASE_SEPARATOR)
         base_lines, body = body[:cut], body[:cut] + body[cut + 1 :]
     flagged = frozenset(n for n, text in enumerate(body, 1) if _MARK.search(text))

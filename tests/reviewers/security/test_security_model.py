@@ -96,3 +96,18 @@ def test_offline_runs_never_call_the_model(repo: GitRepo, fake_api: FakeAnthropi
     report = review_with([SecurityReviewer()], changed(repo), blocked_plugins=NO_ENTRY_POINT, offline=True)
     assert [f.rule for f in report.verdicts[0].findings] == ["security/insecure-random", "security/command-injection"]
     assert fake_api.messages() == []
+
+
+def test_an_untrusted_change_cannot_have_a_blocking_finding_dismissed(repo: GitRepo, fake_api: FakeAnthropic) -> None:
+    repo.commit("base", **{"app/views.py": OLD})
+    repo.branch("feature")
+    loader = '\n\n@app.route("/import")\ndef import_config():\n    return yaml.load(request.data)\n'
+    repo.commit("import", **{"app/views.py": "import yaml\n" + NEW.replace(' + request.args["email"]', "") + loader})
+    # The model is asked to dismiss everything it is shown; only the warning is shown.
+    fake_api.queue(answer(), answer(dismissals=[{"index": 0, "reason": "safe"}, {"index": 1, "reason": "safe"}]))
+    report = review_with([SecurityReviewer()], repo, blocked_plugins=NO_ENTRY_POINT, untrusted=True)
+    (verdict,) = report.verdicts
+    _, triage_request = fake_api.messages()
+    assert "insecure-random" in triage_request.user_text and "yaml-load" not in triage_request.user_text
+    assert [(f.rule, f.blocking) for f in verdict.findings] == [("security/yaml-load", True)]
+    assert report.exit_code == 1

@@ -127,7 +127,7 @@ def test_nosec_noqa_and_config_suppressions_are_honoured(feature_repo: GitRepo) 
     assert "the change adds # nosec at app/a.py:5, app/c.py:5, app/d.py:5" in verdict.summary
 
 
-def test_files_that_do_not_parse_are_skipped_with_a_note(feature_repo: GitRepo) -> None:
+def test_files_that_cannot_be_analysed_make_the_review_incomplete(feature_repo: GitRepo) -> None:
     feature_repo.config("[reviewer.security.options]\nmax_file_bytes = 5000\n")
     feature_repo.commit(
         "odd files",
@@ -141,13 +141,18 @@ def test_files_that_do_not_parse_are_skipped_with_a_note(feature_repo: GitRepo) 
         },
     )
     report, verdict = security_review(feature_repo)
-    assert [f.path for f in verdict.findings] == ["app/ok.py"]
-    assert verdict.status.value == "blocking" and verdict.error is None
-    assert "skipped app/broken.py: does not parse as Python 3 (line 1" in verdict.summary
-    assert "skipped app/py2.py: does not parse as Python 3" in verdict.summary
-    assert "skipped app/huge.py:" in verdict.summary and "max_file_bytes (5000)" in verdict.summary
-    assert "skipped app/pb2.py: generated code" in verdict.summary
-    assert report.exit_code == 1
+    # The marker is new in this change, so pb2.py is reviewed like any code; the others are listed.
+    assert {(f.path, f.line, f.rule) for f in verdict.findings if f.path != "app/huge.py"} == {
+        ("app/ok.py", 5, "security/yaml-load"),
+        ("app/pb2.py", 3, "security/yaml-load"),
+        ("app/py2.py", 2, "security/unparsed-sink"),
+    }
+    reasons = dict((n.path, n.reason) for n in verdict.not_reviewed)
+    assert sorted(reasons) == ["app/blob.py", "app/broken.py", "app/huge.py", "app/py2.py"]
+    assert reasons["app/broken.py"].startswith("added line(s) 1, 2 do not parse as Python 3.")
+    assert reasons["app/huge.py"].startswith("8012 bytes is over max_file_bytes (5000)")
+    assert verdict.status.value == "error" and report.exit_code == 3
+    assert report.decision == "NOTIFY_MANAGEMENT"
 
 
 def test_deleted_and_renamed_files_bring_no_findings(feature_repo: GitRepo) -> None:
