@@ -181,7 +181,8 @@ def _line_of(text: str, keys: list[str]) -> str:
     """``:LINE`` of the last named key in the file, best effort (tomllib keeps no positions)."""
     names = [key for key in keys if not key.isdigit()]
     for name in reversed(names):
-        pattern = re.compile(rf"^\s*(\[\[?\s*)?([\w.\-\"]*\.)?\"?{re.escape(name)}\"?\s*(=|\]|\.)", re.MULTILINE)
+        # Blanks, not \s: from every line start \s* also ran over all the blank lines after it.
+        pattern = re.compile(rf"^[ \t]*(\[\[?[ \t]*)?([\w.\-\"]*\.)?\"?{re.escape(name)}\"?[ \t]*(=|\]|\.)", re.M)
         match = pattern.search(text)
         if match:
             return f":{text.count(chr(10), 0, match.start()) + 1}"

@@ -13,6 +13,9 @@ from reviewkit.hookspecs import hookimpl
 from reviewkit.reviewer import ReviewContext
 
 _INLINE = re.compile(r"noqa:\s*reviewkit(?:\[(?P<rules>[^\]]*)\])?", re.IGNORECASE)
+# No rule name is longer; fnmatch's translation of a pattern takes time quadratic in its unclosed '['
+# (seconds for a crafted 16,000-character one), and a longer pattern would match no rule anyway.
+_MAX_RULE_PATTERN = 200
 
 
 @hookimpl
@@ -42,6 +45,7 @@ def _inline_suppressed(context: ReviewContext, finding: Finding) -> bool:
         rules = match.group("rules")
         if rules is None:
             return True
-        if any(fnmatch.fnmatchcase(finding.rule, r.strip()) for r in rules.split(",") if r.strip()):
+        patterns = [r.strip() for r in rules.split(",") if 0 < len(r.strip()) <= _MAX_RULE_PATTERN]
+        if any(fnmatch.fnmatchcase(finding.rule, pattern) for pattern in patterns):
             return True
     return False
