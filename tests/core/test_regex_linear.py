@@ -444,15 +444,31 @@ def test_hostile_lines_in_every_kind_of_file_are_reviewed_in_seconds(feature_rep
     assert durations and all(seconds < 2.0 for seconds in durations.values()), durations
 
 
-def test_a_bad_key_after_many_blank_lines_is_named_at_its_own_line_at_once(feature_repo: GitRepo, cli: Any) -> None:
+AGENTS = '[[review_agents]]\nname = "a"\nprompt_file = "a.md"\n\n[[review_agents]]\nname = "b"\nprompt_file = "b.md"\n'
+BLANKS = "\n" * 20_000
+
+
+@pytest.mark.parametrize(
+    "config, named",
+    [
+        (
+            f"[code_review]\n{BLANKS}enabled = true\n\n\n\nunknown_key = 1\n",
+            "config.toml:20006: key 'code_review.unknown_key'",
+        ),
+        (f"{AGENTS}{BLANKS}bogus = 1\n", "config.toml:20008: key 'review_agents[1].bogus'"),
+    ],
+)
+def test_a_bad_key_after_many_blank_lines_is_named_at_its_own_line_at_once(
+    feature_repo: GitRepo, cli: Any, config: str, named: str
+) -> None:
     # `^\s*` ran from every blank line over all the blank lines after it, and the key was reported at the
     # first blank line before it.
-    feature_repo.config("[code_review]\n" + "\n" * 20_000 + "enabled = true\n" + "\n" * 3 + "unknown_key = 1\n")
+    feature_repo.config(config)
     feature_repo.commit("config")
     with _cpu_limit(5):
         result = cli("review", "--base", "main", cwd=feature_repo.root)
     assert result.exit_code == 2
-    assert "config.toml:20006: key 'code_review.unknown_key'" in result.stderr
+    assert named in result.stderr
 
 
 def test_an_inline_noqa_list_of_many_brackets_suppresses_nothing_at_once(feature_repo: GitRepo) -> None:
