@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GATE = f"{sys.executable} -m pytest -q -p no:cacheprovider tests/core/test_triggers.py"
-UNSAFE = 'import yaml\n\n\ndef load_settings(text):\n    return yaml.load(text)\n'
+UNSAFE = "import yaml\n\n\ndef load_settings(text):\n    return yaml.load(text)\n"
 IDENTITY = ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
 
 

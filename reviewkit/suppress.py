@@ -26,6 +26,9 @@ from reviewkit.verdict import Verdict
 
 _INLINE = re.compile(r"noqa:\s*reviewkit(?:\[(?P<rules>[^\]]*)\])?", re.IGNORECASE)
 NOT_HONOURED = "not honoured in an untrusted review: the finding still counts"
+# No rule name is longer; fnmatch's translation of a pattern takes time quadratic in its unclosed '['
+# (seconds for a crafted 16,000-character one), and a longer pattern would match no rule anyway.
+_MAX_RULE_PATTERN = 200
 
 
 @hookimpl
@@ -67,7 +70,10 @@ def _inline_suppression(context: ReviewContext, finding: Finding) -> int | None:
         if match is None:
             continue
         rules = match.group("rules")
-        if rules is None or any(fnmatch.fnmatchcase(finding.rule, r.strip()) for r in rules.split(",") if r.strip()):
+        if rules is None:
+            return number
+        patterns = [r.strip() for r in rules.split(",") if 0 < len(r.strip()) <= _MAX_RULE_PATTERN]
+        if any(fnmatch.fnmatchcase(finding.rule, pattern) for pattern in patterns):
             return number
     return None
 

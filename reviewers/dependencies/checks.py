@@ -49,7 +49,7 @@ IMPORT_NAMES = {
 NOT_IMPORTED = re.compile(
     r"^(types-.*|.*-stubs|pytest-.*|flake8-.*|sphinx.*|mypy|ruff|black|isort|tox|nox|pre-commit|coverage|gunicorn|"
     r"uvicorn|hypercorn|wheel|setuptools|pip|build|twine|hatchling|poetry-core|psycopg.*|mysqlclient|"
-    r"uwsgi|supervisor|celery|ipython|jupyter.*|.*\[.*\])$"
+    r"uwsgi|supervisor|celery|ipython|jupyter.*|[^\[\n]*\[.*\])$"  # from the first '[': one try, not one per '['
 )
 _IMPORT_LINE = re.compile(r"^\s*(?:from\s+(\w+)[\w.]*\s+import\s|import\s+(\w+))")
 _SKIP_PATHS = re.compile(

@@ -13,8 +13,10 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+# A string starts at a quote no backslash escapes: a quote inside an unclosed string scanned from an
+# earlier one fails the same way, and trying each of them read a line of `\"\"\"...` once per quote.
 _TOKEN = re.compile(
-    r"""[rbuf]*(\"\"\"|'''|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*')|\d[\w.]*|\w+|[^\w\s]"""
+    r"""[rbuf]*(?<!\\)(\"\"\"|'''|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*')|\d[\w.]*|\w+|[^\w\s]"""
 )
 _COMMENT = re.compile(r"^\s*(#|//|/\*|\*|--)")
 # Each language's keywords stay as they are (they carry the code's shape); in another language the same

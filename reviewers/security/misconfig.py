@@ -57,7 +57,14 @@ _CONTAINMENT = re.compile(
     r"secure_filename|safe_join"
 )
 _TEMPLATE_SUFFIXES = (".html", ".htm", ".jinja", ".jinja2", ".j2", ".djhtml", ".tmpl", ".tpl")
-_UNESCAPED = re.compile(r"\{\{[^}]*\|\s*safe\b[^}]*\}\}|\{%-?\s*autoescape\s+(?:false|off)\s*-?%\}", re.I)
+# Inside `{{ ... }}`: no '}' and no '{{' (where the next attempt starts), so a line of many '{{' is read once;
+# the atomic group settles on the first `|safe`, as every later one runs to the same '}'.
+_IN_EXPRESSION = r"(?:[^{}]|\{(?!\{))*"
+_UNESCAPED = re.compile(
+    r"\{\{(?>" + _IN_EXPRESSION + r"?\|\s*safe\b)" + _IN_EXPRESSION + r"\}\}"
+    r"|\{%-?\s*autoescape\s+(?:false|off)\s*-?%\}",
+    re.I,
+)
 _SETTINGS_FILE = re.compile(r"(^|/)(settings[^/]*|config[^/]*|conf|production|prod)\.py$")
 _WEB_FRAMEWORKS = ("django", "flask", "fastapi", "starlette", "quart")
 

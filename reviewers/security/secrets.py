@@ -97,8 +97,14 @@ _SECRET_NAME = (
 )
 # Every _SECRET_NAME alternative contains one of these (lower-case).
 _SECRET_WORDS = ("secret", "passw", "pwd", "token", "api", "access", "private", "auth", "credential", "key")
+# An attempt starts only where a run of name characters starts (stepping over a leading '-' or '.' to the
+# first word boundary, where the leftmost match begins) and settles once on the run's last dotted segment:
+# every other start or split of the same run ends at the same place, and retrying them all made one
+# 4,000-character `-token-token...` line take minutes. The name carries no leading quote (nothing reads it).
 _ASSIGNMENT = re.compile(
-    r"(?P<name>[\"']?\b[A-Za-z0-9_.\-]*" + _SECRET_NAME + r"[A-Za-z0-9_\-]*[\"']?)\s*(?::=|=>|=|:)\s*"
+    r"(?<![A-Za-z0-9_.\-])(?:\B[A-Za-z0-9_.\-])*+"
+    r"(?P<name>\b(?>(?:[A-Za-z0-9_.\-]*\.)?)(?=[A-Za-z0-9_\-]*?" + _SECRET_NAME + r")[A-Za-z0-9_\-]*+[\"']?)"
+    r"\s*(?::=|=>|=|:)\s*"
     r"(?:(?P<quote>[\"'`])(?P<quoted>[^\"'`]{1,512}?)(?P=quote)|(?P<bare>[^\"'`\s,;)]+))",
     re.IGNORECASE,
 )
@@ -123,7 +129,7 @@ _URL_CREDENTIALS = re.compile(
 )
 _DOCKER_ENV = re.compile(r"^(\s*(?:ENV|ARG)\s+[A-Za-z_][A-Za-z0-9_]*)\s+(?=\S)")
 _DOC_SUFFIXES = (".md", ".rst", ".txt", ".adoc")
-_MAX_LINE = 4000  # longer lines are minified or data blobs: key formats only, no name heuristics
+_CHARACTER_CLASSES = tuple(re.compile(p) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
 
 
 def scan(source: Source, docs: frozenset[int] = frozenset()) -> Iterator[Finding]:
@@ -146,7 +152,7 @@ def scan(source: Source, docs: frozenset[int] = frozenset()) -> Iterator[Finding
             continue
         found = list(_provider_keys(source, number, text, formats)) if formats else []
         yield from found
-        if found or len(text) > _MAX_LINE or prose or number in docs or text.lstrip().startswith("#"):
+        if found or prose or number in docs or text.lstrip().startswith("#"):
             continue
         if urls:
             yield from _url_credentials(source, number, text)
@@ -250,5 +256,5 @@ def _looks_secret(name: str, value: str) -> bool:
         return False
     if re.fullmatch(r"[A-Z0-9_]+|[a-z_][a-z0-9_.]*|[\d.]+|[A-Za-z]+(?:[-.][A-Za-z]+)*", value):
         return False  # env-var names, identifiers, numbers, plain words
-    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
+    classes = sum(bool(p.search(value)) for p in _CHARACTER_CLASSES)
     return classes >= 2 and entropy(value) >= (3.0 if len(value) < 20 else 3.5)

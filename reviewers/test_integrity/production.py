@@ -17,10 +17,12 @@ from .recover import read_python, unreadable_reason
 # code, so that a pattern quoted in a string or a comment is not taken for the trick itself.
 _DETECTS_TESTS = re.compile(
     r"PYTEST_CURRENT_TEST|[\"'](pytest|unittest|_pytest)[\"']\s+in\s+sys\.(modules|argv)|_called_from_test"
-    r"|JEST_WORKER_ID|process\.env\.VITEST\b|\btesting\.Testing\(\)|flag\.Lookup\(\"test\.|sys\.argv\[0\].*pytest"
+    r"|JEST_WORKER_ID|process\.env\.VITEST\b|\btesting\.Testing\(\)|flag\.Lookup\(\"test\.|sys\.argv\[0\]"
+    r"(?:(?!sys\.argv\[0\]).)*pytest"  # not past the next sys.argv[0]: a line of many is read once, not once each
 )
 _EXIT_TRICK = re.compile(
-    r"\bsys\.excepthook\s*=|\bos\._exit\s*\(|\batexit\.register\(.*_exit|\bpytest\.exit\(.*returncode\s*=\s*0"
+    r"\bsys\.excepthook\s*=|\bos\._exit\s*\(|\batexit\.register\((?:(?!\batexit\.register\().)*_exit"
+    r"|\bpytest\.exit\((?:(?!\bpytest\.exit\().)*returncode\s*=\s*0"
 )
 _RUNNER_ENV = frozenset({"PYTEST_CURRENT_TEST", "PYTEST_VERSION", "PYTEST_XDIST_WORKER", "_called_from_test"})
 _RUNNER_MODULES = frozenset({"pytest", "_pytest", "unittest"})

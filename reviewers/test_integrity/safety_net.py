@@ -56,7 +56,11 @@ _COLLECTION = [
     (re.compile(r"\bcollect_ignore(_glob)?\b"), "tells pytest not to collect files"),
     (re.compile(r"\bpytest_ignore_collect\b"), "adds a hook that ignores test files"),
     (re.compile(r"\bnorecursedirs\b"), "stops pytest from entering directories"),
-    (re.compile(r"\badd_marker\(.*\b(skip|xfail)\b"), "marks collected tests skipped or expected to fail"),
+    # `(?:(?!X).)*` after X stops where the next X would start an attempt: a line of many X is read once.
+    (
+        re.compile(r"\badd_marker\((?:(?!\badd_marker\().)*\b(skip|xfail)\b"),
+        "marks collected tests skipped or expected to fail",
+    ),
     (
         re.compile(r"\bitems\s*\[\s*:\s*\]\s*=|\bitems\.(remove|clear|pop)\(|pytest_deselected"),
         "removes collected tests",
@@ -64,7 +68,7 @@ _COLLECTION = [
     (re.compile(r"\b__test__\s*=\s*False"), "hides tests from collection"),
     (re.compile(r"\bpython_(files|functions|classes)\s*="), "changes which names pytest collects"),
     (re.compile(r"testPathIgnorePatterns"), "excludes test files"),
-    (re.compile(r"\bgo test\b.*\s-skip\b"), "skips Go tests"),
+    (re.compile(r"\bgo test\b(?:(?!\bgo test\b).)*\s-skip\b"), "skips Go tests"),
 ]
 # Options other tools share (ruff --ignore, ssh -k): they narrow a test run only where pytest reads
 # them, on a pytest command line or in a pytest configuration file.
@@ -86,7 +90,8 @@ _DEPENDENCY_SECTION = re.compile(r"depend|require|extras|options\]|groups")
 _EXIT_STATUS = re.compile(r"\bexitstatus\s*=\s*0\b")  # a conftest hook overwriting pytest's verdict
 _IGNORED_ON_COMMAND = re.compile(r"\|\|\s*(true|:|exit\s+0|echo\b)|;\s*(exit\s+0|true)\s*$|\bset \+e\b")
 _THRESHOLD = re.compile(
-    r"\b(?:fail_under|fail-under|cov-fail-under|minimum_coverage)\b\s*[=:\s]\s*[\"']?(\d+(?:\.\d+)?)"
+    # `\s*[=:\s]\s*` split a run of blanks three ways (cubic); this reads the same strings once.
+    r"\b(?:fail_under|fail-under|cov-fail-under|minimum_coverage)\b(?:\s*+[=:]|\s)\s*+[\"']?(\d+(?:\.\d+)?)"
 )
 
 

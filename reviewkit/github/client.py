@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from reviewkit.version import __version__
 
-_NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
+_NEXT_LINK = re.compile(r'<([^<>]+)>;\s*rel="next"')  # not past the next '<': a line of '<' is read once
 _WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 _DEFAULT_RATE_LIMIT_WAIT_S = 60.0
 

@@ -38,12 +38,13 @@ _TOKEN_PATTERNS = (
     r"glpat-[A-Za-z0-9_\-]{20,}",
     r"xox[abprs]-[A-Za-z0-9\-]{10,}",
     r"AIza[0-9A-Za-z_\-]{35}",
-    r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+    # A JWT starts a word: tried from every 'eyJ' of a long run, it read the run once per 'eyJ'.
+    r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{8,}+\.eyJ[A-Za-z0-9_\-]{8,}+\.[A-Za-z0-9_\-]{8,}",
 )
 _TOKENS = re.compile("|".join(f"(?:{p})" for p in _TOKEN_PATTERNS))
 _SECRET_WORD = r"(?:passw(?:or)?d|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|credential)"
 _SECRET_WORD_RE = re.compile(_SECRET_WORD + "|key|pass|auth|cred|cookie|session", re.I)
-_SECRET_NAME = rf"[A-Za-z0-9_.\-]{{0,40}}{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}"
+_SECRET_NAME = rf"[A-Za-z0-9_.\-]{{0,40}}{_SECRET_WORD}[A-Za-z0-9_.\-]{{0,40}}+"  # '+': what follows is no name
 # name = "value" in code and config; NAME=value in .env files.
 _QUOTED_ASSIGNMENT = re.compile(
     rf"(?i)(\b{_SECRET_NAME}[\"']?[ \t]{{0,8}}(?::|=|=>)[ \t]{{0,8}})([\"'])([^\"'\s]{{6,}})\2"
