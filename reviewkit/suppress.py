@@ -29,6 +29,7 @@ NOT_HONOURED = "not honoured in an untrusted review: the finding still counts"
 # No rule name is longer; fnmatch's translation of a pattern takes time quadratic in its unclosed '['
 # (seconds for a crafted 16,000-character one), and a longer pattern would match no rule anyway.
 _MAX_RULE_PATTERN = 200
+_MAX_PATH_PATTERN = 1000  # a gitignore pattern longer than any path a repository holds matches nothing
 
 
 @hookimpl
@@ -51,11 +52,18 @@ def modify_findings(context: ReviewContext, findings: list[Finding]) -> None:
 
 def _config_suppressed(config: Config, finding: Finding) -> bool:
     for rule in config.suppressions:
-        if not fnmatch.fnmatchcase(finding.rule, rule.rule):
+        if not _glob(finding.rule, rule.rule):
             continue
-        if not rule.paths or pathspec.GitIgnoreSpec.from_lines(rule.paths).match_file(finding.path):
+        paths = [p for p in rule.paths if len(p) <= _MAX_PATH_PATTERN]
+        if not rule.paths or (paths and pathspec.GitIgnoreSpec.from_lines(paths).match_file(finding.path)):
             return True
     return False
+
+
+def _glob(rule: str, pattern: str) -> bool:
+    """``fnmatch`` of a rule id, refusing patterns no rule id could need: the configuration read here may
+    be an untrusted change's own (to say what it would have silenced), and fnmatch is quadratic in '['."""
+    return len(pattern) <= _MAX_RULE_PATTERN and fnmatch.fnmatchcase(rule, pattern)
 
 
 def _inline_suppression(context: ReviewContext, finding: Finding) -> int | None:
@@ -72,8 +80,7 @@ def _inline_suppression(context: ReviewContext, finding: Finding) -> int | None:
         rules = match.group("rules")
         if rules is None:
             return number
-        patterns = [r.strip() for r in rules.split(",") if 0 < len(r.strip()) <= _MAX_RULE_PATTERN]
-        if any(fnmatch.fnmatchcase(finding.rule, pattern) for pattern in patterns):
+        if any(_glob(finding.rule, r.strip()) for r in rules.split(",") if r.strip()):
             return number
     return None
 
@@ -123,5 +130,5 @@ def _disabled(config: Config, reviewer: str, finding: Finding) -> bool:
     patterns = config.settings_for(reviewer).options.get("disable", ())
     short = finding.rule.split("/", 1)[-1]
     return isinstance(patterns, list) and any(
-        isinstance(p, str) and (fnmatch.fnmatchcase(finding.rule, p) or fnmatch.fnmatchcase(short, p)) for p in patterns
+        isinstance(p, str) and (_glob(finding.rule, p) or _glob(short, p)) for p in patterns
     )

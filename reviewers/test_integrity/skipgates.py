@@ -188,7 +188,10 @@ def _sliced(node: ast.Subscript, version: tuple[Any, ...]) -> Any:
     return None
 
 
-_REQUIRES = re.compile(r"^\s*(?:requires-python|python_requires)\s*=\s*[\"']?\s*>=?\s*3\.(\d{1,2})", re.MULTILINE)
+# [ \t], not \s: with MULTILINE, \s* at every line start would run over all the blank lines after it.
+_REQUIRES = re.compile(
+    r"^[ \t]*(?:requires-python|python_requires)[ \t]*=[ \t]*[\"']?[ \t]*>=?[ \t]*3\.(\d{1,2})", re.MULTILINE
+)
 
 
 def oldest_python(*texts: str | None) -> int | None:

@@ -90,13 +90,19 @@ _FNMATCH_PATTERN_AT = {"fnmatch": 1, "fnmatchcase": 1, "filter": 1, "translate":
 # Functions that build a pattern at run time (from configuration, a literal in the code under review),
 # by module and qualified name, with the test here that drives each on hostile input.
 TRUSTED = "the repository's own configuration, read from the base revision in untrusted reviews"
+CAPPED = "globs longer than any rule id or path needs are refused before fnmatch (test_capped_globs_are_fast)"
+ESCAPED = "a re.escape()d literal between word boundaries: linear by construction"
 BUILT_AT_RUN_TIME = {
     "reviewkit.config._line_of": "test_a_bad_key_after_many_blank_lines_is_named_at_its_own_line_at_once",
-    "reviewkit.suppress._inline_suppressed": "test_an_inline_noqa_list_of_many_brackets_suppresses_nothing_at_once",
     "reviewers.test_integrity.production._occurs": "test_a_numeric_literal_is_found_in_linear_time",
     "reviewers.security.secrets._fmt": "test_no_pattern_is_super_linear",  # compiled at import into KEY_FORMATS
     "reviewkit.config._nth_array_table": "test_a_bad_key_after_many_blank_lines_is_named_at_its_own_line_at_once",
-    "reviewkit.suppress._suppressed": TRUSTED,  # [[suppress]] rule globs
+    # [[suppress]], `disable` and inline noqa globs, also an untrusted change's own; the inline one is driven
+    # end to end by test_an_inline_noqa_list_of_many_brackets_suppresses_nothing_at_once.
+    "reviewkit.suppress._glob": CAPPED,
+    "reviewers.test_integrity.narrowing._matches": CAPPED,  # the change's own test-path globs
+    "reviewers.test_integrity.narrowing.excluded_tests": CAPPED,  # the change's own norecursedirs globs
+    "reviewers.test_integrity.pycompare._uses_import": ESCAPED,  # \\b + re.escape(identifier) + \\b
     "reviewers.patterns.measure._figure": TRUSTED,  # bench_pattern, searched on the bench command's output
     "reviewers.security.Settings.wants": TRUSTED,  # the security reviewer's `disable` globs
 }
@@ -354,7 +360,7 @@ def test_every_pattern_built_at_run_time_is_listed_with_its_test() -> None:
         "a function builds a regex or glob at run time: make it a module constant, or list it in "
         "BUILT_AT_RUN_TIME with a test that drives it on hostile input"
     )
-    assert all(test in globals() or test == TRUSTED for test in BUILT_AT_RUN_TIME.values())
+    assert all(test in globals() or test in (TRUSTED, CAPPED, ESCAPED) for test in BUILT_AT_RUN_TIME.values())
     imports_from = {name: calls.imports_from for name, calls in CALLS.items() if calls.imports_from}
     assert not imports_from, f"call re and fnmatch through the module, so this test sees them: {imports_from}"
 
@@ -501,3 +507,16 @@ def test_evidence_is_matched_in_linear_time() -> None:
 
     problem = _super_linear(check, "'a****a****b' against 'a' * n")
     assert problem is None, problem
+
+
+def test_capped_globs_are_fast() -> None:
+    """The globs an untrusted change controls (its own [[suppress]], disable, test-path patterns) are
+    refused past a length no honest pattern reaches, before fnmatch's quadratic translation."""
+    from reviewers.test_integrity import narrowing
+    from reviewkit import suppress
+
+    hostile = "[" * 16_000
+    started = time.process_time()
+    assert not suppress._glob("security/yaml-load", hostile)
+    assert narrowing._matches("tests/test_a.py", hostile, glob=True)  # unreadable narrowing: fails closed
+    assert time.process_time() - started < LIMIT_S
