@@ -108,16 +108,20 @@ def _cite(imp: Import, changed: Changed, rule: str, message: str) -> Finding:
 
 
 def _cycles(new: Sequence[Import], head: Graph, base: Graph, changed: Changed) -> list[Finding]:
-    found, seen = [], set()
+    found, seen, covered = [], set(), set()
     # A cycle with several new imports is reported once: on the import an existing module gained (a new
     # module importing its neighbours is natural; the old module reaching back is what closes the loop).
-    for imp in sorted(new, key=lambda i: i.importer not in base.modules):
+    # The order is fixed (the graph's own order follows the hash seed) and a cycle counts as reported once
+    # any module on it has been reported: grimp may record ``from app import helpers`` as importing both
+    # ``app`` and ``app.helpers``, and the shortest chain back may run through either.
+    for imp in sorted(new, key=lambda i: (i.importer not in base.modules, i.importer, i.line, i.imported)):
         back = head.chain(imp.imported, imp.importer)
-        if not back or frozenset((imp.importer, *back)) in seen:
+        if not back or (imp.importer, imp.line) in seen or covered & {imp.importer, *back} - {imp.importer}:
             continue  # no cycle, or one already reported through another of its new imports
         if base.chain(imp.importer, imp.imported) and base.chain(imp.imported, imp.importer):
             continue  # the base had this cycle already
-        seen.add(frozenset((imp.importer, *back)))
+        seen.add((imp.importer, imp.line))
+        covered.add(imp.importer)
         cycle = " -> ".join((imp.importer, *back))
         found.append(_cite(imp, changed, "architecture/import-cycle", f"this import closes a cycle: {cycle}"))
     return found
