@@ -107,3 +107,16 @@ def test_uncommitted_sources_cannot_be_combined(repo: GitRepo, cli) -> None:
     _project(repo)
     result = cli("review", "--staged", "--worktree", cwd=repo.root)
     assert result.exit_code == 2 and "cannot be combined" in result.stderr
+
+
+def test_a_patch_adding_code_the_repository_lacks_is_reviewed_not_waved_through(repo: GitRepo, cli, tmp_path) -> None:
+    """Issue 10 item 9: the working tree lacks the patch's file; the patch's own content is what is reviewed."""
+    _project(repo)
+    body = "".join(f"+{line}\n" for line in SHELL_HANDLER.splitlines())
+    patch = tmp_path / "change.patch"
+    count = len(SHELL_HANDLER.splitlines())
+    patch.write_text(f"--- /dev/null\n+++ b/web/run.py\n@@ -0,0 +1,{count} @@\n{body}")
+    result = cli("review", "--diff", str(patch), "--offline", "--format", "json", cwd=repo.root)
+    assert result.exit_code == 1, result.stderr
+    assert "security/command-injection" in _rules(result)
+    assert not (repo.root / "web").exists()  # reviewed from commits made for it; the checkout is untouched
