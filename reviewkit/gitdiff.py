@@ -53,8 +53,10 @@ def from_git(repo: Path, base: str, head: str) -> Change:
     binary = _binary_paths(repo, entries)
     text_entries = [e for e in entries if e.path not in binary]
     files = _text_files(repo, base_sha, head_sha, text_entries, whole=not binary, source=source)
-    by_path = {f.path: f for f in files}
-    ordered = tuple(by_path.get(e.path) or _binary_file(e) for e in entries if e.path in by_path or e.path in binary)
+    parsed: dict[str, list[FileChange]] = {}
+    for file in files:  # a type change gives two files under one name, in git's order
+        parsed.setdefault(file.path, []).append(file)
+    ordered = tuple(parsed[e.path].pop(0) if e.path not in binary else _binary_file(e) for e in entries)
     return Change(files=ordered, base=base_sha, head=head_sha, source=source)
 
 
@@ -69,18 +71,25 @@ def raw_entries(repo: Path, base: str, head: str) -> list[RawEntry]:
         paths = 2 if status in "RC" else 1
         names = [_path(fields[i + 1 + k]) for k in range(paths)]
         i += 1 + paths
-        entries.append(
-            RawEntry(
-                old_mode=old_mode,
-                new_mode=new_mode,
-                old_blob=old_blob,
-                new_blob=new_blob,
-                status=status,
-                old_path=names[0],
-                new_path=names[-1],
-            )
+        entry = RawEntry(
+            old_mode=old_mode,
+            new_mode=new_mode,
+            old_blob=old_blob,
+            new_blob=new_blob,
+            status=status,
+            old_path=names[0],
+            new_path=names[-1],
         )
+        # A type change (a file become a symbolic link, say) is one raw entry but two patches: the old
+        # object deleted, the new one added, under the same name.
+        entries.extend(_split_type_change(entry) if status == "T" else [entry])
     return entries
+
+
+def _split_type_change(entry: RawEntry) -> list[RawEntry]:
+    deleted = replace(entry, new_mode="000000", new_blob=_NO_BLOB, status="D")
+    added = replace(entry, old_mode="000000", old_blob=_NO_BLOB, status="A")
+    return [deleted, added]
 
 
 def _path(raw: bytes) -> str:
@@ -117,7 +126,30 @@ def _text_files(
     parsed = parse_patch_text(patch.decode("utf-8", "replace"), source=f"git diff {source}")
     files = _with_exact_paths(parsed, entries, source)
     counts = numstat_counts(run_git(repo, ["--literal-pathspecs", "diff", "--numstat", "-z", *range_args]))
-    return apply_numstat(files, counts, source=source, binary_by_counts=False)
+    return _checked_type_changes(files, counts, source) + apply_numstat(
+        tuple(f for f in files if _paths_seen(files)[f.path] == 1), counts, source=source, binary_by_counts=False
+    )
+
+
+def _paths_seen(files: Sequence[FileChange]) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    for file in files:
+        seen[file.path] = seen.get(file.path, 0) + 1
+    return seen
+
+
+def _checked_type_changes(
+    files: Sequence[FileChange], counts: dict[str, tuple[int | None, int | None]], source: str
+) -> tuple[FileChange, ...]:
+    """The two halves of each type change, checked against git's single count for the path."""
+    seen = _paths_seen(files)
+    halves = [f for f in files if seen[f.path] > 1]
+    for path in dict.fromkeys(f.path for f in halves):
+        added, deleted = counts.pop(path, (None, None))
+        parsed = (sum(f.added for f in halves if f.path == path), sum(f.deleted for f in halves if f.path == path))
+        if added is not None and deleted is not None and (added, deleted) != parsed:
+            raise InputError(f"diff of {source} parsed wrong for the type change of {path!r}; refusing")
+    return tuple(halves)
 
 
 def _with_exact_paths(files: Sequence[FileChange], entries: Sequence[RawEntry], source: str) -> tuple[FileChange, ...]:

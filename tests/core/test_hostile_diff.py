@@ -79,3 +79,16 @@ def test_a_name_that_is_not_utf8_is_reviewed(feature_repo: GitRepo, cli) -> None
     as_json = cli("review", "--base", "main", "--reviewer", "security", "--format", "json", cwd=feature_repo.root)
     (finding,) = as_json.json()["verdicts"][0]["findings"]
     assert finding["path"].encode("utf-8", "surrogateescape") == raw  # JSON keeps the exact name
+
+
+def test_a_file_turned_into_a_symbolic_link_is_two_changes_not_a_refusal(feature_repo: GitRepo) -> None:
+    feature_repo.commit("base file", **{"test_a.py": "def test_a():\n    assert 1 == 1\n"})
+    feature_repo.git("branch", "-f", "main", "HEAD")
+    (feature_repo.root / "test_a.py").unlink()
+    (feature_repo.root / "test_a.py").symlink_to("/etc/hostname")
+    feature_repo.commit("link")
+    files = from_git(feature_repo.root, "main", "HEAD").files
+    assert [(f.path, f.status.value, f.is_symlink) for f in files] == [
+        ("test_a.py", "deleted", False),
+        ("test_a.py", "added", True),
+    ]
