@@ -235,6 +235,7 @@ def sandbox_spec(
         "uid": os.getuid(),
         "gid": os.getgid(),
         "scratch": scratch,
+        "toolchain": toolchain_under(scratch, env) if tier is not Isolation.NONE else [],
         "hidden": hidden,
     }
 
@@ -247,6 +248,22 @@ def scratch_dirs() -> list[str]:
     candidates += [os.environ[name] for name in ("RUNNER_TEMP", "XDG_RUNTIME_DIR") if os.environ.get(name)]
     found = {os.path.realpath(path) for path in candidates if os.path.isdir(path)}
     return sorted(found, key=lambda path: (path.count("/"), path))
+
+
+def toolchain_under(scratch: Iterable[str], env: Mapping[str, str]) -> list[str]:
+    """Where the command's interpreter and tools live, when that is inside a directory the sandbox
+    replaces (a project cloned and its virtual environment made under /tmp, the Action's venv under
+    RUNNER_TEMP): kept visible, read-only, or the command would not even start."""
+    candidates = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))]
+    candidates += [env.get("VIRTUAL_ENV") or "", *(env.get("PATH") or "").split(os.pathsep)]
+    roots = [Path(s) for s in scratch]
+    found = {
+        os.path.realpath(c)
+        for c in candidates
+        if c and os.path.isdir(c) and any(Path(os.path.realpath(c)).is_relative_to(r) for r in roots)
+    }
+    outermost = sorted(found, key=len)
+    return [p for i, p in enumerate(outermost) if not any(Path(p).is_relative_to(q) for q in outermost[:i])]
 
 
 def hidden_paths(cwd: Path, repo: Path | None, scratch: Iterable[str]) -> list[str]:

@@ -210,20 +210,28 @@ def build_filesystem(spec: dict[str, Any]) -> None:
     """Read-only everything, fresh scratch directories, the workspace writable, hidden paths covered,
     and a /proc of this PID namespace. Nothing of this reaches the host: every mount is private."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
-    workspace = syscall(SYS_OPEN_TREE, AT_FDCWD, _path(spec["cwd"]), OPEN_TREE_CLONE | os.O_CLOEXEC | AT_RECURSIVE)
+    workspace = _clone_tree(spec["cwd"])
     attr = ctypes.create_string_buffer(struct.pack("QQQQ", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0, 0, 0))
     syscall(SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, attr, ctypes.c_size_t(32))
+    # The interpreter and tools the command needs, when they live under a directory replaced below: taken
+    # after the root went read-only, so they come back read-only.
+    toolchain = [(path, _clone_tree(path)) for path in spec.get("toolchain", [])]
     for scratch in spec["scratch"]:
         _makedirs(scratch)
         mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
-    _makedirs(spec["cwd"])
-    flags = MOVE_MOUNT_F_EMPTY_PATH
-    syscall(SYS_MOVE_MOUNT, workspace, b"", AT_FDCWD, _path(spec["cwd"]), flags)
-    os.close(workspace)
+    for path, tree in [(spec["cwd"], workspace), *toolchain]:
+        _makedirs(path)
+        syscall(SYS_MOVE_MOUNT, tree, b"", AT_FDCWD, _path(path), MOVE_MOUNT_F_EMPTY_PATH)
+        os.close(tree)
     discard_writes(spec["cwd"], spec["scratch"])
     for path in spec["hidden"]:
         hide(path)
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def _clone_tree(path: str) -> int:
+    """A detached copy of the mounts at ``path`` (and below), to attach again after ``path`` is covered."""
+    return syscall(SYS_OPEN_TREE, AT_FDCWD, _path(path), OPEN_TREE_CLONE | os.O_CLOEXEC | AT_RECURSIVE)
 
 
 def discard_writes(cwd: str, scratch: list[str]) -> None:
