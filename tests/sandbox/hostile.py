@@ -149,10 +149,28 @@ def tier_works(tier: str) -> bool:
 
 def outside_temp_dir() -> Path:
     """A directory outside /tmp and TMPDIR, as a CI checkout is (``/home/runner/work/...``): the
-    sandbox replaces the temporary directories wholesale, and the attack must find the checkout."""
-    parent = PROJECT_ROOT / "build" / "sandbox-tests"
-    parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="checkout-", dir=parent))
+    sandbox replaces the temporary directories wholesale, and the attack must find the checkout.
+
+    The project's own ``build/`` when the project is not itself under one of them (a clone made in
+    /tmp is), else the real home's cache, else /var/cache (root); a machine with none skips."""
+    import pwd
+
+    from reviewkit.sandbox import scratch_dirs
+
+    scratch = [Path(s) for s in scratch_dirs()]
+    home = Path(pwd.getpwuid(os.getuid()).pw_dir)  # the real one: tests give HOME a temporary directory
+    for parent in (PROJECT_ROOT / "build", home / ".cache", Path("/var/cache")):
+        target = parent.resolve() / "reviewkit-sandbox-tests"
+        if any(target.is_relative_to(s) for s in scratch):
+            continue
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        return Path(tempfile.mkdtemp(prefix="checkout-", dir=target))
+    import pytest
+
+    pytest.skip("no writable directory outside the temporary directories the sandbox replaces")
 
 
 def hostile_pull_request(root: Path, tmp_path: Path, monkeypatch: object) -> HostilePullRequest:

@@ -201,6 +201,8 @@ def test_an_unprivileged_user_gets_the_user_namespace_tier():
     python = shutil.which("python3", path="/usr/bin:/bin")
     if os.geteuid() != 0 or python is None or shutil.which("setpriv") is None:
         pytest.skip("needs root (to become another user), setpriv and a system python3")
+    if not _readable_by_anyone(LAUNCHER):
+        pytest.skip(f"{LAUNCHER} is not readable by another user here (a checkout under a private directory)")
     as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
     userns = [*as_nobody, "unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "true"]
     if subprocess.run(userns, capture_output=True, check=False).returncode != 0:
@@ -232,6 +234,15 @@ def test_an_unprivileged_user_gets_the_user_namespace_tier():
     assert outputs[Isolation.USERNS] == ["0", "65534", "done"]
     assert outputs[Isolation.NONE][0] != "0"  # the same script finds the secret where nothing hides it
     assert not _running(token)
+
+
+def _readable_by_anyone(path: Path) -> bool:
+    """Whether a user with no rights of its own can read ``path``: every directory above it searchable."""
+    import stat
+
+    if not path.stat().st_mode & stat.S_IROTH:
+        return False
+    return all(parent.stat().st_mode & stat.S_IXOTH for parent in path.resolve().parents)
 
 
 def test_the_privileged_tier_runs_the_command_as_the_user_reviewkit_runs_as(tmp_path):
