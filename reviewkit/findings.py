@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,6 +38,23 @@ class Side(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Accepted:
+    """A person with write access accepted a finding: it is still reported, but no longer blocks.
+
+    :param by: who accepted it (a GitHub login, or the local user for ``review --accept``).
+    :param reason: why, in their words.
+    :param via: how: ``label reviewkit:accept``, ``reply``, ``comment``, ``--accept``.
+    """
+
+    by: str
+    reason: str
+    via: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"by": self.by, "reason": self.reason, "via": self.via}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
     """One problem a reviewer found.
 
@@ -55,6 +73,8 @@ class Finding:
     :param blocking: set by the pipeline, not by reviewers: whether this finding blocks the merge (its
         reviewer is blocking and :meth:`reviewkit.Reviewer.blocks` says so). Other findings are notes.
     :param notes: remarks the pipeline attaches, e.g. that the change itself added a suppression for it.
+    :param accepted: set by the pipeline when a person with write access accepted the finding
+        (:class:`Accepted`); an accepted finding never blocks.
     """
 
     rule: str
@@ -70,6 +90,7 @@ class Finding:
     side: Side = Side.HEAD
     blocking: bool = False
     notes: tuple[str, ...] = ()
+    accepted: Accepted | None = None
 
     def __post_init__(self) -> None:
         # Accept plain strings from plugin authors; keep the enums inside.
@@ -84,6 +105,12 @@ class Finding:
     def key(self) -> tuple[str, str, str]:
         """Identity across rounds: the same rule on the same code at the same path."""
         return (self.rule, self.path, " ".join(self.evidence.split()))
+
+    @property
+    def fingerprint(self) -> str:
+        """The key as 32 hex digits: what baselines, acceptances, learnings and posted comments name."""
+        rule, path, code = self.key
+        return hashlib.sha256(f"{rule}\0{path}\0{code}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
     def with_fixed(self, fixed: bool = True) -> Finding:
         return replace(self, fixed=fixed)
@@ -109,6 +136,9 @@ class Finding:
         data["blocking"] = self.blocking
         if self.notes:
             data["notes"] = list(self.notes)
+        data["fingerprint"] = self.fingerprint
+        if self.accepted is not None:
+            data["accepted"] = self.accepted.to_dict()
         return data
 
     @classmethod
@@ -127,4 +157,5 @@ class Finding:
             side=Side(data.get("side", "head")),
             blocking=data.get("blocking", False),
             notes=tuple(data.get("notes", ())),
+            accepted=Accepted(**data["accepted"]) if data.get("accepted") else None,
         )

@@ -16,11 +16,16 @@ from typing import Any
 from reviewkit import baseline as baselines
 from reviewkit import diff as diffs
 from reviewkit import gitdiff, isolation, revisions, router
+from reviewkit import memory as memories
+from reviewkit.acceptance import Acceptance, blocks_unless_accepted
+from reviewkit.acceptance import apply as apply_acceptances
 from reviewkit.config import Config, config_at, load_config
 from reviewkit.errors import ConfigError, InputError
 from reviewkit.findings import Finding, Side
 from reviewkit.fixes import FixStage
 from reviewkit.git import find_repo_root
+from reviewkit.learnings import Learning, LearningsFilter, digest_text
+from reviewkit.learnings import load as load_learnings
 from reviewkit.plugins import Plugins, load_plugins
 from reviewkit.policy import Decision
 from reviewkit.report import Report, Round, Skipped
@@ -39,6 +44,7 @@ from reviewkit.sources import GitSnapshot, PatchSnapshot, Snapshot
 from reviewkit.triggers import Firing
 from reviewkit.verdict import (
     Fix,
+    MemoryUse,
     NotReviewed,
     Status,
     Usage,
@@ -73,6 +79,10 @@ class ReviewRequest:
     baseline: str | None = None  # a ``reviewkit baseline`` file whose findings are hidden
     config: Config | None = None  # preloaded (``reviewkit github`` reads it from the base revision)
     plugins: tuple[object, ...] = ()  # plugin objects registered besides the entry points
+    accepted: tuple[Acceptance, ...] = ()  # findings accepted by someone with write access
+    learned: tuple[Learning, ...] = ()  # learnings recorded on the pull request, not yet in the file
+    rules_revision: str | None = None  # where an untrusted review reads learnings (default: the base)
+    memory: bool = True  # review memory (docs/review-memory.md); --no-memory turns it off
 
 
 @dataclass(kw_only=True)
@@ -90,6 +100,9 @@ class RunContext:
     model: Any = None
     model_unavailable: str = ""
     started: float = field(default_factory=time.monotonic)
+    learnings: tuple[Learning, ...] = ()
+    memory: memories.ReviewMemory | None = None
+    memory_note: str = ""  # why there is no memory this run
 
 
 # --- preparing a run -------------------------------------------------------------------------------------
@@ -106,9 +119,15 @@ def prepare(request: ReviewRequest) -> RunContext:
     if request.baseline is not None:
         accepted = baselines.read(request.baseline, repo=repo, base=change.base, untrusted=request.untrusted)
         extra = (*extra, accepted)
+    known = _learnings_for(request, repo, change)
+    if known:
+        extra = (*extra, LearningsFilter(learnings=known))
     plugins = load_plugins(config, blocked=request.blocked_plugins, extra=extra)
     goal = request.goal if request.goal is not None else _goal_from_config(config, repo)
     model, unavailable = _model_for(config, offline=request.offline)
+    memory, memory_note = memories.open_memory(
+        repo, change.base, change.head, enabled=request.memory and config.memory_enabled
+    )
     return RunContext(
         request=request,
         config=config,
@@ -120,7 +139,19 @@ def prepare(request: ReviewRequest) -> RunContext:
         goal=goal,
         model=model,
         model_unavailable=unavailable,
+        learnings=known,
+        memory=memory,
+        memory_note=memory_note,
     )
+
+
+def _learnings_for(request: ReviewRequest, repo: Path | None, change: diffs.Change) -> tuple[Learning, ...]:
+    """The repository's learnings (an untrusted review reads them from the base, never the head) and
+    those recorded on the pull request."""
+    revision = (request.rules_revision or change.base) if request.untrusted else None
+    if request.untrusted and revision is None:
+        return request.learned
+    return (*load_learnings(repo, revision=revision), *request.learned)
 
 
 def _config_for(request: ReviewRequest, repo: Path | None, change: diffs.Change) -> Config:
@@ -302,7 +333,7 @@ def _review_round(run: RunContext, say: Progress) -> RoundResult:
             v,
             fixes,
             repo=run.repo,
-            blocks=s.registered.reviewer.blocks,
+            blocks=blocks_unless_accepted(s.registered.reviewer.blocks),
             workspace=infos.get(s.name),
             declared=declared.get(s.name),
         )
@@ -356,8 +387,13 @@ def _next_round(first: RunContext, current: RunContext, commit: str | None) -> R
     head = commit or current.change.head
     assert head is not None
     change = gitdiff.from_git(first.repo, first.change.base, head)
+    memory = first.memory.moved(first.repo, first.change.base, head) if first.memory is not None else None
     return replace(
-        current, change=change, head=GitSnapshot(first.repo, head), base=GitSnapshot(first.repo, first.change.base)
+        current,
+        change=change,
+        head=GitSnapshot(first.repo, head),
+        base=GitSnapshot(first.repo, first.change.base),
+        memory=memory,
     )
 
 
@@ -373,7 +409,8 @@ def _run_reviewers(
 ) -> tuple[list[Verdict], int, dict[str, frozenset[tuple[str, str, str]] | None]]:
     """Run the reviewers; their verdicts, the findings dropped for evidence, and the fixes each declared."""
     contexts: dict[str, ReviewContext] = {}
-    jobs = [_job(run, s, contexts, stage) for s in runnable]
+    recalls = {s.name: _recall(run, s) for s in runnable}
+    jobs = [_job(run, s, contexts, stage, recalls[s.name]) for s in runnable]
     deadline = run.started + run.config.max_session_duration_s
     concurrency = run.config.max_concurrent if run.config.parallel else 1
     sequential = concurrency == 1
@@ -405,8 +442,9 @@ def _run_reviewers(
                 stage.collect(s.name, contexts[s.name].patches)
     verdicts, dropped = [], 0
     for s in runnable:
-        verdict, lost = _verdict(run, s, outcomes[s.name], contexts.get(s.name))
-        verdicts.append(verdict)
+        outcome, context, recall = outcomes[s.name], contexts.get(s.name), recalls[s.name]
+        verdict, lost = _verdict(run, s, _with_recalled(outcome, recall), context)
+        verdicts.append(_remembered(run, s, verdict, outcome, context, recall))
         dropped += lost
     return verdicts, dropped, {name: context.declared_fixes for name, context in contexts.items()}
 
@@ -415,15 +453,24 @@ def _completed(outcome: Outcome) -> bool:
     return outcome.error is None and outcome.skipped is None
 
 
-def _job(run: RunContext, selected: Selected, contexts: dict[str, ReviewContext], stage: FixStage | None) -> Job:
+def _job(
+    run: RunContext,
+    selected: Selected,
+    contexts: dict[str, ReviewContext],
+    stage: FixStage | None,
+    recall: memories.Recall | None = None,
+) -> Job:
     """One reviewer's job: its context is made in this process just before it starts (in sequential mode
-    its workspace starts from the fixes before it); the review runs where the scheduler puts it."""
+    its workspace starts from the fixes before it); the review runs where the scheduler puts it. With
+    review memory, the reviewer sees only the files memory could not serve."""
 
     def prepare() -> None:
         contexts[selected.name] = ReviewContext(
             reviewer=selected.name,
             change=run.change,
-            files=_matched_files(run.change, selected.firing),
+            files=recall.to_review if recall is not None else _matched_files(run.change, selected.firing),
+            reused=recall.reused if recall is not None else (),
+            learnings=run.learnings,
             head=run.head,
             base=run.base,
             config=run.config,
@@ -440,6 +487,8 @@ def _job(run: RunContext, selected: Selected, contexts: dict[str, ReviewContext]
     def work(deadline: float) -> list[Finding]:
         context = contexts[selected.name]
         context.deadline = deadline
+        if recall is not None and not recall.to_review:
+            return []  # every file is served from memory: nothing to review
         if context.workspace is not None and isolation.in_child():
             context.workspace.create_with(lambda: isolation.ask_parent("workspace"))
         return _collect(selected.registered.reviewer.review(context), selected.name)
@@ -511,16 +560,80 @@ def _verdict(
     dropped = len(_unique(findings)) - len(kept)
     reviewer = selected.registered.reviewer
     kept = [replace(f, blocking=selected.blocking and reviewer.blocks(f)) for f in kept]
-    status = decide_status(kept, blocking=selected.blocking, blocks=reviewer.blocks)
-    patch = "".join(context.patches) or None
+    kept = apply_acceptances(kept, run.request.accepted)
+    status = decide_status(kept, blocking=selected.blocking, blocks=blocks_unless_accepted(reviewer.blocks))
+    patch = None if context.fix_error else ("".join(context.patches) or None)
     verdict = replace(
         base,
         status=status,
         findings=tuple(kept),
         summary=_summary(kept, context.notes, dropped),
-        fix=Fix(patch=patch, merged=False),
+        fix=Fix(patch=patch, merged=False, error=context.fix_error),
     )
     return _with_unreviewed(verdict, context.unreviewed), dropped
+
+
+# --- review memory ---------------------------------------------------------------------------------------
+
+
+def _recall(run: RunContext, selected: Selected) -> memories.Recall | None:
+    """What memory holds for a reviewer that opted in (``Reviewer.memory_scope``); None otherwise."""
+    reviewer = selected.registered.reviewer
+    scope = getattr(reviewer, "memory_scope", "")
+    if run.memory is None or scope not in ("file", "change"):
+        return None
+    identity = memories.reviewer_identity(
+        reviewer,
+        selected.name,
+        config=run.config,
+        options=selected.registered.options,
+        goal=run.goal,
+        learnings=digest_text(run.learnings),
+        labels=run.request.labels,
+        untrusted=run.request.untrusted,
+    )
+    return run.memory.recall(identity, scope, _matched_files(run.change, selected.firing))
+
+
+def _with_recalled(outcome: Outcome, recall: memories.Recall | None) -> Outcome:
+    """The reviewer's findings and those memory carried over, checked and decided on together."""
+    if recall is None or not recall.findings or outcome.error is not None or outcome.skipped is not None:
+        return outcome
+    return replace(outcome, value=[*outcome.value, *recall.findings])
+
+
+def _remembered(
+    run: RunContext,
+    selected: Selected,
+    verdict: Verdict,
+    outcome: Outcome,
+    context: ReviewContext | None,
+    recall: memories.Recall | None,
+) -> Verdict:
+    """Store what a completed review found (never an error, a skip or a file it could not read), and say
+    in the verdict how much memory served."""
+    if recall is None or run.memory is None:
+        return verdict
+    complete = _completed(outcome) and context is not None and not context.unreviewed
+    if complete and recall.to_review and context is not None:
+        run.memory.remember(
+            recall,
+            list(outcome.value),
+            reviewer=selected.name,
+            reviewed=recall.to_review,
+            context=context.consulted_paths,
+        )
+    notes = []
+    if recall.reused:
+        notes.append(
+            f"{len(recall.reused)} of {len(recall.reused) + len(recall.to_review)} file(s) reused from "
+            "review memory (unchanged since reviewed)"
+        )
+    if recall.ignored:
+        notes.append(f"{recall.ignored} review memory entr(ies) ignored: corrupt, foreign or stale")
+    summary = "; ".join([verdict.summary, *notes]) if notes else verdict.summary
+    use = MemoryUse(reused=len(recall.reused), reviewed=len(recall.to_review))
+    return replace(verdict, memory=use, summary=summary)
 
 
 def _with_unreviewed(verdict: Verdict, unreviewed: Sequence[tuple[str, str]]) -> Verdict:

@@ -56,7 +56,7 @@ class ToolLoop:
             uses = [block for block in message.content if block.type == "tool_use"]
             if not uses:
                 raise ProviderError("the model stopped for tool_use but asked for no tool")
-            messages.append({"role": "assistant", "content": [_block_param(block) for block in message.content]})
+            messages.append({"role": "assistant", "content": [block_param(block) for block in message.content]})
             messages.append({"role": "user", "content": [self._result(block, execute) for block in uses]})
             calls += len(uses)
         raise ProviderError(f"the tool loop did not finish within {max_turns} turns ({calls} tool calls)")
@@ -76,7 +76,8 @@ class ToolLoop:
         return sanitize_posted(text, repo_url=self.repo_url, env_values=self.env_values)
 
 
-def _block_param(block: Any) -> dict[str, Any]:
+def block_param(block: Any) -> dict[str, Any]:
+    """An assistant's content block as it goes back to the API in the next request."""
     if block.type == "text":
         return {"type": "text", "text": block.text}
     if block.type == "tool_use":

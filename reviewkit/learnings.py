@@ -1,0 +1,178 @@
+"""Learnings: findings a repository's maintainers judged wrong, remembered so they are not reported again.
+
+They live in ``.agents/learnings.toml``, a file maintainers read, edit and review like code::
+
+    [[learning]]
+    rule = "security/sql-injection"
+    code = "cursor.execute(query, params)"     # the quoted code; whitespace is folded when matching
+    paths = ["app/db.py"]                      # optional gitignore-style patterns
+    reason = "params are bound by the driver"
+    by = "octocat"
+
+A finding is silenced when its rule matches (``fnmatch``, so ``security/*`` works), its quoted code
+is the same with whitespace folded, and its path matches ``paths`` when given. Model reviewers also
+receive the learnings as part of their cached instructions.
+
+An untrusted review reads the file from the base revision, like the configuration: a change must not
+teach reviewkit to overlook itself, so whatever the pull request's head holds in that file counts for
+nothing. Learnings a maintainer records on a pull request (``/reviewkit wrong``, see
+reviewkit.github.conversation) name one finding by fingerprint; they apply to that pull request at
+once, and the summary proposes the entry for the base branch's file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+import pathspec
+
+from reviewkit.errors import ConfigError
+from reviewkit.findings import Finding
+from reviewkit.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from reviewkit.reviewer import ReviewContext
+
+LEARNINGS_PATH = PurePosixPath(".agents/learnings.toml")
+# Learnings beyond this are still applied as filters, but not all of them fit in a model's prompt.
+PROMPT_LIMIT_CHARS = 20_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Learning:
+    """One judged-wrong finding: ``rule`` (a pattern) on ``code``, optionally limited to ``paths``.
+
+    ``fingerprint`` is set instead of matching by rule and code when the learning was recorded on a
+    pull request about one exact finding.
+    """
+
+    rule: str
+    code: str
+    reason: str
+    paths: tuple[str, ...] = ()
+    by: str = ""
+    fingerprint: str = ""
+
+    def matches(self, finding: Finding) -> bool:
+        if self.fingerprint:
+            return finding.fingerprint == self.fingerprint
+        rule, path, code = finding.key
+        if not fnmatch.fnmatchcase(rule, self.rule) or code != _fold(self.code):
+            return False
+        return not self.paths or pathspec.GitIgnoreSpec.from_lines(self.paths).match_file(path)
+
+    def as_toml(self) -> str:
+        """The entry for ``.agents/learnings.toml`` (strings in TOML's basic form, which JSON's is)."""
+        lines = ["[[learning]]", f"rule = {_toml(self.rule)}", f"code = {_toml(_fold(self.code))}"]
+        if self.paths:
+            lines.append(f"paths = [{', '.join(_toml(p) for p in self.paths)}]")
+        lines.append(f"reason = {_toml(self.reason)}")
+        if self.by:
+            lines.append(f"by = {_toml(self.by)}")
+        return "\n".join(lines) + "\n"
+
+
+def learned_from(finding: Finding, *, reason: str, by: str) -> Learning:
+    """A learning about exactly ``finding`` (its rule, its path, its code)."""
+    return Learning(
+        rule=finding.rule,
+        code=" ".join(finding.evidence.split()),
+        reason=reason,
+        paths=(_literal_pattern(finding.path),),
+        by=by,
+        fingerprint=finding.fingerprint,
+    )
+
+
+def load(repo: Path | None, *, revision: str | None) -> tuple[Learning, ...]:
+    """The repository's learnings: from ``revision`` when given (untrusted reviews read the base), else
+    from the working tree. No file means none; a malformed one is a ConfigError naming it."""
+    if repo is None:
+        return ()
+    if revision is not None:
+        from reviewkit.config import blob_at
+
+        data = blob_at(repo, revision, str(LEARNINGS_PATH))
+        shown = f"{LEARNINGS_PATH} (base revision {revision[:12]})"
+    else:
+        path = repo / LEARNINGS_PATH
+        data = path.read_bytes() if path.is_file() else None
+        shown = str(LEARNINGS_PATH)
+    return () if data is None else parse(data, shown)
+
+
+def parse(data: bytes, shown: str) -> tuple[Learning, ...]:
+    from reviewkit.schemas import validate
+
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{shown}: not valid TOML: {exc}") from exc
+    errors = validate("learnings", raw)
+    if errors:
+        raise ConfigError(f"{shown}: {errors[0]} (each [[learning]] needs rule, code and reason)")
+    return tuple(
+        Learning(
+            rule=item["rule"],
+            code=item["code"],
+            reason=item["reason"],
+            paths=tuple(item.get("paths", ())),
+            by=item.get("by", ""),
+        )
+        for item in raw.get("learning", [])
+    )
+
+
+def digest_text(learnings: Sequence[Learning]) -> str:
+    """What review memory keys on: a reviewer told other learnings is a reviewer that may answer otherwise."""
+    return "\n".join(sorted(f"{x.rule}\0{_fold(x.code)}\0{x.paths}\0{x.fingerprint}" for x in learnings))
+
+
+def prompt_text(learnings: Sequence[Learning]) -> str:
+    """The learnings as a model reads them (fenced as data by the provider); empty when there are none."""
+    lines: list[str] = []
+    size = 0
+    for learning in learnings:
+        where = f" in {', '.join(learning.paths)}" if learning.paths else ""
+        line = f"- {learning.rule}{where}: `{_fold(learning.code)}` is not a problem: {_fold(learning.reason)}"
+        if size + len(line) > PROMPT_LIMIT_CHARS:
+            lines.append(f"- ... and {len(learnings) - len(lines)} more")
+            break
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LearningsFilter:
+    """Registered as a ``modify_findings`` plugin for one run: silences findings the learnings cover."""
+
+    learnings: tuple[Learning, ...]
+
+    @hookimpl
+    def modify_findings(self, context: ReviewContext, findings: list[Finding]) -> None:
+        kept = [f for f in findings if not any(learning.matches(f) for learning in self.learnings)]
+        silenced = len(findings) - len(kept)
+        findings[:] = kept
+        if silenced:
+            context.note(f"{silenced} finding(s) silenced by the repository's learnings ({LEARNINGS_PATH})")
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _toml(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _literal_pattern(path: str) -> str:
+    """A gitignore pattern matching exactly ``path`` from the repository root."""
+    escaped = "".join(f"\\{c}" if c in "*?[]!#\\" else c for c in path)
+    return "/" + escaped.lstrip("/")
