@@ -55,6 +55,20 @@ class Accepted:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Learning:
+    """A finding the repository's maintainers judged wrong: ``rule`` (an fnmatch pattern) on ``code``
+    (compared with whitespace folded), optionally only in ``paths`` (gitignore patterns); or, when
+    ``fingerprint`` is set, exactly one finding recorded on a pull request. See reviewkit.learnings."""
+
+    rule: str
+    code: str
+    reason: str
+    paths: tuple[str, ...] = ()
+    by: str = ""
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
     """One problem a reviewer found.
 

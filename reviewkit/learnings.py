@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import pathspec
 
 from reviewkit.errors import ConfigError
-from reviewkit.findings import Finding
+from reviewkit.findings import Finding, Learning
 from reviewkit.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -44,38 +44,25 @@ LEARNINGS_PATH = PurePosixPath(".agents/learnings.toml")
 PROMPT_LIMIT_CHARS = 20_000
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Learning:
-    """One judged-wrong finding: ``rule`` (a pattern) on ``code``, optionally limited to ``paths``.
+def covers(learning: Learning, finding: Finding) -> bool:
+    """Whether ``learning`` silences ``finding``."""
+    if learning.fingerprint:
+        return finding.fingerprint == learning.fingerprint
+    rule, path, code = finding.key
+    if not fnmatch.fnmatchcase(rule, learning.rule) or code != _fold(learning.code):
+        return False
+    return not learning.paths or pathspec.GitIgnoreSpec.from_lines(learning.paths).match_file(path)
 
-    ``fingerprint`` is set instead of matching by rule and code when the learning was recorded on a
-    pull request about one exact finding.
-    """
 
-    rule: str
-    code: str
-    reason: str
-    paths: tuple[str, ...] = ()
-    by: str = ""
-    fingerprint: str = ""
-
-    def matches(self, finding: Finding) -> bool:
-        if self.fingerprint:
-            return finding.fingerprint == self.fingerprint
-        rule, path, code = finding.key
-        if not fnmatch.fnmatchcase(rule, self.rule) or code != _fold(self.code):
-            return False
-        return not self.paths or pathspec.GitIgnoreSpec.from_lines(self.paths).match_file(path)
-
-    def as_toml(self) -> str:
-        """The entry for ``.agents/learnings.toml`` (strings in TOML's basic form, which JSON's is)."""
-        lines = ["[[learning]]", f"rule = {_toml(self.rule)}", f"code = {_toml(_fold(self.code))}"]
-        if self.paths:
-            lines.append(f"paths = [{', '.join(_toml(p) for p in self.paths)}]")
-        lines.append(f"reason = {_toml(self.reason)}")
-        if self.by:
-            lines.append(f"by = {_toml(self.by)}")
-        return "\n".join(lines) + "\n"
+def as_toml(learning: Learning) -> str:
+    """The entry for ``.agents/learnings.toml`` (strings in TOML's basic form, which JSON's is)."""
+    lines = ["[[learning]]", f"rule = {_toml(learning.rule)}", f"code = {_toml(_fold(learning.code))}"]
+    if learning.paths:
+        lines.append(f"paths = [{', '.join(_toml(p) for p in learning.paths)}]")
+    lines.append(f"reason = {_toml(learning.reason)}")
+    if learning.by:
+        lines.append(f"by = {_toml(learning.by)}")
+    return "\n".join(lines) + "\n"
 
 
 def learned_from(finding: Finding, *, reason: str, by: str) -> Learning:
@@ -157,7 +144,7 @@ class LearningsFilter:
 
     @hookimpl
     def modify_findings(self, context: ReviewContext, findings: list[Finding]) -> None:
-        kept = [f for f in findings if not any(learning.matches(f) for learning in self.learnings)]
+        kept = [f for f in findings if not any(covers(learning, f) for learning in self.learnings)]
         silenced = len(findings) - len(kept)
         findings[:] = kept
         if silenced:

@@ -21,10 +21,10 @@ from reviewkit.acceptance import Acceptance, blocks_unless_accepted
 from reviewkit.acceptance import apply as apply_acceptances
 from reviewkit.config import Config, config_at, load_config
 from reviewkit.errors import ConfigError, InputError
-from reviewkit.findings import Finding, Side
+from reviewkit.findings import Finding, Learning, Side
 from reviewkit.fixes import FixStage
 from reviewkit.git import find_repo_root
-from reviewkit.learnings import Learning, LearningsFilter, digest_text
+from reviewkit.learnings import LearningsFilter, digest_text
 from reviewkit.learnings import load as load_learnings
 from reviewkit.plugins import Plugins, load_plugins
 from reviewkit.policy import Decision
@@ -421,7 +421,7 @@ def _run_reviewers(
         if outcome.after is not None:  # what the review added to its context, back from its process
             contexts[outcome.name]._take_results(outcome.after)
         # One at a time, the next reviewer starts only after this: it sees these fixes.
-        if sequential and stage is not None and _completed(outcome):
+        if sequential and stage is not None and _fix_stands(outcome, contexts[outcome.name]):
             stage.collect(outcome.name, contexts[outcome.name].patches)
 
     for s in runnable:
@@ -438,7 +438,7 @@ def _run_reviewers(
     )
     if not sequential and stage is not None:
         for s in runnable:  # every reviewer has finished: merge in the stable (configured) order
-            if _completed(outcomes[s.name]):
+            if _fix_stands(outcomes[s.name], contexts[s.name]):
                 stage.collect(s.name, contexts[s.name].patches)
     verdicts, dropped = [], 0
     for s in runnable:
@@ -451,6 +451,11 @@ def _run_reviewers(
 
 def _completed(outcome: Outcome) -> bool:
     return outcome.error is None and outcome.skipped is None
+
+
+def _fix_stands(outcome: Outcome, context: ReviewContext) -> bool:
+    """A fix is taken from a reviewer that completed, unless the reviewer abandoned it."""
+    return _completed(outcome) and context.fix_error is None
 
 
 def _job(

@@ -7,16 +7,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 from reviewkit.config import Config
 from reviewkit.diff import Change, FileChange
-from reviewkit.findings import Finding, Side
+from reviewkit.findings import Finding, Learning, Side
 from reviewkit.sources import Snapshot
 from reviewkit.verdict import Usage
-
-if TYPE_CHECKING:
-    from reviewkit.learnings import Learning
 
 
 class ModelAccess(Protocol):
