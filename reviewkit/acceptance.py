@@ -1,8 +1,8 @@
 """Acceptances: a person with write access accepts a finding; it is still reported, but it no longer blocks.
 
 An acceptance names one finding by its fingerprint (rule, path and quoted code: ``Finding.fingerprint``),
-so it covers exactly the code that was judged: the same rule on other code, or a second copy, is a new
-finding. Where acceptances come from is decided before the review and never by the change itself:
+so it covers exactly the code that was judged: the same rule on other code, or in another file, is a
+new finding. Where acceptances come from is decided before the review and never by the change itself:
 
 - ``reviewkit review --accept FINGERPRINT[:REASON]`` in a trusted local run (refused with --untrusted);
 - on a pull request, a label, a reply or a comment by someone the collaborator permission API says has

@@ -228,3 +228,27 @@ def test_goal_adherence_is_reused_only_for_the_same_whole_change(
     assert verdict["memory"] == {"reused": 0, "reviewed": 3}  # a.py, b.py and the configuration
     other_goal = cli("review", "--base", "main", "--goal", "add z", "--format", "json", cwd=feature_repo.root)
     assert other_goal.exit_code == 0 and len(fake_api.messages()) == 3
+
+
+def test_learnings_reach_the_model_in_its_cached_instructions_and_renew_its_memory(
+    repo: GitRepo, fake_api: FakeAnthropic, cli: Any
+) -> None:
+    pull_request(repo)
+    fake_api.responder = scenario.responder()
+    first = review(cli, repo)
+    calls = len(fake_api.messages())
+    evidence = "return eval(request.args['expr'])"
+    learning = (
+        f'[[learning]]\nrule = "bugs/eval"\ncode = "{evidence}"\npaths = ["/service/handlers_03.py"]\n'
+        'reason = "a sandboxed calculator: expr is parsed before"\n'
+    )
+    repo.write(".agents/learnings.toml", learning)  # a trusted local run reads it from the working tree
+    again = review(cli, repo)
+    requests = fake_api.messages()[calls:]
+    assert len(requests) == 2  # the learnings are new instructions: nothing is reused
+    for request in requests:
+        cached = request.body["system"][-1]
+        assert "cache_control" in cached and "a sandboxed calculator" in cached["text"]
+        assert cached["text"].index("learnings") < cached["text"].index("The change:")
+    silenced = scenario.eval_findings(first) - scenario.eval_findings(again)
+    assert silenced == {("bugs", scenario.path(3), _eval_line(repo, scenario.path(3)))}
