@@ -46,8 +46,8 @@ PROMPT_LIMIT_CHARS = 20_000
 
 def covers(learning: Learning, finding: Finding) -> bool:
     """Whether ``learning`` silences ``finding``."""
-    if learning.fingerprint:
-        return finding.fingerprint == learning.fingerprint
+    if learning.fingerprint:  # one finding, named on a pull request (at least 20 of its 32 hex digits)
+        return finding.fingerprint.startswith(learning.fingerprint)
     rule, path, code = finding.key
     if not fnmatch.fnmatchcase(rule, learning.rule) or code != _fold(learning.code):
         return False
@@ -71,7 +71,7 @@ def learned_from(finding: Finding, *, reason: str, by: str) -> Learning:
         rule=finding.rule,
         code=" ".join(finding.evidence.split()),
         reason=reason,
-        paths=(_literal_pattern(finding.path),),
+        paths=(exact_path_pattern(finding.path),),
         by=by,
         fingerprint=finding.fingerprint,
     )
@@ -126,6 +126,8 @@ def prompt_text(learnings: Sequence[Learning]) -> str:
     lines: list[str] = []
     size = 0
     for learning in learnings:
+        if not learning.rule:  # one finding named only by fingerprint: nothing a model could read
+            continue
         where = f" in {', '.join(learning.paths)}" if learning.paths else ""
         line = f"- {learning.rule}{where}: `{_fold(learning.code)}` is not a problem: {_fold(learning.reason)}"
         if size + len(line) > PROMPT_LIMIT_CHARS:
@@ -159,7 +161,7 @@ def _toml(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _literal_pattern(path: str) -> str:
+def exact_path_pattern(path: str) -> str:
     """A gitignore pattern matching exactly ``path`` from the repository root."""
     escaped = "".join(f"\\{c}" if c in "*?[]!#\\" else c for c in path)
     return "/" + escaped.lstrip("/")
