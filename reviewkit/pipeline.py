@@ -618,6 +618,9 @@ def _remembered(
     """Store what a completed review found (never an error, a skip or a file it could not read), and say
     in the verdict how much memory served."""
     if recall is None or run.memory is None:
+        scope = getattr(selected.registered.reviewer, "memory_scope", "")
+        if run.memory is None and run.memory_note and run.request.memory and scope in ("file", "change"):
+            return replace(verdict, summary=f"{verdict.summary}; {run.memory_note}")
         return verdict
     complete = _completed(outcome) and context is not None and not context.unreviewed
     if complete and recall.to_review and context is not None:

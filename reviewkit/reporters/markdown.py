@@ -138,6 +138,10 @@ def _footer(report: Report) -> str:
         lines.append("- no model calls (deterministic reviewers only); cost $0.00")
     duration = sum(v.duration_s for v in report.verdicts)
     lines.append(f"- reviewer time: {duration:.1f}s")
+    remembered = [v.memory for v in report.verdicts if v.memory is not None]
+    if remembered:
+        reused, total = sum(m.reused for m in remembered), sum(m.reused + m.reviewed for m in remembered)
+        lines.append(f"- review memory: {reused} of {total} file review(s) reused (unchanged since reviewed)")
     if report.dropped_findings:
         lines.append(f"- {report.dropped_findings} finding(s) dropped: their evidence did not match the code")
     return "\n".join(lines)
