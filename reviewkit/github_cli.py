@@ -76,7 +76,8 @@ def add_parser(commands: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from reviewkit.display import visible
-    from reviewkit.github.action import ActionOptions, run
+    from reviewkit.github.action import run
+    from reviewkit.github.session import ActionOptions
     from reviewkit.reporters.github import escape_data
 
     names = tuple(name.strip() for value in args.reviewer for name in value.split(",") if name.strip())

@@ -421,7 +421,7 @@ def _run_reviewers(
         if outcome.after is not None:  # what the review added to its context, back from its process
             contexts[outcome.name]._take_results(outcome.after)
         # One at a time, the next reviewer starts only after this: it sees these fixes.
-        if sequential and stage is not None and _fix_stands(outcome, contexts[outcome.name]):
+        if sequential and stage is not None and _fix_stands(outcome, contexts.get(outcome.name)):
             stage.collect(outcome.name, contexts[outcome.name].patches)
 
     for s in runnable:
@@ -438,7 +438,7 @@ def _run_reviewers(
     )
     if not sequential and stage is not None:
         for s in runnable:  # every reviewer has finished: merge in the stable (configured) order
-            if _fix_stands(outcomes[s.name], contexts[s.name]):
+            if _fix_stands(outcomes[s.name], contexts.get(s.name)):
                 stage.collect(s.name, contexts[s.name].patches)
     verdicts, dropped = [], 0
     for s in runnable:
@@ -453,9 +453,9 @@ def _completed(outcome: Outcome) -> bool:
     return outcome.error is None and outcome.skipped is None
 
 
-def _fix_stands(outcome: Outcome, context: ReviewContext) -> bool:
+def _fix_stands(outcome: Outcome, context: ReviewContext | None) -> bool:
     """A fix is taken from a reviewer that completed, unless the reviewer abandoned it."""
-    return _completed(outcome) and context.fix_error is None
+    return _completed(outcome) and context is not None and context.fix_error is None
 
 
 def _job(

@@ -12,7 +12,7 @@ import os
 import sys
 import uuid
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from reviewkit.config import config_at
@@ -21,11 +21,11 @@ from reviewkit.diff import Change
 from reviewkit.errors import InputError
 from reviewkit.git import find_repo_root
 from reviewkit.github.checkout import fetch_auth, resolve_range
-from reviewkit.github.client import GitHubClient, GitHubError
+from reviewkit.github.client import GitHubError
 from reviewkit.github.conversation import Conversation, read_conversation, summary_blocks
 from reviewkit.github.event import Target, read_event
-from reviewkit.github.identity import Identity, graphql_url, token_identity
 from reviewkit.github.post import Posted, Poster
+from reviewkit.github.session import ActionOptions, Connection, connect
 from reviewkit.github.state import from_report
 from reviewkit.pipeline import ReviewRequest, review
 from reviewkit.policy import ExitCode
@@ -38,34 +38,6 @@ from reviewkit.reporters.sarif import SarifReporter
 POST_MODES = ("true", "false", "request-changes")
 FAIL_ON = ("blocking", "error")
 STEP_SUMMARY_LIMIT = 1_000_000
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ActionOptions:
-    repo: Path | None = None
-    config: str | None = None
-    reviewers: tuple[str, ...] = ()
-    offline: bool = False
-    fail_on: str = "blocking"
-    post_review: str = "true"
-    report_file: str | None = None
-    sarif_file: str | None = None
-    blocked_plugins: tuple[str, ...] = ()
-    write_interval_s: float = 1.0
-    max_wait_s: float = 60.0
-    base: str | None = None  # push and workflow_dispatch only
-    head: str | None = None
-    memory: bool = True  # review memory (docs/review-memory.md)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Connection:
-    """The API client and the token's own identity (None: unknown, so no earlier comment is trusted)."""
-
-    client: GitHubClient
-    identity: Identity | None
-    how: str
-    graphql: str
 
 
 PULL_REQUEST_TARGET = (
@@ -82,16 +54,11 @@ def run(options: ActionOptions, *, plugins: tuple[object, ...] = (), env: Mutabl
     if target.comment is not None:
         from reviewkit.github.slash import handle_comment
 
-        return handle_comment(target, options, token=token, env=env, plugins=plugins)
+        def again(pull_request: Target, github: Connection) -> tuple[int, Report]:
+            return review_target(pull_request, options, token=token, env=env, plugins=plugins, github=github)
+
+        return handle_comment(target, options, token=token, env=env, review=again)
     return review_target(target, options, token=token, env=env, plugins=plugins)[0]
-
-
-def connect(options: ActionOptions, token: str, env: Mapping[str, str]) -> Connection:
-    api_url = env.get("GITHUB_API_URL") or "https://api.github.com"
-    client = GitHubClient(api_url, token, write_interval_s=options.write_interval_s, max_wait_s=options.max_wait_s)
-    graphql = graphql_url(api_url, env)
-    identity, how = token_identity(client, graphql)
-    return Connection(client=client, identity=identity, how=how, graphql=graphql)
 
 
 def review_target(

@@ -17,15 +17,21 @@ what. A comment that is not a command is not answered.
 from __future__ import annotations
 
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
+from typing import TYPE_CHECKING
 
-from reviewkit.github.action import ActionOptions, Connection, connect, review_target
+from reviewkit.errors import InputError
 from reviewkit.github.client import GitHubError
 from reviewkit.github.conversation import Command, Conversation, parse_command, read_conversation
 from reviewkit.github.event import Comment, PullRequest, Target, pull_request_from_api
 from reviewkit.github.permissions import TRUSTED_ASSOCIATIONS, Permissions
+from reviewkit.github.session import ActionOptions, Connection, connect
 from reviewkit.github.state import Reported
+from reviewkit.report import Report
 from reviewkit.reporters.markdown import code_block, code_span, escape
+
+if TYPE_CHECKING:
+    from reviewkit.rules import RuleEntry
 
 ANSWER_MARKER = "<!-- reviewkit:answer -->"
 
@@ -36,9 +42,12 @@ def handle_comment(
     *,
     token: str,
     env: MutableMapping[str, str],
-    plugins: tuple[object, ...] = (),
+    review: Callable[[Target, Connection], tuple[int, Report]],
 ) -> int:
-    """Answer the comment event's slash command; the exit code of a review it ran, else 0."""
+    """Answer the comment event's slash command; the exit code of a review it ran, else 0.
+
+    :param review: reviews a pull request's target and posts (reviewkit.github.action.review_target).
+    """
     comment, number = target.comment, target.number
     assert comment is not None
     command = parse_command(comment.body)
@@ -49,7 +58,10 @@ def handle_comment(
         _say("no GITHUB_TOKEN: a slash command cannot be answered")
         return 0
     github = connect(options, token, env)
-    pr = pull_request_from_api(github.client.get(f"/repos/{target.repository}/pulls/{number}"), target.repository)
+    try:
+        pr = pull_request_from_api(github.client.get(f"/repos/{target.repository}/pulls/{number}"), target.repository)
+    except (GitHubError, KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"pull request #{number}: cannot read it from the API: {exc}") from exc
     refusal = _refusal(github, pr, comment, command)
     if refusal:
         _reply(github, pr, comment, f"{_quoted(comment)}{escape(refusal)}")
@@ -63,9 +75,7 @@ def handle_comment(
         if problem:
             _reply(github, pr, comment, _quoted(comment) + escape(problem))
             return 0
-    code, report = review_target(
-        _pull_request_target(target, pr), options, token=token, env=env, plugins=plugins, github=github
-    )
+    code, report = review(_pull_request_target(target, pr), github)
     _reply(github, pr, comment, _quoted(comment) + _after_review(command, comment, pr, report.decision.value, code))
     return code
 
@@ -108,16 +118,15 @@ def _explain(github: Connection, pr: PullRequest, comment: Comment, command: Com
             "Name a finding: reply /reviewkit explain in its thread, or /reviewkit explain FINGERPRINT|RULE "
             "(the summary lists them)."
         )
-    return "\n\n".join(_explained(r) for r in found[:5])
-
-
-def _explained(reported: Reported) -> str:
     from reviewkit.config import Config
     from reviewkit.plugins import load_plugins
     from reviewkit.rules import all_rules
 
-    entries = {e.rule: e for e in all_rules(load_plugins(Config()).reviewers)}
-    entry = entries.get(reported.rule)
+    entries: dict[str, RuleEntry] = {e.rule: e for e in all_rules(load_plugins(Config()).reviewers)}
+    return "\n\n".join(_explained(r, entries.get(r.rule)) for r in found[:5])
+
+
+def _explained(reported: Reported, entry: RuleEntry | None) -> str:
     state = "blocks the merge" if reported.blocking else "does not block the merge"
     lines = [
         f"**{reported.severity}** {code_span(reported.rule)} at {code_span(f'{reported.path}:{reported.line}')} "

@@ -194,7 +194,7 @@ class AnthropicAccess:
         plan = self._plan(context, model)
         prefix = (plan.prefixes_for({f.path for f in context.files}) or plan.prefixes)[0]
         loop = ToolLoop(transport=self._get_transport(), env_values=self._env_values, repo_url=self._repo_url)
-        first = self._part(context, plan, instructions, prefix)
+        first = self._part(context, plan, instructions, prefix, asks=False)  # a fixer has its own tools
         return loop.run(
             context,
             model=model,
@@ -219,7 +219,10 @@ class AnthropicAccess:
                 self._transport = Transport(self.settings)
             return self._transport
 
-    def _part(self, context: ReviewContext, plan: Plan, instructions: str, prefix: prompt.Prefix) -> str:
+    def _part(
+        self, context: ReviewContext, plan: Plan, instructions: str, prefix: prompt.Prefix, *, asks: bool = True
+    ) -> str:
+        """The reviewer's user turn; ``asks``: it may ask for the files left out of an incremental prompt."""
         scope = [f.path for f in context.files if f.path in prefix.paths]
         return prompt.reviewer_part(
             reviewer=context.reviewer,
@@ -228,7 +231,7 @@ class AnthropicAccess:
             all_files=set(scope) == prefix.paths,
             boundary=plan.boundary,
             env_values=self._env_values,
-            elsewhere=plan.elsewhere,
+            elsewhere=plan.elsewhere if asks else (),
         )
 
     def _ask(self, context: ReviewContext, model: str, plan: Plan, prefix: prompt.Prefix, part: str) -> Answer:
