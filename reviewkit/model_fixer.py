@@ -43,21 +43,10 @@ def fix_with_model(context: ReviewContext, findings: Sequence[Finding], *, max_c
         return False
     if not context.options.get("fix", context.config.test_command is not None):
         return False
-    from reviewkit.editor_tool import editor_for  # workspaces and the test gate only when fixing
-
     calls = max_calls or int(context.options.get("fix_max_calls", DEFAULT_MAX_CALLS))
-    editor = editor_for(
-        context.workspace,
-        test_command=context.config.test_command,
-        test_timeout_s=context.config.test_timeout_s,
-        max_calls=calls,
-        untrusted=context.untrusted,
-        test_network=context.config.test_network,
-        repo=context.repo,
-    )
+    delegator = _delegator(context, calls)
     context.declare_fixes(wanted)  # the model is asked to fix these and no others
     listing = "\n".join(f"- {f.rule} at {f.path}:{f.line}: {f.message}\n  code: {f.evidence.strip()}" for f in wanted)
-    delegator = Delegator(context, tools=editor.tools(), execute=editor.call, max_turns=calls + 1)
     start = context.workspace.tree()
     try:
         result = context.model.run_tool_loop(
@@ -75,3 +64,19 @@ def fix_with_model(context: ReviewContext, findings: Sequence[Finding], *, max_c
         return False
     context.note(f"model fix: {result.tool_calls} tool call(s) in {result.turns} turn(s)")
     return True
+
+
+def _delegator(context: ReviewContext, calls: int) -> Delegator:
+    """The fixer's tools: the editor bound to its workspace (and the test gate), and delegation."""
+    from reviewkit.editor_tool import editor_for  # workspaces and the test gate only when fixing
+
+    editor = editor_for(
+        context.workspace,
+        test_command=context.config.test_command,
+        test_timeout_s=context.config.test_timeout_s,
+        max_calls=calls,
+        untrusted=context.untrusted,
+        test_network=context.config.test_network,
+        repo=context.repo,
+    )
+    return Delegator(context, tools=editor.tools(), execute=editor.call, max_turns=calls + 1)

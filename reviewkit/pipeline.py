@@ -16,7 +16,6 @@ from typing import Any
 from reviewkit import baseline as baselines
 from reviewkit import diff as diffs
 from reviewkit import gitdiff, isolation, revisions, router
-from reviewkit import memory as memories
 from reviewkit.acceptance import Acceptance, blocks_unless_accepted
 from reviewkit.acceptance import apply as apply_acceptances
 from reviewkit.config import Config, config_at, load_config
@@ -24,8 +23,10 @@ from reviewkit.errors import ConfigError, InputError
 from reviewkit.findings import Finding, Learning, Side
 from reviewkit.fixes import FixStage
 from reviewkit.git import find_repo_root
-from reviewkit.learnings import LearningsFilter, digest_text
+from reviewkit.learnings import LearningsFilter
 from reviewkit.learnings import load as load_learnings
+from reviewkit.memory import Recall
+from reviewkit.memory_stage import RunMemory, with_recalled
 from reviewkit.plugins import Plugins, load_plugins
 from reviewkit.policy import Decision
 from reviewkit.report import Report, Round, Skipped
@@ -44,7 +45,6 @@ from reviewkit.sources import GitSnapshot, PatchSnapshot, Snapshot
 from reviewkit.triggers import Firing
 from reviewkit.verdict import (
     Fix,
-    MemoryUse,
     NotReviewed,
     Status,
     Usage,
@@ -101,8 +101,7 @@ class RunContext:
     model_unavailable: str = ""
     started: float = field(default_factory=time.monotonic)
     learnings: tuple[Learning, ...] = ()
-    memory: memories.ReviewMemory | None = None
-    memory_note: str = ""  # why there is no memory this run
+    memory: RunMemory = field(default_factory=RunMemory)
 
 
 # --- preparing a run -------------------------------------------------------------------------------------
@@ -125,8 +124,15 @@ def prepare(request: ReviewRequest) -> RunContext:
     plugins = load_plugins(config, blocked=request.blocked_plugins, extra=extra)
     goal = request.goal if request.goal is not None else _goal_from_config(config, repo)
     model, unavailable = _model_for(config, offline=request.offline)
-    memory, memory_note = memories.open_memory(
-        repo, change.base, change.head, enabled=request.memory and config.memory_enabled
+    memory = RunMemory.open(
+        repo,
+        change,
+        asked=request.memory,
+        config=config,
+        goal=goal,
+        learnings=known,
+        labels=request.labels,
+        untrusted=request.untrusted,
     )
     return RunContext(
         request=request,
@@ -141,7 +147,6 @@ def prepare(request: ReviewRequest) -> RunContext:
         model_unavailable=unavailable,
         learnings=known,
         memory=memory,
-        memory_note=memory_note,
     )
 
 
@@ -387,7 +392,7 @@ def _next_round(first: RunContext, current: RunContext, commit: str | None) -> R
     head = commit or current.change.head
     assert head is not None
     change = gitdiff.from_git(first.repo, first.change.base, head)
-    memory = first.memory.moved(first.repo, first.change.base, head) if first.memory is not None else None
+    memory = first.memory.moved(first.repo, first.change.base, head)
     return replace(
         current,
         change=change,
@@ -409,7 +414,7 @@ def _run_reviewers(
 ) -> tuple[list[Verdict], int, dict[str, frozenset[tuple[str, str, str]] | None]]:
     """Run the reviewers; their verdicts, the findings dropped for evidence, and the fixes each declared."""
     contexts: dict[str, ReviewContext] = {}
-    recalls = {s.name: _recall(run, s) for s in runnable}
+    recalls = {s.name: run.memory.recall(s, _matched_files(run.change, s.firing)) for s in runnable}
     jobs = [_job(run, s, contexts, stage, recalls[s.name]) for s in runnable]
     deadline = run.started + run.config.max_session_duration_s
     concurrency = run.config.max_concurrent if run.config.parallel else 1
@@ -443,8 +448,8 @@ def _run_reviewers(
     verdicts, dropped = [], 0
     for s in runnable:
         outcome, context, recall = outcomes[s.name], contexts.get(s.name), recalls[s.name]
-        verdict, lost = _verdict(run, s, _with_recalled(outcome, recall), context)
-        verdicts.append(_remembered(run, s, verdict, outcome, context, recall))
+        verdict, lost = _verdict(run, s, with_recalled(outcome, recall), context)
+        verdicts.append(run.memory.remembered(s, verdict, outcome, context, recall))
         dropped += lost
     return verdicts, dropped, {name: context.declared_fixes for name, context in contexts.items()}
 
@@ -463,7 +468,7 @@ def _job(
     selected: Selected,
     contexts: dict[str, ReviewContext],
     stage: FixStage | None,
-    recall: memories.Recall | None = None,
+    recall: Recall | None = None,
 ) -> Job:
     """One reviewer's job: its context is made in this process just before it starts (in sequential mode
     its workspace starts from the fixes before it); the review runs where the scheduler puts it. With
@@ -576,72 +581,6 @@ def _verdict(
         fix=Fix(patch=patch, merged=False, error=context.fix_error),
     )
     return _with_unreviewed(verdict, context.unreviewed), dropped
-
-
-# --- review memory ---------------------------------------------------------------------------------------
-
-
-def _recall(run: RunContext, selected: Selected) -> memories.Recall | None:
-    """What memory holds for a reviewer that opted in (``Reviewer.memory_scope``); None otherwise."""
-    reviewer = selected.registered.reviewer
-    scope = getattr(reviewer, "memory_scope", "")
-    if run.memory is None or scope not in ("file", "change"):
-        return None
-    identity = memories.reviewer_identity(
-        reviewer,
-        selected.name,
-        config=run.config,
-        options=selected.registered.options,
-        goal=run.goal,
-        learnings=digest_text(run.learnings),
-        labels=run.request.labels,
-        untrusted=run.request.untrusted,
-    )
-    return run.memory.recall(identity, scope, _matched_files(run.change, selected.firing))
-
-
-def _with_recalled(outcome: Outcome, recall: memories.Recall | None) -> Outcome:
-    """The reviewer's findings and those memory carried over, checked and decided on together."""
-    if recall is None or not recall.findings or outcome.error is not None or outcome.skipped is not None:
-        return outcome
-    return replace(outcome, value=[*outcome.value, *recall.findings])
-
-
-def _remembered(
-    run: RunContext,
-    selected: Selected,
-    verdict: Verdict,
-    outcome: Outcome,
-    context: ReviewContext | None,
-    recall: memories.Recall | None,
-) -> Verdict:
-    """Store what a completed review found (never an error, a skip or a file it could not read), and say
-    in the verdict how much memory served."""
-    if recall is None or run.memory is None:
-        scope = getattr(selected.registered.reviewer, "memory_scope", "")
-        if run.memory is None and run.memory_note and run.request.memory and scope in ("file", "change"):
-            return replace(verdict, summary=f"{verdict.summary}; {run.memory_note}")
-        return verdict
-    complete = _completed(outcome) and context is not None and not context.unreviewed
-    if complete and recall.to_review and context is not None:
-        run.memory.remember(
-            recall,
-            list(outcome.value),
-            reviewer=selected.name,
-            reviewed=recall.to_review,
-            context=context.consulted_paths,
-        )
-    notes = []
-    if recall.reused:
-        notes.append(
-            f"{len(recall.reused)} of {len(recall.reused) + len(recall.to_review)} file(s) reused from "
-            "review memory (unchanged since reviewed)"
-        )
-    if recall.ignored:
-        notes.append(f"{recall.ignored} review memory entr(ies) ignored: corrupt, foreign or stale")
-    summary = "; ".join([verdict.summary, *notes]) if notes else verdict.summary
-    use = MemoryUse(reused=len(recall.reused), reviewed=len(recall.to_review))
-    return replace(verdict, memory=use, summary=summary)
 
 
 def _with_unreviewed(verdict: Verdict, unreviewed: Sequence[tuple[str, str]]) -> Verdict:

@@ -62,25 +62,31 @@ def handle_comment(
         pr = pull_request_from_api(github.client.get(f"/repos/{target.repository}/pulls/{number}"), target.repository)
     except (GitHubError, KeyError, TypeError, ValueError) as exc:
         raise InputError(f"pull request #{number}: cannot read it from the API: {exc}") from exc
-    refusal = _refusal(github, pr, comment, command)
-    if refusal:
-        _reply(github, pr, comment, f"{_quoted(comment)}{escape(refusal)}")
+    answer = _refusal(github, pr, comment, command) or _not_runnable(github, pr, comment, command)
+    if answer:
+        _reply(github, pr, comment, _quoted(comment) + answer)
         return 0
-    if command.verb == "explain":
-        _reply(github, pr, comment, _quoted(comment) + _explain(github, pr, comment, command))
-        return 0
-    if command.verb in ("accept", "wrong"):
-        talk = read_conversation(github.client, pr, github.identity, graphql=github.graphql)
-        problem = _unknown_finding(talk, comment, command)
-        if problem:
-            _reply(github, pr, comment, _quoted(comment) + escape(problem))
-            return 0
     code, report = review(_pull_request_target(target, pr), github)
     _reply(github, pr, comment, _quoted(comment) + _after_review(command, comment, pr, report.decision.value, code))
     return code
 
 
+def _not_runnable(github: Connection, pr: PullRequest, comment: Comment, command: Command) -> str:
+    """The answer of a command that does not review (explain), or of one that cannot run ('' when it runs)."""
+    if command.verb == "explain":
+        return _explain(github, pr, comment, command)
+    if command.verb in ("accept", "wrong"):
+        talk = read_conversation(github.client, pr, github.identity, graphql=github.graphql)
+        return escape(_unknown_finding(talk, comment, command))
+    return ""
+
+
 def _refusal(github: Connection, pr: PullRequest, comment: Comment, command: Command) -> str:
+    """Why this person may not use this command, escaped ('' when they may)."""
+    return escape(_why_not(github, pr, comment, command))
+
+
+def _why_not(github: Connection, pr: PullRequest, comment: Comment, command: Command) -> str:
     if comment.association not in TRUSTED_ASSOCIATIONS:
         return (
             f"{comment.login} cannot use /reviewkit {command.verb}: only people with write access can "
