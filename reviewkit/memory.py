@@ -33,6 +33,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ MEMORY_KEY_ENV = "REVIEWKIT_MEMORY_KEY"
 SCOPES = ("", "file", "change")
 _WHOLE_CHANGE = "*"  # the one entry of a change-scoped reviewer
 _KEY_FILE = "memory.key"
+PRUNE_AFTER_DAYS = 30
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,10 +98,6 @@ class ReviewMemory:
         self._key = key
         self._blobs = blobs
         self._head = head
-
-    def moved(self, repo: Path, base: str, head: str) -> ReviewMemory:
-        """The same folder and key for another range (the next round of ``--rounds N``)."""
-        return ReviewMemory(self.folder, self._key, changed_blobs(repo, base, head), head=head)
 
     # --- reading ------------------------------------------------------------------------------------
 
@@ -203,22 +201,25 @@ class ReviewMemory:
             names = frozenset(name for f in reviewed for name in _names(f))
             if any(f.path not in names for f in findings):
                 return 0
-            self._write(recall.keys[_WHOLE_CHANGE], recall.identity, reviewer, list(findings), depends)
+            self._write(recall.keys[_WHOLE_CHANGE], _WHOLE_CHANGE, recall, reviewer, list(findings), depends)
             return 1
         owner = {name: file.path for file in reviewed for name in _names(file)}
         if any(f.path not in owner for f in findings):
             return 0
         for file in reviewed:
             own = [f for f in findings if owner[f.path] == file.path]
-            self._write(recall.keys[file.path], recall.identity, reviewer, own, depends)
+            self._write(recall.keys[file.path], file.path, recall, reviewer, own, depends)
         return len(reviewed)
 
-    def _write(self, key: str, identity: str, reviewer: str, findings: list[Finding], depends: dict[str, Any]) -> None:
+    def _write(
+        self, key: str, about: str, recall: Recall, reviewer: str, findings: list[Finding], depends: dict[str, Any]
+    ) -> None:
         data: dict[str, Any] = {
             "reviewkit_memory": ENTRY_VERSION,
             "key": key,
-            "identity": identity,
+            "identity": recall.identity,
             "reviewer": reviewer,
+            "path": about,  # for a person reading the folder: the key is what counts
             "head": self._head,
             "findings": [_stored(f) for f in findings],
             "depends": depends,
@@ -313,7 +314,28 @@ def open_memory(
             f"review memory is off: {MEMORY_DIR_ENV} is set but there is no secret to sign entries with "
             f"({MEMORY_KEY_ENV} or a model key)"
         )
+    prune(folder)
     return ReviewMemory(folder, key, changed_blobs(repo, base, head), head=head), ""
+
+
+def prune(folder: Path, *, max_age_days: float = PRUNE_AFTER_DAYS) -> int:
+    """Remove entries not used for ``max_age_days`` (a hit touches its entry), at most once a day;
+    returns how many. Memory of a merged pull request's files is not worth keeping forever."""
+    stamp = folder / ".pruned"
+    now = time.time()
+    with contextlib.suppress(OSError):
+        if now - stamp.stat().st_mtime < 86_400:
+            return 0
+    removed = 0
+    for entry in (folder / "entries").glob("*/*.json") if folder.is_dir() else ():
+        with contextlib.suppress(OSError):
+            if now - entry.stat().st_mtime > max_age_days * 86_400:
+                entry.unlink()
+                removed += 1
+    with contextlib.suppress(OSError):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        stamp.touch()
+    return removed
 
 
 def changed_blobs(repo: Path, base: str, head: str) -> dict[str, Blobs]:

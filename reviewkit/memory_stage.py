@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reviewkit.config import Config
-from reviewkit.diff import Change, FileChange
+from reviewkit.diff import FileChange
 from reviewkit.findings import Learning
 from reviewkit.learnings import digest_text
 from reviewkit.memory import Recall, ReviewMemory, open_memory, reviewer_identity
@@ -22,54 +22,40 @@ from reviewkit.verdict import MemoryUse, Verdict
 SCOPES = ("file", "change")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(kw_only=True)
 class RunMemory:
-    """The run's memory (``store`` None: none, and ``note`` says why) and what every reviewer's results
-    depend on besides its own configuration and the files: goal, learnings, labels, trust."""
+    """The run's review memory, opened when the first reviewer that opted in asks for it (a run of
+    reviewers that never reuse results costs nothing), and what every reviewer's results depend on
+    besides its own configuration and the files: goal, learnings, labels, trust."""
 
-    store: ReviewMemory | None = None
-    note: str = ""
+    repo: Path | None = None
+    base: str | None = None
+    head: str | None = None
     asked: bool = False  # the run wanted memory (not --no-memory): a missing one is worth a note
     config: Config = field(default_factory=Config)
     goal: str | None = None
     learnings: tuple[Learning, ...] = ()
     labels: tuple[str, ...] = ()
     untrusted: bool = False
+    _opened: tuple[ReviewMemory | None, str] | None = field(default=None, repr=False)
 
-    @classmethod
-    def open(
-        cls,
-        repo: Path | None,
-        change: Change,
-        *,
-        asked: bool,
-        config: Config,
-        goal: str | None,
-        learnings: tuple[Learning, ...],
-        labels: tuple[str, ...],
-        untrusted: bool,
-    ) -> RunMemory:
-        store, note = open_memory(repo, change.base, change.head, enabled=asked and config.memory_enabled)
-        return cls(
-            store=store,
-            note=note,
-            asked=asked,
-            config=config,
-            goal=goal,
-            learnings=learnings,
-            labels=labels,
-            untrusted=untrusted,
-        )
+    def moved(self, head: str) -> RunMemory:
+        """The same memory for base..``head`` (the next round of ``--rounds N``)."""
+        return replace(self, head=head, _opened=None)
 
-    def moved(self, repo: Path, base: str, head: str) -> RunMemory:
-        """The same memory for another range (the next round of ``--rounds N``)."""
-        return self if self.store is None else replace(self, store=self.store.moved(repo, base, head))
+    def _open(self) -> tuple[ReviewMemory | None, str]:
+        """The store (None, and why, when there is none)."""
+        if self._opened is None:
+            enabled = self.asked and self.config.memory_enabled
+            self._opened = open_memory(self.repo, self.base, self.head, enabled=enabled)
+        return self._opened
 
     def recall(self, selected: Selected, files: Sequence[FileChange]) -> Recall | None:
         """What memory holds for a reviewer that opted in (``Reviewer.memory_scope``); None otherwise."""
         reviewer = selected.registered.reviewer
         scope = getattr(reviewer, "memory_scope", "")
-        if self.store is None or scope not in SCOPES:
+        store = self._open()[0] if scope in SCOPES else None
+        if store is None:
             return None
         identity = reviewer_identity(
             reviewer,
@@ -81,7 +67,7 @@ class RunMemory:
             labels=self.labels,
             untrusted=self.untrusted,
         )
-        return self.store.recall(identity, scope, files)
+        return store.recall(identity, scope, files)
 
     def remembered(
         self,
@@ -93,14 +79,15 @@ class RunMemory:
     ) -> Verdict:
         """Store what a completed review found (never an error, a skip or a file it could not read), and say
         in the verdict how much memory served."""
-        if recall is None or self.store is None:
+        store, note = self._opened or (None, "")
+        if recall is None or store is None:
             wanted = getattr(selected.registered.reviewer, "memory_scope", "") in SCOPES
-            if self.store is None and self.note and self.asked and wanted:
-                return replace(verdict, summary=f"{verdict.summary}; {self.note}")
+            if store is None and note and self.asked and wanted:  # it opted in, but there is no memory
+                return replace(verdict, summary=f"{verdict.summary}; {note}")
             return verdict
         complete = outcome.error is None and outcome.skipped is None and context is not None
         if complete and context is not None and not context.unreviewed and recall.to_review:
-            self.store.remember(
+            store.remember(
                 recall,
                 list(outcome.value),
                 reviewer=selected.name,

@@ -124,9 +124,10 @@ def prepare(request: ReviewRequest) -> RunContext:
     plugins = load_plugins(config, blocked=request.blocked_plugins, extra=extra)
     goal = request.goal if request.goal is not None else _goal_from_config(config, repo)
     model, unavailable = _model_for(config, offline=request.offline)
-    memory = RunMemory.open(
-        repo,
-        change,
+    memory = RunMemory(
+        repo=repo,
+        base=change.base,
+        head=change.head,
         asked=request.memory,
         config=config,
         goal=goal,
@@ -392,7 +393,7 @@ def _next_round(first: RunContext, current: RunContext, commit: str | None) -> R
     head = commit or current.change.head
     assert head is not None
     change = gitdiff.from_git(first.repo, first.change.base, head)
-    memory = first.memory.moved(first.repo, first.change.base, head)
+    memory = first.memory.moved(head)
     return replace(
         current,
         change=change,

@@ -5,6 +5,9 @@ still matches; what the model asked to see is a dependency; memory that cannot b
 from __future__ import annotations
 
 import json
+import os
+import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -158,20 +161,17 @@ def test_tampered_and_foreign_entries_are_ignored_and_said_so(repo: GitRepo, fak
     data["findings"] = []
     flagged.write_text(json.dumps(data))
     clean = [e for e in entries if e != flagged and not json.loads(e.read_text())["findings"]]
-    a, b = clean[0], clean[1]
+    a, b, c = clean[0], clean[1], clean[2]
     a_text, b_text = a.read_text(), b.read_text()
     a.write_text(b_text)
     b.write_text(a_text)
+    c.write_bytes(b"\x00 not json")  # a cache file cut short or garbled
     calls = len(fake_api.messages())
     again = review(cli, repo)
     assert scenario.eval_findings(again) == scenario.eval_findings(first)  # the poisoned entry changed nothing
     assert len(fake_api.messages()) > calls
-    ignored = sum(
-        int(v["summary"].split(" review memory entr")[0].split("; ")[-1])
-        for v in again["verdicts"]
-        if "review memory entr" in v["summary"]
-    )
-    assert ignored == 3
+    said = [re.search(r"(\d+) review memory entr\(ies\) ignored", v["summary"]) for v in again["verdicts"]]
+    assert sum(int(m.group(1)) for m in said if m) == 4
 
 
 def test_an_entry_signed_with_another_key_is_foreign(repo: GitRepo, fake_api: FakeAnthropic, cli: Any) -> None:
@@ -252,3 +252,27 @@ def test_learnings_reach_the_model_in_its_cached_instructions_and_renew_its_memo
         assert cached["text"].index("learnings") < cached["text"].index("The change:")
     silenced = scenario.eval_findings(first) - scenario.eval_findings(again)
     assert silenced == {("bugs", scenario.path(3), _eval_line(repo, scenario.path(3)))}
+
+
+def test_a_run_whose_reviewers_do_not_opt_in_leaves_no_memory(feature_repo: GitRepo, cli: Any) -> None:
+    feature_repo.commit("x", app__py="x = 1\n")
+    result = cli("review", "--base", "main", "--offline", cwd=feature_repo.root)
+    assert result.exit_code == 0
+    assert not memory_folder(feature_repo).parent.exists()  # no key, no folder, no git call for it
+
+
+def test_entries_unused_for_a_month_are_pruned(repo: GitRepo, fake_api: FakeAnthropic, cli: Any) -> None:
+    pull_request(repo)
+    fake_api.responder = scenario.responder()
+    review(cli, repo)
+    folder = memory_folder(repo)
+    changed = scenario.path(12)
+    entries = [e for e in sorted((folder / "entries").glob("*/*.json")) if json.loads(e.read_text())["path"] != changed]
+    month_ago = time.time() - 31 * 86_400
+    for entry in entries[:5]:
+        os.utime(entry, (month_ago, month_ago))
+    (folder / ".pruned").unlink()  # pruning runs at most once a day
+    repo.commit("touch", **{changed.replace("/", "__"): scenario.source(12, version=2)})
+    second = review(cli, repo)
+    # 2 x 19 unchanged file reviews, less the 5 forgotten ones.
+    assert sum(v["memory"]["reused"] for v in second["verdicts"]) == 38 - 5
