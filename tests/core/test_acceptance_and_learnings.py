@@ -125,3 +125,28 @@ def test_a_malformed_learnings_file_is_one_clear_line(repo: GitRepo, cli: Any) -
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and ".agents/learnings.toml (base revision" in result.stderr
     assert "code" in result.stderr
+
+
+def test_an_accepted_finding_is_a_dismissed_alert_in_sarif_and_a_notice_annotation(
+    repo: GitRepo, cli: Any, spec_schema: Any
+) -> None:
+    import jsonschema
+
+    change(repo)
+    _code, report = review(cli, repo)
+    accepted = f"{fingerprint(report)}:a signed price list"
+    sarif = cli("review", "--base", "main", "--accept", accepted, "--format", "sarif", cwd=repo.root)
+    assert sarif.exit_code == 0
+    data = sarif.json()
+    jsonschema.Draft4Validator(spec_schema("sarif-schema-2.1.0.json")).validate(data)
+    (result,) = data["runs"][0]["results"]
+    assert result["suppressions"] == [
+        {
+            "kind": "external",
+            "status": "accepted",
+            "justification": "accepted by local user (--accept): a signed price list",
+        }
+    ] or result["suppressions"][0]["justification"].endswith("(--accept): a signed price list")
+    assert result["properties"]["blocking"] is False
+    github = cli("review", "--base", "main", "--accept", accepted, "--format", "github", cwd=repo.root).stdout
+    assert github.startswith("::notice file=shop/cart.py,line=5") and "accepted by" in github
