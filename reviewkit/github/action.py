@@ -171,7 +171,7 @@ def _post(
     poster = Poster(github.client, pr, identity, request_changes=options.post_review == "request-changes")
     # The report keeps the parsed diff (hunks included): comments are placed against exactly what was reviewed.
     change = Change(files=report.files, base=report.base, head=report.head)
-    state = from_report(report, talk.labels if talk is not None else {}).encode()
+    state = from_report(report, talk.bindings if talk is not None else {}).encode()
     extra = summary_blocks(talk) if talk is not None else []
     try:
         posted = poster.post(report, change, state=state, extra=extra)

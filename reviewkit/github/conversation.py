@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,7 +32,7 @@ from reviewkit.github.event import PullRequest
 from reviewkit.github.identity import Identity
 from reviewkit.github.permissions import TRUSTED_ASSOCIATIONS, Permissions
 from reviewkit.github.post import SUMMARY_MARKER
-from reviewkit.github.state import PullState, decode
+from reviewkit.github.state import PullState, Reported, decode
 from reviewkit.learnings import as_toml, exact_path_pattern
 from reviewkit.reporters.markdown import code_block, code_span, escape
 
@@ -73,7 +73,7 @@ class Conversation:
 
     acceptances: list[Acceptance] = field(default_factory=list)
     learned: list[Learning] = field(default_factory=list)
-    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # bindings for the next state
+    bindings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # signal -> fingerprints, for the next state
     refused: list[str] = field(default_factory=list)  # signals that did not count, and why
     state: PullState | None = None
     comments: dict[int, str] = field(default_factory=dict)  # reviewkit's finding comments: id -> fingerprint
@@ -112,14 +112,14 @@ class _Reader:
     # --- the summary's state and conversation comments -----------------------------------------------
 
     def summary_and_comments(self, talk: Conversation) -> None:
-        for item in self.client.paginate(f"{self.base}/issues/{self.pr.number}/comments"):
-            body = str(item.get("body") or "")
-            if self.identity.wrote(item):
-                if body.startswith(SUMMARY_MARKER) and talk.state is None:
-                    talk.state = decode(body, updated_at=str(item.get("updated_at") or ""))
-                continue
-            command = parse_command(body)
-            if command is not None and command.verb in ("accept", "wrong"):
+        items = list(self.client.paginate(f"{self.base}/issues/{self.pr.number}/comments"))
+        ours = [item for item in items if self.identity.wrote(item)]
+        summary = next((item for item in ours if str(item.get("body") or "").startswith(SUMMARY_MARKER)), None)
+        if summary is not None:
+            talk.state = decode(str(summary["body"]), updated_at=str(summary.get("updated_at") or ""))
+        for item in items:
+            command = parse_command(str(item.get("body") or ""))
+            if command is not None and command.verb in ("accept", "wrong") and not self.identity.wrote(item):
                 self._command(talk, item, command, None, via="comment")
 
     # --- replies in the threads of reviewkit's inline comments ---------------------------------------
@@ -151,6 +151,24 @@ class _Reader:
         if why:
             talk.refused.append(f"/reviewkit {command.verb} by {who}: {why}")
             return
+        if thread is None:
+            # A fingerprint typed in a comment may be short: it names the one finding the summary reported
+            # when the comment was made, never code pushed later to match the same digits.
+            bound = self._bound(
+                talk,
+                f"comment-{item.get('id')}",
+                str(item.get("created_at") or ""),
+                f"/reviewkit {command.verb} {target} by {who}",
+                lambda r: r.fingerprint.startswith(target),
+            )
+            if bound is None:
+                return
+            if len(bound) != 1:
+                talk.refused.append(
+                    f"/reviewkit {command.verb} {target} by {who}: names {len(bound)} reported findings"
+                )
+                return
+            target = bound[0]
         reason = command.reason or "no reason given"
         if command.verb == "accept":
             talk.acceptances.append(Acceptance(fingerprint=target, by=who, reason=reason, via=via))
@@ -180,7 +198,7 @@ class _Reader:
                 reason=reason,
                 paths=(exact_path_pattern(found.path),),
                 by=by,
-                fingerprint=fingerprint,
+                fingerprint=found.fingerprint,
             )
         return Learning(rule="", code="", reason=reason, by=by, fingerprint=fingerprint)
 
@@ -203,30 +221,39 @@ class _Reader:
         if why:
             talk.refused.append(f"label {name} added by {who}: {why}")
             return
-        fingerprints = self._bound(talk, name, event)
+        pattern = name.removeprefix(ACCEPT_LABEL).removeprefix(":") or "*"
+        fingerprints = self._bound(
+            talk,
+            f"label-{event.get('id')}",
+            str(event.get("created_at") or ""),
+            f"label {name}",
+            lambda r: fnmatch.fnmatchcase(r.rule, pattern),
+        )
         if fingerprints is None:
             return
-        talk.labels[str(event["id"])] = fingerprints
         talk.acceptances += [
             Acceptance(fingerprint=fp, by=who, reason=f"label {name}", via="label") for fp in fingerprints
         ]
 
-    def _bound(self, talk: Conversation, name: str, event: Mapping[str, Any]) -> tuple[str, ...] | None:
-        """The fingerprints a label accepts: those it was bound to when first seen, else what the summary
-        reported when it was added (if the summary has not been rewritten since)."""
+    def _bound(
+        self, talk: Conversation, key: str, made: str, what: str, wanted: Callable[[Reported], bool]
+    ) -> tuple[str, ...] | None:
+        """The fingerprints a signal (a label, a comment) covers: those it was bound to when first seen,
+        else the ``wanted`` ones the summary reported when it was made (if the summary has not been
+        rewritten since). None, said why, when that cannot be told."""
         state = talk.state
-        key = str(event.get("id"))
-        if state is not None and key in state.labels:
-            return state.labels[key]
-        added = str(event.get("created_at") or "")
-        if state is None or not _before(state.updated_at, added):
+        if state is not None and key in state.bindings:
+            bound = state.bindings[key]
+        elif state is not None and _before(state.updated_at, made):
+            bound = tuple(r.fingerprint for r in state.reported if wanted(r))
+        else:
             talk.refused.append(
-                f"label {name} (added {added or 'at an unknown time'}): there was no review summary just before it "
-                "to tell what it accepts; remove the label and add it again after the review"
+                f"{what} (made {made or 'at an unknown time'}): there was no review summary just before it to tell "
+                "which findings it means; make it again after the review"
             )
             return None
-        pattern = name.removeprefix(ACCEPT_LABEL).removeprefix(":") or "*"
-        return tuple(r.fingerprint for r in state.reported if fnmatch.fnmatchcase(r.rule, pattern))
+        talk.bindings[key] = bound
+        return bound
 
     # --- resolved threads with a thumbs-down ---------------------------------------------------------
 

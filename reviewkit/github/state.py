@@ -3,8 +3,10 @@
 The summary comment is written by the token's own account (reviewkit.github.identity), so what it
 holds can be trusted as reviewkit's: a hidden block on its first line records the findings the
 summary reported (by fingerprint, with enough to explain them) and which fingerprints each
-``reviewkit:accept`` label accepted when it was first seen. A label accepts what was reported when it
-was added, and nothing a later push brings: the recorded binding is what keeps it so.
+``reviewkit:accept`` label, and each comment naming a fingerprint, meant when it was first seen. A
+label accepts what was reported when it was added, and nothing a later push brings; a short
+fingerprint in a comment names the finding reported then, not code pushed later to match its digits:
+the recorded binding is what keeps it so.
 
 The block is JSON, compressed and base64-encoded inside an HTML comment; it is read strictly (size
 capped before and after decompression, every field type-checked) and anything else means "no state".
@@ -52,7 +54,7 @@ class PullState:
 
     head: str = ""
     reported: tuple[Reported, ...] = ()
-    labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # label event id -> fingerprints
+    bindings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # a label or comment -> fingerprints
     updated_at: str = ""
 
     def find(self, prefix: str) -> list[Reported]:
@@ -77,13 +79,13 @@ class PullState:
             "v": 1,
             "head": self.head,
             "reported": [_reported_dict(r, chars) for r in reported],
-            "labels": {key: list(value) for key, value in self.labels.items()},
+            "bindings": {key: list(value) for key, value in self.bindings.items()},
         }
         packed = zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 9)
         return STATE_MARKER.format(base64.urlsafe_b64encode(packed).decode())
 
 
-def from_report(report: Report, labels: Mapping[str, tuple[str, ...]]) -> PullState:
+def from_report(report: Report, bindings: Mapping[str, tuple[str, ...]]) -> PullState:
     """The state to write with a summary of ``report``."""
     reported = tuple(
         Reported(
@@ -100,7 +102,7 @@ def from_report(report: Report, labels: Mapping[str, tuple[str, ...]]) -> PullSt
         for v in report.verdicts
         for f in v.findings
     )
-    return PullState(head=report.head or "", reported=reported, labels=dict(labels))
+    return PullState(head=report.head or "", reported=reported, bindings=dict(bindings))
 
 
 def decode(body: str, *, updated_at: str = "") -> PullState | None:
@@ -123,8 +125,8 @@ def _parsed(data: Any, updated_at: str) -> PullState | None:
     if not isinstance(data, dict) or data.get("v") != 1:
         return None
     reported = tuple(_reported(item) for item in data["reported"])
-    labels = {str(key): tuple(_strings(value)) for key, value in dict(data["labels"]).items()}
-    return PullState(head=str(data["head"]), reported=reported, labels=labels, updated_at=updated_at)
+    bindings = {str(key): tuple(_strings(value)) for key, value in dict(data["bindings"]).items()}
+    return PullState(head=str(data["head"]), reported=reported, bindings=bindings, updated_at=updated_at)
 
 
 def _reported(item: Any) -> Reported:

@@ -19,6 +19,8 @@ sys.path.insert(0, str(PROJECT_ROOT / "tests" / "provider"))
 import memory_scenario as scenario
 from fake_anthropic import FakeAnthropic, fake_api_fixture  # noqa: F401
 
+from reviewkit.github.state import decode
+
 MAINTAINER = {"login": "maint", "id": 501, "type": "User"}
 READER = {"login": "reader", "id": 502, "type": "User"}
 EVAL_APP = APP_BASE.replace("line_5 = 5\n", "value = eval(user_input)\n")
@@ -108,7 +110,7 @@ def test_a_label_added_before_any_review_accepts_nothing(pr: PullRequestFixture)
     head = _feature(pr)
     pr.fake.label("reviewkit:accept", MAINTAINER)
     assert pr.run(head).exit_code == 1
-    assert "remove the label and add it again after the review" in _summary(pr)
+    assert "label reviewkit:accept (made " in _summary(pr) and "make it again after the review" in _summary(pr)
 
 
 def test_a_rule_label_accepts_only_that_rule_and_removing_it_revokes(pr: PullRequestFixture) -> None:
@@ -342,3 +344,23 @@ def test_without_a_secret_ci_keeps_no_memory(pr: PullRequestFixture, monkeypatch
     head = _feature(pr)
     assert pr.run(head).exit_code == 1
     assert not (pr.runner_temp / "reviewkit-memory").exists()
+
+
+def test_a_short_fingerprint_in_a_comment_names_only_the_finding_reported_then(pr: PullRequestFixture) -> None:
+    head = _feature(pr)
+    assert pr.run(head).exit_code == 1
+    report = json.loads(Path(pr.output_values()["report"]).read_text())
+    fingerprint = next(f["fingerprint"] for v in report["verdicts"] for f in v["findings"] if f["rule"] == "evals/eval")
+    pr.fake.add_issue_comment(f"/reviewkit accept {fingerprint[:8]} fine", MAINTAINER, association="COLLABORATOR")
+    assert pr.run(head).exit_code == 0
+    state = _summary(pr).split("\n", 1)[0]
+    # The comment was bound to the one finding with those digits: all 32 of them are what counts from now on.
+    bindings = decode(state).bindings
+    assert list(bindings.values()) == [(fingerprint,)] and next(iter(bindings)).startswith("comment-")
+
+
+def test_a_fingerprint_comment_made_before_any_review_accepts_nothing(pr: PullRequestFixture) -> None:
+    head = _feature(pr)
+    pr.fake.add_issue_comment("/reviewkit accept 0123abcd in advance", MAINTAINER, association="OWNER")
+    assert pr.run(head).exit_code == 1
+    assert "/reviewkit accept 0123abcd by maint (made " in _summary(pr)
