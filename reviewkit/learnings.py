@@ -117,8 +117,11 @@ def parse(data: bytes, shown: str) -> tuple[Learning, ...]:
 
 
 def digest_text(learnings: Sequence[Learning]) -> str:
-    """What review memory keys on: a reviewer told other learnings is a reviewer that may answer otherwise."""
-    return "\n".join(sorted(f"{x.rule}\0{_fold(x.code)}\0{x.paths}\0{x.fingerprint}" for x in learnings))
+    """What review memory keys on: a reviewer told other learnings is a reviewer that may answer otherwise.
+    Learnings recorded on a pull request only filter (they are not told to models), so they are not part
+    of it: marking one finding wrong does not make every file be reviewed again."""
+    told = [x for x in learnings if not x.fingerprint]
+    return "\n".join(sorted(f"{x.rule}\0{_fold(x.code)}\0{x.paths}" for x in told))
 
 
 def prompt_text(learnings: Sequence[Learning]) -> str:
@@ -126,7 +129,7 @@ def prompt_text(learnings: Sequence[Learning]) -> str:
     lines: list[str] = []
     size = 0
     for learning in learnings:
-        if not learning.rule:  # one finding named only by fingerprint: nothing a model could read
+        if learning.fingerprint:  # recorded on a pull request: a filter until it is in the base's file
             continue
         where = f" in {', '.join(learning.paths)}" if learning.paths else ""
         line = f"- {learning.rule}{where}: `{_fold(learning.code)}` is not a problem: {_fold(learning.reason)}"

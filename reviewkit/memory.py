@@ -391,7 +391,8 @@ def reviewer_identity(
         else [_sha(agent.prompt), agent.model, agent.blocking, str(agent.trigger), agent.prompt_file.as_posix()],
         "goal": _sha(goal or ""),
         "learnings": _sha(learnings),
-        "labels": sorted(labels),
+        # reviewkit's own labels (reviewkit:accept...) speak to reviewkit, not to reviewers
+        "labels": sorted(label for label in labels if not label.startswith("reviewkit:")),
         "untrusted": untrusted,
     }
     return _digest(material)

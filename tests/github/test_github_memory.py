@@ -337,6 +337,12 @@ def test_two_pushes_of_twenty_files_then_one_file_bills_a_tenth_and_posts_no_dup
     assert len(markers) == len(set(markers))
     assert pr.fake.violations == []
     assert "review memory: 38 of 40 file review(s) reused" in _summary(pr)
+    # A maintainer accepts what is reported: the labelled run asks the model nothing (labels of reviewkit's
+    # own do not make reviewers new to memory).
+    calls = len(fake_api.messages())
+    pr.fake.label("reviewkit:accept", MAINTAINER)
+    assert pr.run(second, "-p", "no:fakes").exit_code == 0
+    assert len(fake_api.messages()) == calls
 
 
 def test_without_a_secret_ci_keeps_no_memory(pr: PullRequestFixture, monkeypatch: pytest.MonkeyPatch) -> None:
