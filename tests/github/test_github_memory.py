@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import PROJECT_ROOT
+from github_fake_api import Fault
 from github_pr_setup import APP_BASE, AUTHOR, PullRequestFixture, pull_request_fixture  # noqa: F401
 
 sys.path.insert(0, str(PROJECT_ROOT / "tests" / "provider"))
@@ -370,3 +371,12 @@ def test_a_fingerprint_comment_made_before_any_review_accepts_nothing(pr: PullRe
     pr.fake.add_issue_comment("/reviewkit accept 0123abcd in advance", MAINTAINER, association="OWNER")
     assert pr.run(head).exit_code == 1
     assert "/reviewkit accept 0123abcd by maint (made " in _summary(pr)
+
+
+def test_when_github_cannot_say_who_may_write_nothing_is_accepted(pr: PullRequestFixture) -> None:
+    head = _feature(pr)
+    assert pr.run(head).exit_code == 1
+    pr.fake.label("reviewkit:accept", MAINTAINER)
+    pr.fake.faults.append(Fault("GET", r"/collaborators/", 502, times=10))
+    assert pr.run(head).exit_code == 1  # fail closed
+    assert "label reviewkit:accept added by maint: permission unknown" in _summary(pr)
