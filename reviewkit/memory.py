@@ -259,8 +259,8 @@ class ReviewMemory:
 
 def default_folder(repo: Path) -> Path:
     """``<git common dir>/reviewkit/memory``: per repository, shared by its worktrees, never committed."""
-    common = git_text(repo, ["rev-parse", "--path-format=absolute", "--git-common-dir"])
-    return Path(common) / "reviewkit" / "memory"
+    common = git_text(repo, ["rev-parse", "--git-common-dir"])  # relative to ``repo`` unless absolute
+    return (repo / common).resolve() / "reviewkit" / "memory"
 
 
 def memory_folder(repo: Path) -> tuple[Path, bool]:
