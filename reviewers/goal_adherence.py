@@ -31,6 +31,8 @@ class GoalAdherence(Reviewer):
     blocking = True
     trigger = "always"
     needs_model = True
+    # It judges the change as a whole against its goal: reused only when no file of it has changed.
+    memory_scope = "change"
     rules = {
         "goal-adherence/missing": Rule(
             "Something the goal asks for is not done, or done only in part (a model judges it).",

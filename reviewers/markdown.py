@@ -16,6 +16,9 @@ class PromptReviewer(Reviewer):
     """A reviewer whose instructions are a markdown file; ``spec`` is its ``[[review_agents]]`` entry."""
 
     needs_model = True
+    # A prompt reviewer reports on the files in front of it: review memory reuses its findings for a
+    # file until that file (or one it asked to see) changes.
+    memory_scope = "file"
 
     def __init__(self, spec: AgentSpec) -> None:
         self.spec = spec

@@ -6,7 +6,8 @@ what they do. Everything else is internal and may change.
 
 - Writing a reviewer: :class:`Reviewer` (subclass it; declare ``options_schema`` and ``rules``),
   :class:`ReviewContext` (what ``review()`` receives), :class:`Finding`, :class:`Severity`, :class:`Side`,
-  :class:`Skip`, :class:`Rule`, :func:`hookimpl`.
+  :class:`Skip`, :class:`Rule`, :func:`hookimpl`; :class:`Accepted` and :class:`Learning` (what
+  maintainers said of findings).
 - The change under review: :class:`Change`, :class:`FileChange`, :class:`FileStatus`, :class:`Hunk`,
   :class:`Line`, :class:`AddedLine`; file contents: :class:`Snapshot`.
 - Configuration: :class:`Config`, :class:`AgentSpec`, :class:`ReviewerSettings`.
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from reviewkit.config import AgentSpec, Config, ReviewerSettings
     from reviewkit.diff import AddedLine, Change, FileChange, FileStatus, Hunk, Line
     from reviewkit.errors import ConfigError, InputError, PluginError, ProviderError, ReviewkitError, Skip
-    from reviewkit.findings import EvidenceRun, Finding, Severity, Side
+    from reviewkit.findings import Accepted, EvidenceRun, Finding, Learning, Severity, Side
     from reviewkit.hookspecs import hookimpl
     from reviewkit.model_fixer import fix_with_model
     from reviewkit.report import Report
@@ -57,7 +58,9 @@ _WHERE = {
     "ReviewkitError": "reviewkit.errors",
     "Skip": "reviewkit.errors",
     "EvidenceRun": "reviewkit.findings",
+    "Accepted": "reviewkit.findings",
     "Finding": "reviewkit.findings",
+    "Learning": "reviewkit.findings",
     "Severity": "reviewkit.findings",
     "Side": "reviewkit.findings",
     "hookimpl": "reviewkit.hookspecs",
@@ -90,6 +93,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "Accepted",
     "AddedLine",
     "AgentSpec",
     "Change",
@@ -101,6 +105,7 @@ __all__ = [
     "Finding",
     "Hunk",
     "InputError",
+    "Learning",
     "Line",
     "ModelAccess",
     "PluginError",

@@ -53,6 +53,20 @@ def _review(commands: Any) -> None:
     )
     _fix_flags(review)
     _gate_flags(review)
+    review.add_argument(
+        "--accept",
+        action="append",
+        default=[],
+        metavar="FINGERPRINT[:REASON]",
+        help="accept a finding (its fingerprint, or 8+ of its first hex digits): still reported, no longer "
+        "blocking; trusted runs only",
+    )
+    review.add_argument(
+        "--no-memory",
+        dest="memory",
+        action="store_false",
+        help="review every file afresh: do not reuse results from review memory (docs/review-memory.md)",
+    )
     review.add_argument("--progress", action="store_true", help="print progress on stderr even when not a terminal")
     _output_flags(review)
 
@@ -123,7 +137,7 @@ def _merge(commands: Any) -> None:
 def _extra_commands() -> list[Any]:
     """Commands that live in their own modules (``github``), each exposing ``add_parser(commands)``."""
     found = []
-    for module_name in ("reviewkit.github_cli",):
+    for module_name in ("reviewkit.github_cli", "reviewkit.cache_cli"):
         try:
             module = __import__(module_name, fromlist=["add_parser"])
         except ImportError:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewkit import baseline, rules
+from reviewkit.acceptance import from_command_line, local_user, unmatched
 from reviewkit.apply import apply_fixes, write_fix_patch
 from reviewkit.config import CONFIG_PATH, load_config
 from reviewkit.console import blocked_plugins, dump_json, read_goal, use_color, write_output
@@ -42,6 +43,9 @@ def request_from(args: argparse.Namespace) -> ReviewRequest:
         if root is None:
             raise InputError("--pre-push: not inside a git repository")
         base, head = pre_push_range(root, os.environ)
+    accepted = getattr(args, "accept", [])
+    if accepted and getattr(args, "untrusted", False):
+        raise InputError("--accept and --untrusted contradict each other: a stranger's change is not accepted locally")
     return ReviewRequest(
         repo=args.repo,
         base=base,
@@ -59,6 +63,10 @@ def request_from(args: argparse.Namespace) -> ReviewRequest:
         untrusted=getattr(args, "untrusted", False),
         test_gate=getattr(args, "test_gate", True),
         baseline=getattr(args, "baseline", None),
+        accepted=from_command_line(accepted, by=local_user(find_repo_root((args.repo or Path.cwd()).resolve())))
+        if accepted
+        else (),
+        memory=getattr(args, "memory", True),
     )
 
 
@@ -75,6 +83,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.close()
+    for missed in unmatched(request.accepted, (f for v in report.verdicts for f in v.findings)):
+        _say(f"--accept {missed.fingerprint}: no finding has this fingerprint (the code may have changed)")
     report = with_exit_options(report, fail_level=args.fail_level, exit_zero=args.exit_zero)
     write_output(reporter.render(report, color=use_color(args.output)), args.output)
     # Taking the fixes comes after the report, which is written whatever becomes of them.

@@ -89,6 +89,8 @@ class Config:
     model: str = DEFAULT_MODEL
     goal_file: str | None = None
     max_concurrent: int = 5
+    max_depth: int = 1  # how deep a model fixer may delegate (a sub-agent of a sub-agent is depth 2)
+    memory_enabled: bool = True  # review memory: reuse results for files unchanged since reviewed
     reviewer_timeout_s: float | None = None
     auto_merge_fixes: bool = True
     max_session_duration_s: float = 7200.0
@@ -213,6 +215,8 @@ def parse_config(
         model=section.get("model", DEFAULT_MODEL),
         goal_file=section.get("goal_file"),
         max_concurrent=delegation.get("max_concurrent", 5),
+        max_depth=delegation.get("max_depth", 1),
+        memory_enabled=raw.get("memory", {}).get("enabled", True),
         reviewer_timeout_s=_optional_seconds(delegation.get("reviewer_timeout"), located),
         auto_merge_fixes=supervisor.get("auto_merge_fixes", True),
         max_session_duration_s=_seconds(

@@ -39,6 +39,11 @@ class ProviderError(ReviewkitError):
     """The model provider could not give a usable answer (refusal, budget, transport)."""
 
 
+class FixAborted(ReviewkitError):
+    """A model fixer went past its delegation depth or token budget: the whole fix is abandoned (its
+    edits undone), however deep in its tree of sub-agents it happened."""
+
+
 class ReviewerTimeout(ReviewkitError):
     """A reviewer ran past its deadline."""
 

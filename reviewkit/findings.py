@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -54,6 +55,37 @@ class EvidenceRun:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Accepted:
+    """A person with write access accepted a finding: it is still reported, but no longer blocks.
+
+    :param by: who accepted it (a GitHub login, or the local user for ``review --accept``).
+    :param reason: why, in their words.
+    :param via: how: ``label reviewkit:accept``, ``reply``, ``comment``, ``--accept``.
+    """
+
+    by: str
+    reason: str
+    via: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"by": self.by, "reason": self.reason, "via": self.via}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Learning:
+    """A finding the repository's maintainers judged wrong: ``rule`` (an fnmatch pattern) on ``code``
+    (compared with whitespace folded), optionally only in ``paths`` (gitignore patterns); or, when
+    ``fingerprint`` is set, exactly one finding recorded on a pull request. See reviewkit.learnings."""
+
+    rule: str
+    code: str
+    reason: str
+    paths: tuple[str, ...] = ()
+    by: str = ""
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
     """One problem a reviewer found.
 
@@ -73,6 +105,8 @@ class Finding:
         reviewer is blocking and :meth:`reviewkit.Reviewer.blocks` says so). Other findings are notes.
     :param notes: remarks the pipeline attaches, e.g. that the change itself added a suppression for it.
     :param evidence_run: the command a reviewer ran to confirm the finding, and its result.
+    :param accepted: set by the pipeline when a person with write access accepted the finding
+        (:class:`Accepted`); an accepted finding never blocks.
     """
 
     rule: str
@@ -89,6 +123,7 @@ class Finding:
     blocking: bool = False
     notes: tuple[str, ...] = ()
     evidence_run: EvidenceRun | None = None
+    accepted: Accepted | None = None
 
     def __post_init__(self) -> None:
         # Accept plain strings from plugin authors; keep the enums inside.
@@ -103,6 +138,12 @@ class Finding:
     def key(self) -> tuple[str, str, str]:
         """Identity across rounds: the same rule on the same code at the same path."""
         return (self.rule, self.path, " ".join(self.evidence.split()))
+
+    @property
+    def fingerprint(self) -> str:
+        """The key as 32 hex digits: what baselines, acceptances, learnings and posted comments name."""
+        rule, path, code = self.key
+        return hashlib.sha256(f"{rule}\0{path}\0{code}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
     def with_fixed(self, fixed: bool = True) -> Finding:
         return replace(self, fixed=fixed)
@@ -130,6 +171,9 @@ class Finding:
             data["notes"] = list(self.notes)
         if self.evidence_run is not None:
             data["evidence_run"] = self.evidence_run.to_dict()
+        data["fingerprint"] = self.fingerprint
+        if self.accepted is not None:
+            data["accepted"] = self.accepted.to_dict()
         return data
 
     @classmethod
@@ -149,4 +193,5 @@ class Finding:
             blocking=data.get("blocking", False),
             notes=tuple(data.get("notes", ())),
             evidence_run=EvidenceRun.from_dict(data["evidence_run"]) if data.get("evidence_run") else None,
+            accepted=Accepted(**data["accepted"]) if data.get("accepted") else None,
         )

@@ -63,6 +63,12 @@ def add_parser(commands: Any) -> None:
         help="longest wait for a rate limit or retry (default 60)",
     )
     github.add_argument(
+        "--no-memory",
+        dest="memory",
+        action="store_false",
+        help="review every file afresh: do not reuse results from review memory (docs/review-memory.md)",
+    )
+    github.add_argument(
         "-p", dest="plugin_options", action="append", default=[], metavar="no:NAME", help="disable a plugin by name"
     )
     github.set_defaults(handler=handle)
@@ -70,7 +76,8 @@ def add_parser(commands: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from reviewkit.display import visible
-    from reviewkit.github.action import ActionOptions, run
+    from reviewkit.github.action import run
+    from reviewkit.github.session import ActionOptions
     from reviewkit.reporters.github import escape_data
 
     names = tuple(name.strip() for value in args.reviewer for name in value.split(",") if name.strip())
@@ -88,6 +95,7 @@ def handle(args: argparse.Namespace) -> int:
         max_wait_s=args.max_retry_wait,
         base=args.base or None,
         head=args.head or None,
+        memory=args.memory,
     )
     try:
         return run(options)

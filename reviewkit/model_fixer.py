@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reviewkit.errors import ProviderError
+from reviewkit.delegation import Delegator
+from reviewkit.errors import FixAborted, ProviderError
 from reviewkit.findings import Finding, Side
 from reviewkit.reviewer import ReviewContext
 
@@ -32,17 +33,43 @@ def fix_with_model(context: ReviewContext, findings: Sequence[Finding], *, max_c
     Runs by default only where a fix can be verified, that is when ``code_review.test_command`` is set
     (without a test gate a fix is never merged, and a tool loop costs several model calls); the
     reviewer's ``fix`` option forces it on (fixes proposed as patches) or off. Does nothing without a
-    model or a workspace (e.g. reviewing a patch with no repository). A provider failure is noted in the
-    verdict and leaves the findings unfixed: a reviewer that found problems still reports them.
+    model or a workspace (e.g. reviewing a patch with no repository). The fixer may delegate to
+    sub-agents as ``[delegation] max_depth`` allows (reviewkit.delegation). A fix that does not finish
+    (a provider failure, its depth or token budget passed) is undone and the verdict's fix is an error;
+    the findings stay, unfixed: a reviewer that found problems still reports them.
     """
     wanted = [f for f in findings if not f.fixed and f.side is Side.HEAD]
     if not wanted or context.model is None or context.workspace is None:
         return False
     if not context.options.get("fix", context.config.test_command is not None):
         return False
+    calls = max_calls or int(context.options.get("fix_max_calls", DEFAULT_MAX_CALLS))
+    delegator = _delegator(context, calls)
+    context.declare_fixes(wanted)  # the model is asked to fix these and no others
+    listing = "\n".join(f"- {f.rule} at {f.path}:{f.line}: {f.message}\n  code: {f.evidence.strip()}" for f in wanted)
+    start = context.workspace.tree()
+    try:
+        result = context.model.run_tool_loop(
+            context,
+            instructions=FIX_INSTRUCTIONS + listing,
+            tools=delegator.tools_at(0),
+            execute=delegator.execute_at(0),
+            max_turns=calls + 1,
+        )
+    except (ProviderError, FixAborted) as exc:
+        # Never a silent partial edit: whatever the fixer (or a sub-agent) wrote before it stopped goes.
+        context.workspace.write_tree(start)
+        context.fix_failed(str(exc))
+        context.note(f"model fix abandoned, its edits undone: {exc}")
+        return False
+    context.note(f"model fix: {result.tool_calls} tool call(s) in {result.turns} turn(s)")
+    return True
+
+
+def _delegator(context: ReviewContext, calls: int) -> Delegator:
+    """The fixer's tools: the editor bound to its workspace (and the test gate), and delegation."""
     from reviewkit.editor_tool import editor_for  # workspaces and the test gate only when fixing
 
-    calls = max_calls or int(context.options.get("fix_max_calls", DEFAULT_MAX_CALLS))
     editor = editor_for(
         context.workspace,
         test_command=context.config.test_command,
@@ -52,18 +79,4 @@ def fix_with_model(context: ReviewContext, findings: Sequence[Finding], *, max_c
         test_network=context.config.test_network,
         repo=context.repo,
     )
-    context.declare_fixes(wanted)  # the model is asked to fix these and no others
-    listing = "\n".join(f"- {f.rule} at {f.path}:{f.line}: {f.message}\n  code: {f.evidence.strip()}" for f in wanted)
-    try:
-        result = context.model.run_tool_loop(
-            context,
-            instructions=FIX_INSTRUCTIONS + listing,
-            tools=editor.tools(),
-            execute=editor.call,
-            max_turns=calls + 1,
-        )
-    except ProviderError as exc:
-        context.note(f"model fix not completed: {exc}")
-        return False
-    context.note(f"model fix: {result.tool_calls} tool call(s) in {result.turns} turn(s)")
-    return True
+    return Delegator(context, tools=editor.tools(), execute=editor.call, max_turns=calls + 1)

@@ -16,12 +16,18 @@ from typing import Any
 from reviewkit import baseline as baselines
 from reviewkit import diff as diffs
 from reviewkit import gitdiff, isolation, revisions, router
+from reviewkit.acceptance import Acceptance, blocks_unless_accepted
+from reviewkit.acceptance import apply as apply_acceptances
 from reviewkit.config import Config, config_at, load_config
 from reviewkit.confined import exact_pattern
 from reviewkit.errors import ConfigError, InputError, ReviewkitError
-from reviewkit.findings import Finding, Side
+from reviewkit.findings import Finding, Learning, Side
 from reviewkit.fixes import FixStage, gate_files
 from reviewkit.git import find_repo_root
+from reviewkit.learnings import LearningsFilter
+from reviewkit.learnings import load as load_learnings
+from reviewkit.memory import Recall
+from reviewkit.memory_stage import RunMemory, with_recalled
 from reviewkit.plugins import Plugins, load_plugins
 from reviewkit.policy import Decision
 from reviewkit.report import Report, Round, Skipped
@@ -75,6 +81,10 @@ class ReviewRequest:
     baseline: str | None = None  # a ``reviewkit baseline`` file whose findings are hidden
     config: Config | None = None  # preloaded (``reviewkit github`` reads it from the base revision)
     plugins: tuple[object, ...] = ()  # plugin objects registered besides the entry points
+    accepted: tuple[Acceptance, ...] = ()  # findings accepted by someone with write access
+    learned: tuple[Learning, ...] = ()  # learnings recorded on the pull request, not yet in the file
+    rules_revision: str | None = None  # where an untrusted review reads learnings (default: the base)
+    memory: bool = True  # review memory (docs/review-memory.md); --no-memory turns it off
 
 
 @dataclass(kw_only=True)
@@ -93,6 +103,8 @@ class RunContext:
     model_unavailable: str = ""
     head_config: Config | None = None  # an untrusted change's own configuration: read, never applied
     started: float = field(default_factory=time.monotonic)
+    learnings: tuple[Learning, ...] = ()
+    memory: RunMemory = field(default_factory=RunMemory)
 
 
 # --- preparing a run -------------------------------------------------------------------------------------
@@ -110,9 +122,23 @@ def prepare(request: ReviewRequest) -> RunContext:
     if request.baseline is not None:
         accepted = baselines.read(request.baseline, repo=repo, base=change.base, untrusted=request.untrusted)
         extra = (*extra, accepted)
+    known = _learnings_for(request, repo, change)
+    if known:
+        extra = (*extra, LearningsFilter(learnings=known))
     plugins = load_plugins(config, blocked=request.blocked_plugins, extra=extra, checkout=repo)
     goal = request.goal if request.goal is not None else _goal_from_config(config, repo)
     model, unavailable = _model_for(config, offline=request.offline)
+    memory = RunMemory(
+        repo=repo,
+        base=change.base,
+        head=change.head,
+        asked=request.memory,
+        config=config,
+        goal=goal,
+        learnings=known,
+        labels=request.labels,
+        untrusted=request.untrusted,
+    )
     return RunContext(
         request=request,
         config=config,
@@ -125,7 +151,18 @@ def prepare(request: ReviewRequest) -> RunContext:
         model=model,
         model_unavailable=unavailable,
         head_config=head_config,
+        learnings=known,
+        memory=memory,
     )
+
+
+def _learnings_for(request: ReviewRequest, repo: Path | None, change: diffs.Change) -> tuple[Learning, ...]:
+    """The repository's learnings (an untrusted review reads them from the base, never the head) and
+    those recorded on the pull request."""
+    revision = (request.rules_revision or change.base) if request.untrusted else None
+    if request.untrusted and revision is None:
+        return request.learned
+    return (*load_learnings(repo, revision=revision), *request.learned)
 
 
 def _config_for(request: ReviewRequest, repo: Path | None, change: diffs.Change) -> Config:
@@ -319,7 +356,7 @@ def _review_round(run: RunContext, say: Progress) -> RoundResult:
             v,
             fixes,
             repo=run.repo,
-            blocks=s.registered.reviewer.blocks,
+            blocks=blocks_unless_accepted(s.registered.reviewer.blocks),
             workspace=infos.get(s.name),
             declared=declared.get(s.name),
         )
@@ -376,8 +413,13 @@ def _next_round(first: RunContext, current: RunContext, commit: str | None) -> R
     head = commit or current.change.head
     assert head is not None
     change = gitdiff.from_git(first.repo, first.change.base, head)
+    memory = first.memory.moved(head)
     return replace(
-        current, change=change, head=GitSnapshot(first.repo, head), base=GitSnapshot(first.repo, first.change.base)
+        current,
+        change=change,
+        head=GitSnapshot(first.repo, head),
+        base=GitSnapshot(first.repo, first.change.base),
+        memory=memory,
     )
 
 
@@ -393,7 +435,8 @@ def _run_reviewers(
 ) -> tuple[list[Verdict], int, dict[str, frozenset[tuple[str, str, str]] | None]]:
     """Run the reviewers; their verdicts, the findings dropped for evidence, and the fixes each declared."""
     contexts: dict[str, ReviewContext] = {}
-    jobs = [_job(run, s, contexts, stage) for s in runnable]
+    recalls = {s.name: run.memory.recall(s, _matched_files(run.change, s.firing)) for s in runnable}
+    jobs = [_job(run, s, contexts, stage, recalls[s.name]) for s in runnable]
     deadline = run.started + run.config.max_session_duration_s
     concurrency = run.config.max_concurrent if run.config.parallel else 1
     sequential = concurrency == 1
@@ -404,7 +447,7 @@ def _run_reviewers(
         if outcome.after is not None:  # what the review added to its context, back from its process
             contexts[outcome.name]._take_results(outcome.after)
         # One at a time, the next reviewer starts only after this: it sees these fixes.
-        if sequential and stage is not None and _completed(outcome):
+        if sequential and stage is not None and _fix_stands(outcome, contexts.get(outcome.name)):
             stage.collect(outcome.name, contexts[outcome.name].patches)
 
     for s in runnable:
@@ -421,12 +464,13 @@ def _run_reviewers(
     )
     if not sequential and stage is not None:
         for s in runnable:  # every reviewer has finished: merge in the stable (configured) order
-            if _completed(outcomes[s.name]):
+            if _fix_stands(outcomes[s.name], contexts.get(s.name)):
                 stage.collect(s.name, contexts[s.name].patches)
     verdicts, dropped = [], 0
     for s in runnable:
-        verdict, lost = _verdict(run, s, outcomes[s.name], contexts.get(s.name))
-        verdicts.append(verdict)
+        outcome, context, recall = outcomes[s.name], contexts.get(s.name), recalls[s.name]
+        verdict, lost = _verdict(run, s, with_recalled(outcome, recall), context)
+        verdicts.append(run.memory.remembered(s, verdict, outcome, context, recall))
         dropped += lost
     return verdicts, dropped, {name: context.declared_fixes for name, context in contexts.items()}
 
@@ -435,15 +479,29 @@ def _completed(outcome: Outcome) -> bool:
     return outcome.error is None and outcome.skipped is None
 
 
-def _job(run: RunContext, selected: Selected, contexts: dict[str, ReviewContext], stage: FixStage | None) -> Job:
+def _fix_stands(outcome: Outcome, context: ReviewContext | None) -> bool:
+    """A fix is taken from a reviewer that completed, unless the reviewer abandoned it."""
+    return _completed(outcome) and context is not None and context.fix_error is None
+
+
+def _job(
+    run: RunContext,
+    selected: Selected,
+    contexts: dict[str, ReviewContext],
+    stage: FixStage | None,
+    recall: Recall | None = None,
+) -> Job:
     """One reviewer's job: its context is made in this process just before it starts (in sequential mode
-    its workspace starts from the fixes before it); the review runs where the scheduler puts it."""
+    its workspace starts from the fixes before it); the review runs where the scheduler puts it. With
+    review memory, the reviewer sees only the files memory could not serve."""
 
     def prepare() -> None:
         contexts[selected.name] = ReviewContext(
             reviewer=selected.name,
             change=run.change,
-            files=_matched_files(run.change, selected.firing),
+            files=recall.to_review if recall is not None else _matched_files(run.change, selected.firing),
+            reused=recall.reused if recall is not None else (),
+            learnings=run.learnings,
             head=run.head,
             base=run.base,
             config=run.config,
@@ -461,6 +519,8 @@ def _job(run: RunContext, selected: Selected, contexts: dict[str, ReviewContext]
     def work(deadline: float) -> list[Finding]:
         context = contexts[selected.name]
         context.deadline = deadline
+        if recall is not None and not recall.to_review:
+            return []  # every file is served from memory: nothing to review
         if context.workspace is not None and isolation.in_child():
             context.workspace.create_with(lambda: isolation.ask_parent("workspace"))
         return _collect(selected.registered.reviewer.review(context), selected.name)
@@ -532,14 +592,15 @@ def _verdict(
     dropped = len(_unique(findings)) - len(kept)
     reviewer = selected.registered.reviewer
     kept = [replace(f, blocking=selected.blocking and reviewer.blocks(f)) for f in kept]
-    status = decide_status(kept, blocking=selected.blocking, blocks=reviewer.blocks)
-    patch = "".join(context.patches) or None
+    kept = apply_acceptances(kept, run.request.accepted)
+    status = decide_status(kept, blocking=selected.blocking, blocks=blocks_unless_accepted(reviewer.blocks))
+    patch = None if context.fix_error else ("".join(context.patches) or None)
     verdict = replace(
         base,
         status=status,
         findings=tuple(kept),
         summary=_summary(kept, context.notes, dropped),
-        fix=Fix(patch=patch, merged=False),
+        fix=Fix(patch=patch, merged=False, error=context.fix_error),
     )
     return _with_unreviewed(verdict, context.unreviewed), dropped
 

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, NamedTuple, Protocol
 
 from reviewkit.config import Config
 from reviewkit.diff import Change, FileChange
-from reviewkit.findings import Finding, Side
+from reviewkit.findings import Finding, Learning, Side
 from reviewkit.sources import Snapshot
 from reviewkit.verdict import Usage
 
@@ -63,6 +63,8 @@ class ContextResults:
     usage: tuple[Usage, ...] = ()
     declared: frozenset[tuple[str, str, str]] | None = None
     not_reviewed: tuple[tuple[str, str], ...] = ()
+    consulted: tuple[str, ...] = ()
+    fix_error: str | None = None
 
 
 class Rule(NamedTuple):
@@ -93,6 +95,11 @@ class Reviewer:
         sets ``additionalProperties``, and hands ``context.options`` over with the declared top-level
         defaults filled in. Every reviewer also accepts the core options ``token_budget``, ``fix`` and
         ``fix_max_calls``. None: the reviewer takes only those.
+    :cvar memory_scope: whether review memory may reuse this reviewer's results (docs/review-memory.md):
+        ``"file"`` when a finding depends only on the file it cites (and on files the review
+        :meth:`ReviewContext.consulted`): unchanged files are not reviewed again; ``"change"`` when it
+        judges the change as a whole: reused only when every file is the same; ``""`` (the default):
+        never reused.
     """
 
     name: ClassVar[str] = ""
@@ -102,6 +109,7 @@ class Reviewer:
     needs_model: ClassVar[bool] = False
     rules: ClassVar[Mapping[str, Rule | tuple[str, ...]]] = {}
     options_schema: ClassVar[Mapping[str, Any] | None] = None
+    memory_scope: ClassVar[str] = ""
 
     def review(self, context: ReviewContext) -> Iterable[Finding]:
         """Review ``context.change``; yield (or return a list of) Findings.
@@ -137,6 +145,10 @@ class ReviewContext:
     :ivar untrusted: the change comes from someone the repository does not trust (``reviewkit github``,
         ``review --untrusted``): suppressions the change adds (``# nosec``, ``# noqa``) are claims, not
         instructions, and a model may add findings but never dismiss or demote one that blocks.
+    :ivar reused: changed files of this reviewer's scope whose findings review memory carried over
+        (unchanged since it reviewed them); they are not in ``files``. A model sees them only on request.
+    :ivar learnings: the repository's learnings (findings its maintainers marked wrong), from the base
+        revision in an untrusted review; the pipeline silences matching findings, and a model is told.
     """
 
     reviewer: str
@@ -154,12 +166,16 @@ class ReviewContext:
     workspace: Any = None
     deadline: float = float("inf")
     untrusted: bool = False
+    reused: tuple[str, ...] = ()
+    learnings: tuple[Learning, ...] = ()
     _notes: list[str] = field(default_factory=list, repr=False)
     _patches: list[str] = field(default_factory=list, repr=False)
     _usage: list[Usage] = field(default_factory=list, repr=False)
     _declared: frozenset[tuple[str, str, str]] | None = field(default=None, repr=False)
     _not_reviewed: dict[str, str] = field(default_factory=dict, repr=False)
     _blocks: Callable[[Finding], bool] = field(default=lambda _finding: True, repr=False)
+    _consulted: set[str] = field(default_factory=set, repr=False)
+    _fix_error: str | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -192,6 +208,28 @@ class ReviewContext:
         """
         with self._lock:
             self._not_reviewed.setdefault(path, reason)
+
+    def consulted(self, path: str) -> None:
+        """Say that the review read changed file ``path`` as context for its findings about other files:
+        review memory then reuses those findings only while ``path`` is unchanged too."""
+        with self._lock:
+            self._consulted.add(path)
+
+    def fix_failed(self, reason: str) -> None:
+        """Say that this reviewer's fix was abandoned, and why (a model fixer past its delegation depth or
+        token budget). Its workspace edits must already be undone: the verdict's fix is an error, and
+        nothing of it is proposed or merged."""
+        with self._lock:
+            self._fix_error = reason
+
+    @property
+    def fix_error(self) -> str | None:
+        return self._fix_error
+
+    @property
+    def consulted_paths(self) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(sorted(self._consulted))
 
     @property
     def unreviewed(self) -> tuple[tuple[str, str], ...]:
@@ -236,6 +274,8 @@ class ReviewContext:
                 usage=tuple(self._usage),
                 declared=self._declared,
                 not_reviewed=tuple(self._not_reviewed.items()),
+                consulted=tuple(sorted(self._consulted)),
+                fix_error=self._fix_error,
             )
 
     def _take_results(self, results: ContextResults) -> None:
@@ -246,6 +286,8 @@ class ReviewContext:
             self._usage[:] = results.usage
             self._declared = results.declared
             self._not_reviewed = dict(results.not_reviewed)
+            self._consulted = set(results.consulted)
+            self._fix_error = results.fix_error
 
     @property
     def notes(self) -> tuple[str, ...]:

@@ -73,7 +73,7 @@ def with_fixes(
         findings=findings,
         status=status,
         summary=summary,
-        fix=Fix(patch=verdict.fix.patch or own or None, merged=merged),
+        fix=Fix(patch=verdict.fix.patch or own or None, merged=merged, error=verdict.fix.error),
     )
 
 

@@ -20,15 +20,44 @@ class Status(enum.StrEnum):
     SKIPPED = "skipped"
 
 
+_TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delegation:
+    """One sub-agent a model fixer delegated to: how deep, what it was asked, how it ended, what it spent
+    (its tokens are also in the fixer's totals)."""
+
+    depth: int
+    task: str
+    outcome: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "depth": self.depth,
+            "task": self.task,
+            "outcome": self.outcome,
+            **{name: getattr(self, name) for name in _TOKEN_FIELDS},
+            "cost_usd": self.cost_usd,
+        }
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Usage:
-    """Model tokens and their cost; all zero for deterministic reviewers."""
+    """Model tokens and their cost; all zero for deterministic reviewers. ``delegations`` lists the
+    sub-agents of a model fixer (their tokens are counted in the totals too)."""
 
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_input_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cost_usd: float = 0.0
+    delegations: tuple[Delegation, ...] = ()
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -37,20 +66,35 @@ class Usage:
             cache_read_input_tokens=self.cache_read_input_tokens + other.cache_read_input_tokens,
             cache_creation_input_tokens=self.cache_creation_input_tokens + other.cache_creation_input_tokens,
             cost_usd=round(self.cost_usd + other.cost_usd, 6),
+            delegations=self.delegations + other.delegations,
         )
 
+    def __sub__(self, other: Usage) -> Usage:
+        """What was spent between two readings of a running total (a delegation's share)."""
+        return Usage(
+            **{name: getattr(self, name) - getattr(other, name) for name in _TOKEN_FIELDS},
+            cost_usd=round(self.cost_usd - other.cost_usd, 6),
+        )
+
+    @property
+    def billed_input_tokens(self) -> int:
+        """Every input token the API billed: uncached, written to the cache and read from it."""
+        return self.input_tokens + self.cache_read_input_tokens + self.cache_creation_input_tokens
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cache_read_input_tokens": self.cache_read_input_tokens,
-            "cache_creation_input_tokens": self.cache_creation_input_tokens,
-            "cost_usd": self.cost_usd,
-        }
+        data: dict[str, Any] = {name: getattr(self, name) for name in _TOKEN_FIELDS}
+        data["cost_usd"] = self.cost_usd
+        if self.delegations:
+            data["delegations"] = [d.to_dict() for d in self.delegations]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Usage:
-        return cls(**{key: data.get(key, 0) for key in cls.__dataclass_fields__})
+        return cls(
+            **{name: data.get(name, 0) for name in _TOKEN_FIELDS},
+            cost_usd=data.get("cost_usd", 0.0),
+            delegations=tuple(Delegation(**item) for item in data.get("delegations", [])),
+        )
 
     @classmethod
     def total(cls, usages: Iterable[Usage]) -> Usage:
@@ -62,8 +106,12 @@ class Usage:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fix:
+    """A reviewer's fix: its patch, whether it was merged, and why it was abandoned (``error``: e.g. a
+    model fixer went past its delegation depth or token budget; its edits were thrown away)."""
+
     patch: str | None = None
     merged: bool = False
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,6 +130,15 @@ class NotReviewed:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MemoryUse:
+    """How review memory served one reviewer: changed files whose earlier result was reused (unchanged
+    since they were reviewed) and files reviewed in this run."""
+
+    reused: int
+    reviewed: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Verdict:
     reviewer: str
     status: Status
@@ -95,6 +152,7 @@ class Verdict:
     duration_s: float = 0.0
     error: str | None = None
     not_reviewed: tuple[NotReviewed, ...] = ()
+    memory: MemoryUse | None = None
 
     @property
     def unfixed(self) -> tuple[Finding, ...]:
@@ -108,7 +166,8 @@ class Verdict:
             "trigger": self.trigger,
             "summary": self.summary,
             "findings": [finding.to_dict() for finding in self.findings],
-            "fix": {"patch": self.fix.patch, "merged": self.fix.merged},
+            "fix": {"patch": self.fix.patch, "merged": self.fix.merged}
+            | ({"error": self.fix.error} if self.fix.error else {}),
             "workspace": {"backend": self.workspace.backend, "setup_s": round(self.workspace.setup_s, 4)},
             "usage": self.usage.to_dict(),
             "duration_s": round(self.duration_s, 4),
@@ -116,6 +175,11 @@ class Verdict:
             **(
                 {"not_reviewed": [{"path": n.path, "reason": n.reason} for n in self.not_reviewed]}
                 if self.not_reviewed
+                else {}
+            ),
+            **(
+                {"memory": {"reused": self.memory.reused, "reviewed": self.memory.reviewed}}
+                if self.memory is not None
                 else {}
             ),
         }
@@ -131,12 +195,13 @@ class Verdict:
             trigger=data.get("trigger"),
             summary=data.get("summary", ""),
             findings=tuple(Finding.from_dict(item) for item in data.get("findings", [])),
-            fix=Fix(patch=fix.get("patch"), merged=fix.get("merged", False)),
+            fix=Fix(patch=fix.get("patch"), merged=fix.get("merged", False), error=fix.get("error")),
             workspace=WorkspaceInfo(backend=workspace.get("backend", "none"), setup_s=workspace.get("setup_s", 0.0)),
             usage=Usage.from_dict(data.get("usage") or {}),
             duration_s=data.get("duration_s", 0.0),
             error=data.get("error"),
             not_reviewed=tuple(NotReviewed(path=n["path"], reason=n["reason"]) for n in data.get("not_reviewed", [])),
+            memory=MemoryUse(**data["memory"]) if data.get("memory") else None,
         )
 
 

@@ -12,7 +12,7 @@ import os
 import sys
 import uuid
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 from reviewkit.config import config_at
@@ -21,10 +21,12 @@ from reviewkit.diff import Change
 from reviewkit.errors import InputError
 from reviewkit.git import find_repo_root
 from reviewkit.github.checkout import fetch_auth, resolve_range
-from reviewkit.github.client import GitHubClient, GitHubError
+from reviewkit.github.client import GitHubError
+from reviewkit.github.conversation import Conversation, read_conversation, summary_blocks
 from reviewkit.github.event import Target, read_event
-from reviewkit.github.identity import graphql_url, token_identity
 from reviewkit.github.post import Posted, Poster
+from reviewkit.github.session import ActionOptions, Connection, connect
+from reviewkit.github.state import from_report
 from reviewkit.pipeline import ReviewRequest, review
 from reviewkit.policy import ExitCode
 from reviewkit.report import Report
@@ -38,23 +40,6 @@ FAIL_ON = ("blocking", "error")
 STEP_SUMMARY_LIMIT = 1_000_000
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ActionOptions:
-    repo: Path | None = None
-    config: str | None = None
-    reviewers: tuple[str, ...] = ()
-    offline: bool = False
-    fail_on: str = "blocking"
-    post_review: str = "true"
-    report_file: str | None = None
-    sarif_file: str | None = None
-    blocked_plugins: tuple[str, ...] = ()
-    write_interval_s: float = 1.0
-    max_wait_s: float = 60.0
-    base: str | None = None  # push and workflow_dispatch only
-    head: str | None = None
-
-
 PULL_REQUEST_TARGET = (
     "reviewkit runs on pull_request_target: this job holds the base repository's secrets and a write token "
     "next to the pull request's code; run it on: pull_request (see reviewkit's docs/github-action.md)"
@@ -66,10 +51,40 @@ def run(options: ActionOptions, *, plugins: tuple[object, ...] = (), env: Mutabl
     # Reviewers, git and test commands run below; none of them may see the GitHub token.
     token = env.pop("GITHUB_TOKEN", "") or env.pop("INPUT_GITHUB_TOKEN", "")
     target = read_event(env, base=options.base, head=options.head)
+    if target.comment is not None:
+        from reviewkit.github.slash import handle_comment
+
+        def again(pull_request: Target, github: Connection) -> tuple[int, Report]:
+            return review_target(pull_request, options, token=token, env=env, plugins=plugins, github=github)
+
+        return handle_comment(target, options, token=token, env=env, review=again)
+    return review_target(target, options, token=token, env=env, plugins=plugins)[0]
+
+
+def review_target(
+    target: Target,
+    options: ActionOptions,
+    *,
+    token: str,
+    env: MutableMapping[str, str],
+    plugins: tuple[object, ...] = (),
+    github: Connection | None = None,
+) -> tuple[int, Report]:
+    """Review ``target``, write the files and post; returns the exit code and the report."""
     if target.event == "pull_request_target":
         _announce(PULL_REQUEST_TARGET)
     auth = fetch_auth(env.get("GITHUB_SERVER_URL") or "https://github.com", token) if token else {}
-    report = review(_request(target, options, env, plugins, auth), progress_printer())
+    pr = target.pull_request
+    request = _request(target, options, env, plugins, auth)  # a bad base configuration stops here, first
+    # post-review: false means no API at all: then nothing said on the pull request counts either.
+    if github is None and pr is not None and token and options.post_review != "false":
+        github = connect(options, token, env)
+    talk = None
+    if github is not None and pr is not None:
+        # What maintainers said (labels, replies, comments) is read before the review it changes.
+        talk = read_conversation(github.client, pr, github.identity, graphql=github.graphql)
+        request = replace(request, accepted=tuple(talk.acceptances), learned=tuple(talk.learned))
+    report = review(request, progress_printer())
     report_path, sarif_path = _write_files(report, options, env)
     sys.stdout.write(GithubReporter().render(report))
     sys.stdout.flush()
@@ -78,8 +93,8 @@ def run(options: ActionOptions, *, plugins: tuple[object, ...] = (), env: Mutabl
     _set_outputs(
         env.get("GITHUB_OUTPUT"), {"decision": report.decision.value, "report": report_path, "sarif": sarif_path}
     )
-    _append(env.get("GITHUB_STEP_SUMMARY"), _post(report, target, options, token, env))
-    return _exit_code(report, options.fail_on)
+    _append(env.get("GITHUB_STEP_SUMMARY"), _post(report, target, options, token, github, talk))
+    return _exit_code(report, options.fail_on), report
 
 
 def _request(
@@ -105,6 +120,8 @@ def _request(
         blocked_plugins=options.blocked_plugins,
         plugins=plugins,
         untrusted=True,  # a change is a stranger's until a maintainer merges it
+        rules_revision=commits.config,  # learnings from the base branch as it is now, never the head
+        memory=options.memory,
     )
 
 
@@ -131,7 +148,14 @@ def _step_summary(report: Report) -> str:
     return text
 
 
-def _post(report: Report, target: Target, options: ActionOptions, token: str, env: Mapping[str, str]) -> str:
+def _post(
+    report: Report,
+    target: Target,
+    options: ActionOptions,
+    token: str,
+    github: Connection | None,
+    talk: Conversation | None,
+) -> str:
     """Post the review; a failure is a warning (annotation + summary line), never the run's outcome."""
     pr = target.pull_request
     if pr is None:
@@ -141,16 +165,16 @@ def _post(report: Report, target: Target, options: ActionOptions, token: str, en
         )
     if options.post_review == "false":
         return "\n_Posting to the pull request is off (post-review: false)._\n"
-    if not token:
+    if not token or github is None:
         return _warn("no GITHUB_TOKEN: the review was not posted to the pull request")
-    api_url = env.get("GITHUB_API_URL") or "https://api.github.com"
-    client = GitHubClient(api_url, token, write_interval_s=options.write_interval_s, max_wait_s=options.max_wait_s)
-    identity, how = token_identity(client, graphql_url(api_url, env))
-    poster = Poster(client, pr, identity, request_changes=options.post_review == "request-changes")
+    identity, how = github.identity, github.how
+    poster = Poster(github.client, pr, identity, request_changes=options.post_review == "request-changes")
     # The report keeps the parsed diff (hunks included): comments are placed against exactly what was reviewed.
     change = Change(files=report.files, base=report.base, head=report.head)
+    state = from_report(report, talk.bindings if talk is not None else {}).encode()
+    extra = summary_blocks(talk) if talk is not None else []
     try:
-        posted = poster.post(report, change)
+        posted = poster.post(report, change, state=state, extra=extra)
     except GitHubError as exc:
         hint = " (a fork's token is read-only)" if pr.fork and exc.status in (401, 403, 404) else ""
         return _warn(f"could not post to the pull request{hint}: {exc}")

@@ -6,9 +6,11 @@
 - ``push``: what the push added, before..after (a new branch: since it left the default branch).
 - ``workflow_dispatch``: ``--head`` (default: the dispatched commit, GITHUB_SHA) against ``--base``
   (default: the merge-base with the default branch).
+- ``issue_comment`` and ``pull_request_review_comment``: a comment on a pull request, which may be a
+  slash command (reviewkit.github.slash); the pull request itself is read from the API.
 
 Only pull requests get a posted review; the other events are reviewed into annotations, the step
-summary and SARIF. Titles, bodies and commit messages are untrusted text.
+summary and SARIF. Titles, bodies, comments and commit messages are untrusted text.
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ from typing import Any
 
 from reviewkit.errors import InputError
 
-EVENTS = ("pull_request", "pull_request_target", "merge_group", "push", "workflow_dispatch")
+EVENTS = (
+    "pull_request",
+    "pull_request_target",
+    "merge_group",
+    "push",
+    "workflow_dispatch",
+    "issue_comment",
+    "pull_request_review_comment",
+)
+COMMENT_EVENTS = ("issue_comment", "pull_request_review_comment")
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _ZERO = re.compile(r"0+")
 
@@ -39,10 +50,32 @@ class PullRequest:
     title: str
     body: str
     fork: bool
+    author: str = ""  # the login that opened it: never accepts findings on it
+    author_id: int | None = None
 
     @property
     def goal(self) -> str:
         return f"{self.title}\n\n{self.body}".strip()
+
+    def by_author(self, login: str, user_id: int | None = None) -> bool:
+        """Whether an account is the one that opened this pull request (by id when both are known)."""
+        if user_id is not None and self.author_id is not None:
+            return user_id == self.author_id
+        return bool(login) and login.lower() == self.author.lower()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comment:
+    """A comment that may hold a slash command: on the conversation (``issue``) or a reply in a review
+    thread (``review``, ``in_reply_to`` the thread's first comment). Its body is untrusted text."""
+
+    kind: str  # "issue" | "review"
+    comment_id: int
+    body: str
+    login: str
+    user_id: int | None
+    association: str  # GitHub's author_association: OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE, ...
+    in_reply_to: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +96,8 @@ class Target:
     goal: str = ""
     pull_request: PullRequest | None = None
     parent_only: bool = False  # a first push of the default branch: review the head commit alone
+    comment: Comment | None = None  # issue_comment / pull_request_review_comment
+    number: int | None = None  # the pull request a comment is on (its details come from the API)
 
 
 def read_event(env: Mapping[str, str], *, base: str | None = None, head: str | None = None) -> Target:
@@ -120,6 +155,8 @@ def parse_event(
             return _pull_request(payload, name, where, repository, default_branch)
         if name == "merge_group":
             return _merge_group(payload, where, repository, default_branch)
+        if name in COMMENT_EVENTS:
+            return _comment(payload, name, repository, default_branch)
         if name == "push":
             return _push(payload, where, repository, default_branch, base, head)
         return _dispatch(payload, where, repository, default_branch, sha, base, head)
@@ -129,6 +166,8 @@ def parse_event(
 
 def _guess_event(payload: dict[str, Any]) -> str:
     """Outside a runner (GITHUB_EVENT_NAME unset) the payload's shape says what it is."""
+    if "comment" in payload:
+        return "pull_request_review_comment" if "pull_request" in payload else "issue_comment"
     if "pull_request" in payload:
         return "pull_request"
     if "merge_group" in payload:
@@ -152,6 +191,8 @@ def _pull_request(payload: dict[str, Any], name: str, where: str, repository: st
         title=str(pr.get("title") or ""),
         body=str(pr.get("body") or ""),
         fork=bool(head_repo) and head_repo != base_repo,
+        author=str((pr.get("user") or {}).get("login") or ""),
+        author_id=_int((pr.get("user") or {}).get("id")),
     )
     return Target(
         event=name,
@@ -164,6 +205,57 @@ def _pull_request(payload: dict[str, Any], name: str, where: str, repository: st
         goal=request.goal,
         pull_request=request,
     )
+
+
+def pull_request_from_api(data: dict[str, Any], repository: str) -> PullRequest:
+    """A pull request as ``GET /repos/{owner}/{repo}/pulls/{number}`` describes it (for comment events)."""
+    return PullRequest(
+        repository=repository,
+        number=int(data["number"]),
+        base_sha=_sha(data["base"]["sha"], "base.sha", "the pull request"),
+        head_sha=_sha(data["head"]["sha"], "head.sha", "the pull request"),
+        labels=tuple(str(label["name"]) for label in data.get("labels") or []),
+        title=str(data.get("title") or ""),
+        body=str(data.get("body") or ""),
+        fork=((data["head"].get("repo") or {}).get("full_name") or "") != repository,
+        author=str((data.get("user") or {}).get("login") or ""),
+        author_id=_int((data.get("user") or {}).get("id")),
+    )
+
+
+def _comment(payload: dict[str, Any], name: str, repository: str, branch: str) -> Target:
+    raw = payload["comment"]
+    user = raw.get("user") or {}
+    if name == "issue_comment":
+        issue = payload["issue"]
+        number = int(issue["number"]) if issue.get("pull_request") else None  # an issue's comment: not ours
+        kind, reply_to = "issue", None
+    else:
+        number, kind = int(payload["pull_request"]["number"]), "review"
+        reply_to = _int(raw.get("in_reply_to_id"))
+    comment = Comment(
+        kind=kind,
+        comment_id=int(raw["id"]),
+        body=str(raw.get("body") or ""),
+        login=str(user.get("login") or ""),
+        user_id=_int(user.get("id")),
+        association=str(raw.get("author_association") or "NONE"),
+        in_reply_to=reply_to,
+    )
+    return Target(
+        event=name,
+        repository=repository,
+        head="",
+        base=None,
+        default_branch=branch,
+        description=f"comment on pull request #{number}" if number else "comment on an issue",
+        comment=comment,
+        number=number,
+    )
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _merge_group(payload: dict[str, Any], where: str, repository: str, branch: str) -> Target:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from reviewkit.diff import Change
@@ -66,8 +67,12 @@ class Poster:
         self._base = f"/repos/{pr.repository}"
         self._run = secrets.token_hex(8)  # marks this run's summary comment, found again after a failed write
 
-    def post(self, report: Report, change: Change) -> Posted:
-        """Post the review and then the summary; a GitHubError from either stops the posting."""
+    def post(self, report: Report, change: Change, *, state: str = "", extra: Sequence[str] = ()) -> Posted:
+        """Post the review and then the summary; a GitHubError from either stops the posting.
+
+        :param state: the hidden block of reviewkit.github.state, kept on the summary's first lines.
+        :param extra: markdown blocks for the summary (learnings, signals that did not count).
+        """
         posted = Posted()
         plan = plan_comments(report, change)
         seen = fingerprints_in(self._our_bodies(f"/pulls/{self.pr.number}/comments"))
@@ -82,7 +87,7 @@ class Poster:
             self._review(report, fresh, event, posted)
         if self.request_changes and report.exit_code == 0:
             self._dismiss_requested_changes(posted)
-        self._summary(report, plan, posted)
+        self._summary(report, plan, posted, state=state, extra=extra)
         return posted
 
     def _dismiss_requested_changes(self, posted: Posted) -> None:
@@ -193,8 +198,8 @@ class Poster:
 
     # --- the summary comment ----------------------------------------------------------------------------
 
-    def _summary(self, report: Report, plan: Plan, posted: Posted) -> None:
-        body = summary_body(report, plan, posted, head=self.pr.head_sha, run=self._run)
+    def _summary(self, report: Report, plan: Plan, posted: Posted, *, state: str, extra: Sequence[str]) -> None:
+        body = summary_body(report, plan, posted, head=self.pr.head_sha, run=self._run, state=state, extra=extra)
         for attempt in range(SUMMARY_ATTEMPTS):
             existing = self._summary_comment()
             try:
@@ -232,9 +237,19 @@ class Poster:
         return [str(item.get("body") or "") for item in self.client.paginate(f"{self._base}{path}") if self._ours(item)]
 
 
-def summary_body(report: Report, plan: Plan, posted: Posted, *, head: str, run: str = "") -> str:
-    # Both markers on the first line: a body cut to GitHub's size limit still carries them.
-    blocks = [SUMMARY_MARKER + (_RUN_MARKER.format(run) if run else ""), *report_blocks(report)]
+def summary_body(
+    report: Report,
+    plan: Plan,
+    posted: Posted,
+    *,
+    head: str,
+    run: str = "",
+    state: str = "",
+    extra: Sequence[str] = (),
+) -> str:
+    # The markers and the state on the first line: a body cut to GitHub's size limit still carries them.
+    first = SUMMARY_MARKER + (_RUN_MARKER.format(run) if run else "") + state
+    blocks = [first, *report_blocks(report), *extra]
     not_inline = [*plan.outside, *(c.finding for c in [*posted.rejected, *posted.overflow] if c.finding)]
     if not_inline:
         blocks.append(

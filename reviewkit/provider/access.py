@@ -26,10 +26,11 @@ from reviewkit.config import Config
 from reviewkit.diff import Change
 from reviewkit.errors import ProviderError
 from reviewkit.findings import Finding
+from reviewkit.learnings import prompt_text
 from reviewkit.provider import prompt
 from reviewkit.provider.output import Answer, ToolLoopResult, parse_answer, request_schema
 from reviewkit.provider.pricing import CACHE_READ_FACTOR, CACHE_WRITE_FACTOR, model_info
-from reviewkit.provider.safety import env_secrets, new_boundary
+from reviewkit.provider.safety import env_secrets, fence, new_boundary
 from reviewkit.provider.settings import Settings
 from reviewkit.reviewer import ReviewContext
 
@@ -43,6 +44,10 @@ _CHARS_PER_TOKEN_GUESS = 4.0
 # How long a reviewer waits for the leader's response to begin before it sends its own request anyway.
 _MAX_GATE_WAIT_S = 120.0
 _PRIVATE = -1  # the index of a reviewer's own prefix: never shared, never waited for
+# An incremental review may ask for this many other files' diffs before it must answer.
+_MAX_CONTEXT_REQUESTS = 8
+_ANSWERS = frozenset({"end_turn", "stop_sequence"})
+_WITH_TOOLS = frozenset({"end_turn", "stop_sequence", "tool_use"})
 
 
 @dataclass(kw_only=True)
@@ -55,6 +60,7 @@ class Plan:
     prefixes: list[prompt.Prefix]
     tokens_per_char: float | None = None
     gates: Path | None = None  # the run's gate folder (see FileGate)
+    elsewhere: tuple[str, ...] = ()  # an incremental plan: the change's files left out of the prompt
 
     def prefixes_for(self, scope: Collection[str]) -> list[prompt.Prefix]:
         """The prefixes a reviewer of ``scope`` sends: the shared ones that hold its files, or one of
@@ -64,7 +70,7 @@ class Plan:
         own = tuple(f for f in self.material.files if f.path in scope)
         if not own or len(self.prefixes) > 1:
             return shared
-        subset = prompt.Material(files=own, goal=self.material.goal, invisible=0)
+        subset = prompt.Material(files=own, goal=self.material.goal, invisible=0, learnings=self.material.learnings)
         private = replace(prompt.build_prefixes(subset, boundary=self.boundary, limit_chars=None)[0], index=_PRIVATE)
         if private.chars * CACHE_WRITE_FACTOR < sum(p.chars for p in shared) * CACHE_READ_FACTOR:
             return [private]
@@ -119,7 +125,7 @@ class AnthropicAccess:
         self._gates = Path(tempfile.mkdtemp(prefix="reviewkit-cache-gates-"))
         weakref.finalize(self, shutil.rmtree, self._gates, ignore_errors=True)
         self._transport: Transport | None = None
-        self._plans: dict[tuple[int, str], Plan] = {}
+        self._plans: dict[tuple[int, str, frozenset[str] | None], Plan] = {}
         self._lock = threading.Lock()  # guards the transport
         self._plan_lock = threading.Lock()  # guards the plans (held across a token count)
 
@@ -199,7 +205,7 @@ class AnthropicAccess:
         plan = self._plan(context, model)
         prefix = (plan.prefixes_for({f.path for f in context.files}) or plan.prefixes)[0]
         loop = ToolLoop(transport=self._get_transport(), env_values=self._env_values, repo_url=self._repo_url)
-        first = self._part(context, plan, instructions, prefix)
+        first = self._part(context, plan, instructions, prefix, asks=False)  # a fixer has its own tools
         return loop.run(
             context,
             model=model,
@@ -224,7 +230,10 @@ class AnthropicAccess:
                 self._transport = Transport(self.settings)
             return self._transport
 
-    def _part(self, context: ReviewContext, plan: Plan, instructions: str, prefix: prompt.Prefix) -> str:
+    def _part(
+        self, context: ReviewContext, plan: Plan, instructions: str, prefix: prompt.Prefix, *, asks: bool = True
+    ) -> str:
+        """The reviewer's user turn; ``asks``: it may ask for the files left out of an incremental prompt."""
         scope = [f.path for f in context.files if f.path in prefix.paths]
         return prompt.reviewer_part(
             reviewer=context.reviewer,
@@ -233,23 +242,57 @@ class AnthropicAccess:
             all_files=set(scope) == prefix.paths,
             boundary=plan.boundary,
             env_values=self._env_values,
+            elsewhere=plan.elsewhere if asks else (),
         )
 
     def _ask(self, context: ReviewContext, model: str, plan: Plan, prefix: prompt.Prefix, part: str) -> Answer:
-        params = {
+        params: dict[str, Any] = {
             "model": model,
             "max_tokens": self.settings.max_output_tokens,
             "system": list(prefix.system),
             "messages": [{"role": "user", "content": part}],
             "output_config": {"format": {"type": "json_schema", "schema": request_schema()}},
         }
+        if plan.elsewhere:
+            params["tools"] = [prompt.SHOW_CHANGE]
         estimate = int((prefix.chars + len(part)) * (plan.tokens_per_char or 1 / _CHARS_PER_TOKEN_GUESS))
         message = self._gated(context, model, plan, prefix, params, estimate)
+        for _request in range(_MAX_CONTEXT_REQUESTS):
+            if message.stop_reason != "tool_use":
+                break
+            params["messages"] = [*params["messages"], *self._context_turn(context, plan, message)]
+            message = self._get_transport().create(context, params, allow=_WITH_TOOLS, input_estimate=estimate)
+        else:
+            if message.stop_reason == "tool_use":
+                raise ProviderError(f"the model asked for context more than {_MAX_CONTEXT_REQUESTS} times")
         text = "".join(block.text for block in message.content if block.type == "text")
         scope = {f.path for f in context.files} & prefix.paths
         return parse_answer(
             text, reviewer=context.reviewer, scope=scope, env_values=self._env_values, repo_url=self._repo_url
         )
+
+    def _context_turn(self, context: ReviewContext, plan: Plan, message: Any) -> list[dict[str, Any]]:
+        """The assistant's request for other files' diffs and the answer to it. What the model reads is
+        recorded on the context: review memory then depends on those files as well."""
+        from reviewkit.provider.tools import block_param
+
+        results = []
+        for block in message.content:
+            if block.type != "tool_use":
+                continue
+            path = str((block.input or {}).get("path", ""))
+            file = context.change.file(path) if path in plan.elsewhere else None
+            if file is None:
+                text, is_error = "not a file of this change outside your scope; answer from what you have", True
+            else:
+                context.consulted(path)
+                shown = prompt.render_safely(file, self._env_values)
+                text, is_error = fence(shown, boundary=plan.boundary, kind="diff"), False
+            results.append({"type": "tool_result", "tool_use_id": block.id, "content": text, "is_error": is_error})
+        return [
+            {"role": "assistant", "content": [block_param(block) for block in message.content]},
+            {"role": "user", "content": results},
+        ]
 
     def _gated(
         self,
@@ -261,30 +304,50 @@ class AnthropicAccess:
         estimate: int,
     ) -> Any:
         transport = self._get_transport()
+        allow = _WITH_TOOLS if "tools" in params else _ANSWERS
         if prefix.index == _PRIVATE or prefix.chars / _CHARS_PER_TOKEN_GUESS < model_info(model).min_cacheable_tokens:
-            return transport.create(context, params, input_estimate=estimate)  # nobody to share a cache with
+            # nobody to share a cache with
+            return transport.create(context, params, allow=allow, input_estimate=estimate)
         gate, leader = plan.gate(prefix, model)
         if not leader:
             gate.wait(timeout=min(max(context.remaining_s() - 1.0, 0.0), _MAX_GATE_WAIT_S))
-            return transport.create(context, params, input_estimate=estimate)
+            return transport.create(context, params, allow=allow, input_estimate=estimate)
         try:
-            return transport.create(context, params, on_start=gate.set, input_estimate=estimate)
+            return transport.create(context, params, on_start=gate.set, allow=allow, input_estimate=estimate)
         finally:
             gate.set()  # a failed leader must not hold the others back
 
     def _plan(self, context: ReviewContext, model: str) -> Plan:
-        key = (id(context.change), model)
+        # An incremental review (review memory reused some of the reviewer's files) puts only the files
+        # it reviews now in the prompt; reviewers that review the same files still share that prefix.
+        scope = frozenset(f.path for f in context.files) if context.reused else None
+        key = (id(context.change), model, scope)
         with self._plan_lock:
             plan = self._plans.get(key)
             if plan is None or plan.change is not context.change:
-                plan = self._plans[key] = self._make_plan(context, model)
+                plan = self._plans[key] = self._make_plan(context, model, scope)
             return plan
 
-    def _make_plan(self, context: ReviewContext, model: str) -> Plan:
-        material = prompt.prepare_material(context.change, context.goal, self._env_values)
-        boundary = new_boundary(*(f.text for f in material.files), material.goal or "", seed=self._seed)
+    def _make_plan(self, context: ReviewContext, model: str, scope: frozenset[str] | None = None) -> Plan:
+        shown: Change = context.change
+        elsewhere: tuple[str, ...] = ()
+        if scope is not None:
+            shown = Change(files=tuple(f for f in context.change.files if f.path in scope))
+            elsewhere = tuple(f.path for f in context.change.files if f.path not in scope)
+        learnings = prompt_text(context.learnings)
+        material = prompt.prepare_material(shown, context.goal, self._env_values, learnings=learnings)
+        boundary = new_boundary(
+            *(f.text for f in material.files), material.goal or "", material.learnings, seed=self._seed
+        )
         prefixes = prompt.build_prefixes(material, boundary=boundary, limit_chars=None)
-        plan = Plan(change=context.change, boundary=boundary, material=material, prefixes=prefixes, gates=self._gates)
+        plan = Plan(
+            change=context.change,
+            boundary=boundary,
+            material=material,
+            prefixes=prefixes,
+            gates=self._gates,
+            elsewhere=elsewhere,
+        )
         window = self.settings.context_window or model_info(model).context_window
         room = window - self.settings.max_output_tokens - _PART_RESERVE_TOKENS
         if room <= 0:
@@ -299,7 +362,9 @@ class AnthropicAccess:
         if counted <= room:
             return plan
         limit = int(room / plan.tokens_per_char * 0.9)
-        material = prompt.prepare_material(context.change, context.goal, self._env_values, limit_chars=limit)
+        material = prompt.prepare_material(
+            shown, context.goal, self._env_values, limit_chars=limit, learnings=learnings
+        )
         plan.material = material
         plan.prefixes = prompt.build_prefixes(material, boundary=boundary, limit_chars=limit)
         return plan

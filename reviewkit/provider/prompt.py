@@ -80,13 +80,20 @@ class Material:
     files: tuple[Rendered, ...]
     goal: str | None
     invisible: int
+    learnings: str = ""
 
 
 def prepare_material(
-    change: Change, goal: str | None, env_values: Sequence[str], *, limit_chars: int | None = None
+    change: Change,
+    goal: str | None,
+    env_values: Sequence[str],
+    *,
+    limit_chars: int | None = None,
+    learnings: str = "",
 ) -> Material:
     """Render the diff and goal with secrets redacted and invisible characters made visible; files
-    longer than ``limit_chars`` are cut into slices of whole hunks."""
+    longer than ``limit_chars`` are cut into slices of whole hunks. ``learnings`` (the repository's
+    judged-wrong findings, reviewkit.learnings.prompt_text) go in as data too."""
     invisible = 0
     files = []
     for file in change.files:
@@ -99,7 +106,17 @@ def prepare_material(
     if goal and goal.strip():
         safe_goal, count = reveal_invisible(redact(goal.strip(), env_values))
         invisible += count
-    return Material(files=tuple(files), goal=safe_goal, invisible=invisible)
+    safe_learnings = ""
+    if learnings.strip():
+        safe_learnings, count = reveal_invisible(redact(learnings.strip(), env_values))
+        invisible += count
+    return Material(files=tuple(files), goal=safe_goal, invisible=invisible, learnings=safe_learnings)
+
+
+def render_safely(file: FileChange, env_values: Sequence[str]) -> str:
+    """One file's diff as the model sees it, prepared like the shared prefix (for a context request)."""
+    text, _count = reveal_invisible(cut_long_lines(redact(render_file(file), env_values)))
+    return text
 
 
 def cut_long_lines(text: str) -> str:
@@ -154,7 +171,7 @@ def split_file(file: FileChange, limit_chars: int) -> list[str]:
 def build_prefixes(material: Material, *, boundary: str, limit_chars: int | None) -> list[Prefix]:
     """The shared prefixes: one for the whole diff, or one per chunk when it exceeds ``limit_chars``."""
     groups = [list(material.files)] if limit_chars is None else _pack(material.files, limit_chars)
-    return [_prefix(index, group, material.goal, boundary) for index, group in enumerate(groups)]
+    return [_prefix(index, group, material, boundary) for index, group in enumerate(groups)]
 
 
 def _pack(files: Sequence[Rendered], limit_chars: int) -> list[list[Rendered]]:
@@ -169,9 +186,15 @@ def _pack(files: Sequence[Rendered], limit_chars: int) -> list[list[Rendered]]:
     return groups
 
 
-def _prefix(index: int, files: Sequence[Rendered], goal: str | None, boundary: str) -> Prefix:
+def _prefix(index: int, files: Sequence[Rendered], material: Material, boundary: str) -> Prefix:
     diff = _CONTEXT_FILE_SEPARATOR.join(file.text for file in files) or "(the change touches no files)"
+    goal = material.goal
     data = ""
+    if material.learnings:  # before the goal and the diff: it changes least often, so it caches best
+        data += (
+            "The repository's learnings: findings its maintainers judged wrong; do not report the same rule "
+            "on the same code again.\n" + fence(material.learnings, boundary=boundary, kind="learnings") + "\n\n"
+        )
     if goal:
         data += "The goal of the change:\n" + fence(goal, boundary=boundary, kind="goal") + "\n\n"
     data += "The change:\n" + fence(diff, boundary=boundary, kind="diff")
@@ -196,14 +219,36 @@ def reviewer_part(
     all_files: bool,
     boundary: str,
     env_values: Sequence[str],
+    elsewhere: Sequence[str] = (),
 ) -> str:
     """The user turn of one reviewer: who it is, its scope, and its instructions (fenced: a prompt
-    file from the repository is as untrusted as the diff)."""
+    file from the repository is as untrusted as the diff). ``elsewhere``: files of the change reviewed
+    earlier and unchanged since, which the model may ask to see (an incremental review)."""
     safe, _count = reveal_invisible(redact(instructions.strip(), env_values))
     where = "every file shown above" if all_files else ", ".join(scope)
-    return f"Reviewer: {reviewer}\nFiles in your scope: {where}\n\nYour instructions:\n" + fence(
-        safe, boundary=boundary, kind="reviewer-instructions"
-    )
+    text = f"Reviewer: {reviewer}\nFiles in your scope: {where}\n"
+    if elsewhere:
+        names, _count = reveal_invisible(redact("\n".join(elsewhere), env_values))
+        text += (
+            "\nThe change also touches these files, reviewed earlier and unchanged since: do not report on them; "
+            f"call {SHOW_CHANGE['name']} for one only if a file in your scope cannot be judged without it.\n"
+            + fence(names, boundary=boundary, kind="file-names")
+            + "\n"
+        )
+    return text + "\nYour instructions:\n" + fence(safe, boundary=boundary, kind="reviewer-instructions")
+
+
+# The one tool of an incremental review: the rest of the diff is context on request, not prompt.
+SHOW_CHANGE: dict[str, Any] = {
+    "name": "show_change",
+    "description": "The diff of a file of this change that was reviewed earlier (one of those listed).",
+    "input_schema": {
+        "type": "object",
+        "properties": {"path": {"type": "string"}},
+        "required": ["path"],
+        "additionalProperties": False,
+    },
+}
 
 
 def triage_part(findings: Sequence[Finding], *, boundary: str, env_values: Sequence[str]) -> str:

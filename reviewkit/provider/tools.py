@@ -3,7 +3,8 @@ them (e.g. the text-editor tool bound to a workspace), the results go back, unti
 turn or the turn and token budgets run out.
 
 Tool results are file contents from a workspace: secrets in them are redacted before they are sent.
-A tool that raises is reported back to the model as an error result; it does not end the loop.
+A tool that raises is reported back to the model as an error result; it does not end the loop, unless
+it raises FixAborted (a delegation past its depth or budget, reviewkit.delegation), which ends the fix.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from reviewkit.errors import ProviderError
+from reviewkit.errors import FixAborted, ProviderError
 from reviewkit.provider.output import ToolLoopResult
 from reviewkit.provider.safety import redact, sanitize_posted
 from reviewkit.provider.transport import Transport
@@ -56,7 +57,7 @@ class ToolLoop:
             uses = [block for block in message.content if block.type == "tool_use"]
             if not uses:
                 raise ProviderError("the model stopped for tool_use but asked for no tool")
-            messages.append({"role": "assistant", "content": [_block_param(block) for block in message.content]})
+            messages.append({"role": "assistant", "content": [block_param(block) for block in message.content]})
             messages.append({"role": "user", "content": [self._result(block, execute) for block in uses]})
             calls += len(uses)
         raise ProviderError(f"the tool loop did not finish within {max_turns} turns ({calls} tool calls)")
@@ -64,6 +65,8 @@ class ToolLoop:
     def _result(self, block: Any, execute: Callable[[str, dict[str, Any]], str]) -> dict[str, Any]:
         try:
             output, is_error = execute(block.name, dict(block.input or {})), False
+        except FixAborted:  # past the delegation depth or budget: the whole fix ends, not just this call
+            raise
         except Exception as exc:  # the model sees the failure and can try another way
             output, is_error = f"error: {type(exc).__name__}: {exc}", True
         text = redact(str(output), self.env_values)
@@ -76,7 +79,8 @@ class ToolLoop:
         return sanitize_posted(text, repo_url=self.repo_url, env_values=self.env_values)
 
 
-def _block_param(block: Any) -> dict[str, Any]:
+def block_param(block: Any) -> dict[str, Any]:
+    """An assistant's content block as it goes back to the API in the next request."""
     if block.type == "text":
         return {"type": "text", "text": block.text}
     if block.type == "tool_use":

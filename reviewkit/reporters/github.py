@@ -82,7 +82,7 @@ def split_annotations(found: list[Annotation]) -> tuple[list[Annotation], list[A
 
 
 def _kind(verdict: Verdict, finding: Finding) -> str:
-    if finding.fixed:
+    if finding.fixed or finding.accepted is not None:
         return "notice"
     return "error" if verdict.status is Status.BLOCKING else "warning"
 
@@ -92,6 +92,8 @@ def command(annotation: Annotation, files: tuple[FileChange, ...] = ()) -> str:
     anchor = head_anchor(finding, files)
     properties: dict[str, str] = {}
     message = describe(finding) + ("" if not finding.fixed else " (a tested fix is available)")
+    if finding.accepted is not None:
+        message += f" (accepted by {finding.accepted.by}: {finding.accepted.reason})"
     if not is_visible(anchor.path if anchor else finding.path):
         message = f"{visible(finding.path)}:{finding.line}: {message}"
     elif anchor is None:

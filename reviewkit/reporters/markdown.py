@@ -47,8 +47,10 @@ def report_blocks(report: Report) -> list[str]:
     """The report as markdown blocks (a heading, a finding, ...) that may be cut between, never inside."""
     blocks = [headline(report)]
     verdicts = report.verdicts
-    blocking = [(v, f) for v in verdicts if v.status is Status.BLOCKING for f in v.unfixed]
-    warnings = [(v, f) for v in verdicts if v.status is not Status.BLOCKING for f in v.unfixed]
+    open_ = [(v, f) for v in verdicts for f in v.unfixed if f.accepted is None]
+    blocking = [(v, f) for v, f in open_ if v.status is Status.BLOCKING]
+    warnings = [(v, f) for v, f in open_ if v.status is not Status.BLOCKING]
+    accepted = [f for v in verdicts for f in v.unfixed if f.accepted is not None]
     fixed = [(v, f) for v in verdicts for f in v.findings if f.fixed]
     errored = [v for v in verdicts if v.status is Status.ERROR]
     if blocking:
@@ -61,6 +63,12 @@ def report_blocks(report: Report) -> list[str]:
     if unread:
         blocks.append(f"### Files not reviewed ({len(unread)})")
         blocks += [f"- {code_span(n.path)} ({escape(v.reviewer)}): {escape(n.reason)}" for v, n in unread]
+    if accepted:
+        blocks.append(
+            f"### Accepted ({len(accepted)})\n\nStill reported, no longer blocking: a person with write access "
+            "accepted each one."
+        )
+        blocks += [accepted_item(f) for f in accepted]
     if warnings:
         blocks.append(f"### Warnings ({len(warnings)})")
         blocks += [finding_item(f) for _, f in warnings]
@@ -104,6 +112,15 @@ def finding_item(finding: Finding) -> str:
     return head + "\n" + indent(code_block(evidence), "  ")
 
 
+def accepted_item(finding: Finding) -> str:
+    """An accepted finding: the finding, then who accepted it, how and why (all of it escaped)."""
+    assert finding.accepted is not None
+    who = finding.accepted
+    line = f"  accepted by {code_span(who.by)} ({escape(who.via)}): {escape(who.reason) or '_no reason given_'}"
+    head, _, rest = finding_item(finding).partition("\n")
+    return f"{head}\n{line}" + (f"\n{rest}" if rest else "")
+
+
 def _error_item(verdict: Verdict) -> str:
     kind = "blocking" if verdict.blocking else "warning only"
     return f"- **{escape(verdict.reviewer)}** ({kind}): {escape(verdict.error or verdict.summary)}"
@@ -121,6 +138,10 @@ def _footer(report: Report) -> str:
         lines.append("- no model calls (deterministic reviewers only); cost $0.00")
     duration = sum(v.duration_s for v in report.verdicts)
     lines.append(f"- reviewer time: {duration:.1f}s")
+    remembered = [v.memory for v in report.verdicts if v.memory is not None]
+    if remembered:
+        reused, total = sum(m.reused for m in remembered), sum(m.reused + m.reviewed for m in remembered)
+        lines.append(f"- review memory: {reused} of {total} file review(s) reused (unchanged since reviewed)")
     if report.dropped_findings:
         lines.append(f"- {report.dropped_findings} finding(s) dropped: their evidence did not match the code")
     return "\n".join(lines)

@@ -191,6 +191,10 @@ def _result(
     fixes = [_fix(s) for s in suggestions if _covers(s, verdict, finding)]
     if fixes:
         result["fixes"] = fixes
+    if finding.accepted is not None:  # code scanning shows it as dismissed, with who and why
+        who = finding.accepted
+        justification = _shown(f"accepted by {who.by} ({who.via}): {who.reason}")
+        result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": justification}]
     return result
 
 
@@ -198,7 +202,7 @@ def _result_properties(verdict: Verdict, finding: Finding) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "reviewer": verdict.reviewer,
         "severity": finding.severity.value,
-        "blocking": verdict.status is Status.BLOCKING and not finding.fixed,
+        "blocking": verdict.status is Status.BLOCKING and not finding.fixed and finding.accepted is None,
         "fixed": finding.fixed,
         "side": finding.side.value,
     }

@@ -119,6 +119,9 @@ def _verdict_lines(verdict: Verdict, paint: _Paint) -> list[str]:
 
 def _finding_lines(finding: Finding, paint: _Paint) -> list[str]:
     state = " [fixed]" if finding.fixed else ""
+    if finding.accepted is not None:
+        who = finding.accepted
+        state += f" [accepted by {visible(who.by)} ({visible(who.via)}): {one_line(who.reason)}]"
     severity = paint("red" if finding.severity.rank >= 3 else "yellow", finding.severity.value)
     evidence = visible(finding.evidence.strip()[:200], keep="\t")
     return [

@@ -27,6 +27,7 @@ INPUTS = {
     "base",
     "head",
     "cache",
+    "memory",
 }
 
 
@@ -86,6 +87,7 @@ def test_the_review_step_script_runs_reviewkit_github(pr: PullRequestFixture, tm
         "sarif-file": str(tmp_path / "out.sarif"),
         "base": "",
         "head": "",
+        "memory": "true",
     }
     env = {
         **os.environ,
@@ -109,12 +111,14 @@ def test_the_review_step_script_runs_reviewkit_github(pr: PullRequestFixture, tm
     assert (tmp_path / "out.sarif").is_file()
     assert len(pr.fake.reviews) == 1
     assert TOKEN not in proc.stdout + proc.stderr
+    assert (tmp_path / "reviewkit-memory").is_dir()  # always there for the save step
 
 
 def _expand(value: str, inputs: dict[str, str], *, venv_root: Path) -> str:
     """The few expressions the step's env uses, evaluated as the runner would."""
     value = re.sub(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}", lambda m: inputs[m.group(1)], value)
-    return value.replace("${{ runner.temp }}/reviewkit-venv", str(venv_root / "venv"))
+    value = value.replace("${{ runner.temp }}/reviewkit-venv", str(venv_root / "venv"))
+    return value.replace("${{ runner.temp }}", str(venv_root))
 
 
 def _step(name: str) -> dict:
@@ -228,3 +232,38 @@ def test_pre_commit_hook_runs_an_offline_review_before_push():
     assert hook["language"] == "python"
     assert hook["entry"].split()[:2] == ["reviewkit", "review"] and "--offline" in hook["entry"]
     assert hook["pass_filenames"] is False and hook["stages"] == ["pre-push"]
+
+
+def test_review_memory_is_keyed_by_the_pull_request_and_restored_and_saved_around_the_review(tmp_path: Path):
+    names = [step.get("id") or step.get("name") for step in STEPS]
+    key, restore, review = names.index("memory-key"), names.index("memory"), names.index("review")
+    [save] = [
+        i for i, step in enumerate(STEPS) if step.get("uses", "").startswith("actions/cache/save@") and i > review
+    ]
+    assert key < restore < review < save
+    memory = "${{ runner.temp }}/reviewkit-memory"
+    assert _step("review")["env"]["REVIEWKIT_MEMORY_DIR"] == memory
+    assert STEPS[restore]["with"] == {
+        "path": memory,
+        "key": "${{ steps.memory-key.outputs.key }}",
+        "restore-keys": "${{ steps.memory-key.outputs.prefix }}",
+    }
+    assert STEPS[save]["with"] == {"path": memory, "key": "${{ steps.memory-key.outputs.key }}"}
+    # Saved after a blocking review too (the step fails then), never after a cancelled one.
+    assert "!cancelled()" in STEPS[save]["if"] and "inputs.memory == 'true'" in STEPS[save]["if"]
+    assert "inputs.memory == 'true'" in STEPS[restore]["if"]
+
+    def keys(**env: str) -> dict[str, str]:
+        base = {"PR_NUMBER": "", "REF_NAME": "main", "REPOSITORY_ID": "123", "RUN_ID": "9", "RUN_ATTEMPT": "1"}
+        proc, values = _run_step(_step("memory-key"), {**base, **env}, tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        return values
+
+    pull = keys(PR_NUMBER="7")
+    assert pull == {"prefix": "reviewkit-memory-v1-123-pr-7-", "key": "reviewkit-memory-v1-123-pr-7-9-1"}
+    # A branch named "pr-7" (or "7") does not share the pull request's scope; each run saves a key of its own.
+    branch = keys(REF_NAME="pr-7")
+    assert branch["prefix"].startswith("reviewkit-memory-v1-123-ref-") and branch["prefix"] != pull["prefix"]
+    assert keys(PR_NUMBER="7", RUN_ID="10")["key"] != pull["key"]
+    # The install cache and review memory never share a key.
+    assert not pull["prefix"].startswith("reviewkit-venv")

@@ -92,13 +92,14 @@ def test_a_broken_base_configuration_is_one_line_and_exit_2(pr: PullRequestFixtu
 
 def test_an_event_reviewkit_does_not_review_is_exit_2(pr: PullRequestFixture):
     head = pr.push("eval", **{"app.py": EVAL_APP})
-    pr.event_name = "issue_comment"
+    pr.event_name = "schedule"
 
     result = pr.run(head)
 
     assert result.exit_code == 2
     [line] = result.stderr.strip().splitlines()
-    assert "'issue_comment'" in line and "pull_request, merge_group, push, workflow_dispatch" in line
+    assert "'schedule'" in line
+    assert "pull_request, merge_group, push, workflow_dispatch, issue_comment, pull_request_review_comment" in line
     assert pr.fake.requests == [] and not pr.outputs.exists() and not pr.summary.exists()
 
 
