@@ -100,6 +100,7 @@ BUILT_AT_RUN_TIME = {
     # [[suppress]], `disable` and inline noqa globs, also an untrusted change's own; the inline one is driven
     # end to end by test_an_inline_noqa_list_of_many_brackets_suppresses_nothing_at_once.
     "reviewkit.suppress._glob": CAPPED,
+    "reviewkit.learnings.covers": TRUSTED,  # .agents/learnings.toml (the base's in untrusted reviews)
     "reviewers.test_integrity.narrowing._matches": CAPPED,  # the change's own test-path globs
     "reviewers.test_integrity.narrowing.excluded_tests": CAPPED,  # the change's own norecursedirs globs
     "reviewers.test_integrity.pycompare._uses_import": ESCAPED,  # \\b + re.escape(identifier) + \\b
