@@ -101,6 +101,9 @@ BUILT_AT_RUN_TIME = {
     # end to end by test_an_inline_noqa_list_of_many_brackets_suppresses_nothing_at_once.
     "reviewkit.suppress._glob": CAPPED,
     "reviewkit.learnings.covers": TRUSTED,  # .agents/learnings.toml (the base's in untrusted reviews)
+    # reviewkit:accept:<rule> labels, counted only when added by someone with write access (and GitHub
+    # caps a label's name at 50 characters)
+    "reviewkit.github.conversation._Reader._label": TRUSTED,
     "reviewers.test_integrity.narrowing._matches": CAPPED,  # the change's own test-path globs
     "reviewers.test_integrity.narrowing.excluded_tests": CAPPED,  # the change's own norecursedirs globs
     "reviewers.test_integrity.pycompare._uses_import": ESCAPED,  # \\b + re.escape(identifier) + \\b
