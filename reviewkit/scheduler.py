@@ -276,7 +276,8 @@ class _ProcessRunner:
     def _collect(self, child: _Child) -> Outcome:
         self._end(child, kill=False)
         try:
-            outcome = pickle.loads(child.result.read_bytes())
+            # Written by our own forked child into a folder only this process can read.
+            outcome = pickle.loads(child.result.read_bytes())  # nosec B301
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError) as exc:
             elapsed = time.monotonic() - child.started
             return Outcome(
@@ -344,7 +345,7 @@ def _ask(requests: int, answers: int, name: str) -> Any:
     frame = _read_frame(answers)
     if frame is None:
         raise RuntimeError(f"the parent process did not answer {name!r}")
-    ok, value = pickle.loads(frame)
+    ok, value = pickle.loads(frame)  # nosec B301 - our parent's answer, over a pipe only we share
     if not ok:
         raise RuntimeError(f"the parent process could not serve {name!r}: {value}")
     return value
