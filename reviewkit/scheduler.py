@@ -38,6 +38,11 @@ from typing import Any
 from reviewkit import isolation
 from reviewkit.errors import Skip
 
+# A reviewer's process builds large, long-lived structures (a syntax tree per file): at Python's default
+# thresholds the cyclic collector rescans them again and again (parsing 70,000 lines and keeping the
+# trees took 11 s instead of 2.6 s). It still runs, on a larger young generation and less often.
+_CHILD_GC_THRESHOLDS = (100_000, 50, 100)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Job:
@@ -325,6 +330,7 @@ def _child_main(job: Job, deadline: float, result: Path, requests: int, answers:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and kills the group
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         isolation.enter_child(lambda name: _ask(requests, answers, name))
+        gc.set_threshold(*_CHILD_GC_THRESHOLDS)
         outcome = _run_job(job, deadline)
         try:
             data = pickle.dumps(outcome)

@@ -45,6 +45,7 @@ from .production import SOURCE_SUFFIXES, check_production
 from .pycompare import Evidence, compare_python_tests
 from .pylines import line_checks
 from .pyparse import TestModule
+from .pyread import PythonFiles
 from .rule_docs import RULES
 from .safety_net import check_safety_net, is_safety_net
 from .skipgates import oldest_python
@@ -125,6 +126,7 @@ def analyse(
         hides nothing).
     """
     search = search or _search_in(pairs)
+    files = PythonFiles()
     result = Analysis()
     # A test file renamed to a name pytest does not collect (test_x.py.bak, x_tests.py) is gone.
     python_tests = [
@@ -137,11 +139,11 @@ def analyse(
     if syntax:
         evidence = Evidence(
             covered=_covered_by(pairs),
-            removed=removed_subjects(pairs),
+            removed=removed_subjects(pairs, files),
             production_changed=any(_is_production(p) for p in pairs),
             oldest_python=oldest_python,
         )
-        result.extend(compare_python_tests(python_tests, evidence))
+        result.extend(compare_python_tests(python_tests, evidence, files))
     else:
         # A patch alone knows the hunks' lines only: tests outside them, and what they call, are unseen.
         result.extend(line_checks(python_tests))
@@ -150,7 +152,7 @@ def analyse(
     result.extend(compare_blocks(go_tests, go=True))
     nets = [p for p in pairs if is_safety_net(p.path) or is_safety_net(p.old_path)]
     result.extend(check_safety_net(nets, test_files))
-    result.extend(check_production(pairs, search))
+    result.extend(check_production(pairs, search, files))
     result.extend(_doctests([p for p in pairs if is_python_source(p.path)]))
     return result
 

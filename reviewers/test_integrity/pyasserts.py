@@ -11,6 +11,8 @@ from .assertkeys import Keyer
 from .pyfacts import call_name
 from .subjects import words
 
+_OWN_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
 # How strongly an assertion pins the result: 3 exact, 2 partial (membership, order, a predicate),
 # 1 truthiness or type only, 0 cannot fail.
 _UNITTEST_STRENGTH = {
@@ -74,58 +76,96 @@ class Assertion:
 
 
 def walk_body(body: list[ast.stmt]) -> list[ast.AST]:
-    """Every node of ``body``, not descending into nested functions or classes (their code is theirs)."""
+    """Every node of ``body`` in source order, not descending into nested functions or classes (their code
+    is theirs)."""
     out: list[ast.AST] = []
     stack: list[ast.AST] = list(reversed(body))
     while stack:
         node = stack.pop()
         out.append(node)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+        if isinstance(node, _OWN_SCOPES):
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        stack.extend(reversed(children(node)))
     return out
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes`` as a list, without its generator's cost (it runs for every node)."""
+    found: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(item for item in value if isinstance(item, ast.AST))
+    return found
 
 
 # --- assertions --------------------------------------------------------------------------------------
 
 
-def assertions(body: list[ast.stmt], key: Keyer | None = None) -> list[Assertion]:
+def assertions(body: list[ast.stmt], key: Keyer | None = None, nodes: list[ast.AST] | None = None) -> list[Assertion]:
+    """The assertions of ``body`` with everything known of them; ``nodes``: ``walk_body(body)`` when the
+    caller has it already."""
+    nodes = walk_body(body) if nodes is None else nodes
     found: list[Assertion] = []
     # ``with pytest.raises(...)`` / ``deprecated_call()`` checks what its block does: its words are the block's
-    blocks = {id(i.context_expr): n for n in walk_body(body) if isinstance(n, ast.With) for i in n.items}
-    for node in walk_body(body):
-        assertion = _assertion(node)
-        if assertion is not None:
+    blocks = {id(i.context_expr): n for n in nodes if isinstance(n, ast.With) for i in n.items}
+    for node in nodes:
+        if is_assertion(node):
+            assertion = _assertion(node)
             about = blocks.get(id(node), node)
             found.append(replace(assertion, key=key(node), words=words(about)) if key else assertion)
-    return _weigh_loops(body, found)
+    return _weigh_loops(nodes, found)
 
 
-def _assertion(node: ast.AST) -> Assertion | None:
+def strengths(nodes: list[ast.AST]) -> tuple[int, ...]:
+    """How strongly each assertion among ``nodes`` (``walk_body`` of a body) pins the result, in order:
+    what a test's assertions are, without the text, key and subject that only a comparison needs."""
+    return tuple(strength(node) for node in nodes if is_assertion(node))
+
+
+def is_assertion(node: ast.AST) -> bool:
     if isinstance(node, ast.Assert):
-        return _assert_stmt(node)
+        return True
     if isinstance(node, ast.Call):
         name = call_name(node)
-        if name.startswith("assert") or name in ("raises", "warns", "deprecated_call", "fail"):
-            return _assert_call(node, name)
-    return None
+        return name.startswith("assert") or name in ("raises", "warns", "deprecated_call", "fail")
+    return False
 
 
-def _weigh_loops(body: list[ast.stmt], found: list[Assertion]) -> list[Assertion]:
+def strength(node: ast.AST) -> int:
+    """The strength of an assertion (``is_assertion(node)``)."""
+    if isinstance(node, ast.Assert):
+        return _test_strength(node.test)
+    assert isinstance(node, ast.Call)
+    name = call_name(node)
+    if name == "assertTrue" and node.args and always_true(node.args[0]):
+        return 0
+    return _UNITTEST_STRENGTH.get(name, 3)
+
+
+def _assertion(node: ast.AST) -> Assertion:
+    if isinstance(node, ast.Assert):
+        return _assert_stmt(node)
+    assert isinstance(node, ast.Call)
+    return _assert_call(node, call_name(node))
+
+
+def _weigh_loops(nodes: list[ast.AST], found: list[Assertion]) -> list[Assertion]:
     """An assertion in ``for x in <literal table>`` checks every row: it weighs as many asserts, so
     that turning repeated asserts into a table loop is not taken for removing them."""
-    tables = {
-        t.id: n.value
-        for n in walk_body(body)
-        if isinstance(n, ast.Assign)
-        for t in n.targets
-        if isinstance(t, ast.Name)
-    }
+    loops = [n for n in nodes if isinstance(n, ast.For)]
+    if not loops or not found:
+        return found
+    tables = {t.id: n.value for n in nodes if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
     rows: dict[int, int] = {}
-    for loop in (n for n in walk_body(body) if isinstance(n, ast.For)):
+    for loop in loops:
         size = _rows(loop.iter, tables)
+        if size <= 1:
+            continue
         for inner in ast.walk(loop):
-            if size > 1 and hasattr(inner, "lineno"):
+            if hasattr(inner, "lineno"):
                 rows[inner.lineno] = max(rows.get(inner.lineno, 1), size)
     return [replace(a, weight=a.weight * rows.get(a.line, 1)) for a in found]
 
@@ -149,41 +189,44 @@ def _rows(node: ast.expr, tables: dict[str, ast.expr]) -> int:
 def _assert_stmt(node: ast.Assert) -> Assertion:
     test = node.test
     subject = expected = None
-    if always_true(test):
-        strength = 0
-    elif isinstance(test, ast.Compare) and len(test.ops) == 1:
-        strength = _COMPARE_STRENGTH.get(type(test.ops[0]), 2)
-        if isinstance(test.ops[0], ast.IsNot) and not _is_none(test.comparators[0]):
-            strength = 2
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and not always_true(test):
         subject, expected = _subject_expected(test.left, test.comparators[0])
-    elif isinstance(test, ast.Compare):
-        strength = 2
-    elif isinstance(test, ast.Call) and call_name(test) in ("isinstance", "hasattr", "callable"):
-        strength = 1
-    elif (
+    return Assertion(
+        line=node.lineno,
+        text=ast.unparse(node),
+        strength=_test_strength(test),
+        subject=subject,
+        expected=expected,
+        weight=_weight(test),
+    )
+
+
+def _test_strength(test: ast.expr) -> int:
+    if always_true(test):
+        return 0
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        if isinstance(test.ops[0], ast.IsNot) and not _is_none(test.comparators[0]):
+            return 2
+        return _COMPARE_STRENGTH.get(type(test.ops[0]), 2)
+    if isinstance(test, ast.Compare):
+        return 2
+    if isinstance(test, ast.Call) and call_name(test) in ("isinstance", "hasattr", "callable"):
+        return 1
+    if (
         isinstance(test, ast.Call)
         and call_name(test) == "all"
         and test.args
         and isinstance(test.args[0], ast.GeneratorExp | ast.ListComp)
         and isinstance(test.args[0].elt, ast.Compare)
     ):
-        strength = _COMPARE_STRENGTH.get(type(test.args[0].elt.ops[0]), 2)
-    elif isinstance(test, ast.BoolOp):
+        return _COMPARE_STRENGTH.get(type(test.args[0].elt.ops[0]), 2)
+    if isinstance(test, ast.BoolOp):
         # ``a and b`` holds only if both do: as strong as its strongest part; ``a or b`` as its weakest.
-        parts = [_assert_stmt(ast.Assert(test=value, lineno=node.lineno)).strength for value in test.values]
-        strength = max(parts) if isinstance(test.op, ast.And) else min(parts)
-    elif isinstance(test, ast.Call):
-        strength = 2
-    else:
-        strength = 1
-    return Assertion(
-        line=node.lineno,
-        text=ast.unparse(node),
-        strength=strength,
-        subject=subject,
-        expected=expected,
-        weight=_weight(test),
-    )
+        parts = [_test_strength(value) for value in test.values]
+        return max(parts) if isinstance(test.op, ast.And) else min(parts)
+    if isinstance(test, ast.Call):
+        return 2
+    return 1
 
 
 def _weight(test: ast.expr) -> int:
@@ -198,13 +241,12 @@ def _weight(test: ast.expr) -> int:
 
 
 def _assert_call(node: ast.Call, name: str) -> Assertion:
-    strength = _UNITTEST_STRENGTH.get(name, 3)
     subject = expected = None
-    if name in ("assertTrue",) and node.args and always_true(node.args[0]):
-        strength = 0
     if name in ("assertEqual", "assertEquals", "assertListEqual", "assertDictEqual") and len(node.args) >= 2:
         subject, expected = _subject_expected(node.args[0], node.args[1])
-    return Assertion(line=node.lineno, text=ast.unparse(node), strength=strength, subject=subject, expected=expected)
+    return Assertion(
+        line=node.lineno, text=ast.unparse(node), strength=strength(node), subject=subject, expected=expected
+    )
 
 
 def always_true(test: ast.expr) -> bool:
@@ -213,7 +255,9 @@ def always_true(test: ast.expr) -> bool:
     if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
         return any(always_true(value) for value in test.values)
     if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq | ast.Is):
-        return ast.dump(test.left) == ast.dump(test.comparators[0])
+        left, right = test.left, test.comparators[0]
+        # Most checks compare a call with a literal: different kinds of node are never the same expression.
+        return type(left) is type(right) and ast.dump(left) == ast.dump(right)
     return False
 
 

@@ -28,8 +28,9 @@ from .pyasserts import Assertion
 from .pyfacts import Mark
 from .pygone import TestSide, deleted, module_skips
 from .pylines import line_checks
-from .pyparse import TestFunc, TestModule, tests_in
-from .recover import read_python, replaced_characters, unreadable_reason
+from .pyparse import TestFunc, TestModule
+from .pyread import PythonFiles
+from .recover import replaced_characters, unreadable_reason
 from .skipgates import gate, on_optional_dependency
 from .subjects import Removed, text_words
 
@@ -52,9 +53,12 @@ class Evidence:
     oldest_python: int | None = None  # the oldest Python 3 minor the project supports, when it says
 
 
-def compare_python_tests(pairs: Sequence[FilePair], evidence: Evidence) -> Analysis:
+def compare_python_tests(pairs: Sequence[FilePair], evidence: Evidence, files: PythonFiles) -> Analysis:
     result = Analysis()
-    read = {p.path: (_parse(p, p.base, Side.BASE, result), _parse(p, p.head, Side.HEAD, result)) for p in pairs}
+    read = {
+        p.path: (_parse(p, p.base, Side.BASE, result, files), _parse(p, p.head, Side.HEAD, result, files))
+        for p in pairs
+    }
     # A side with no syntax tree at all is read line by line, its pair left out of the tree comparison
     # (half a pair would look like every test deleted, or every test new).
     whole = [p for p in pairs if _has_trees(p, *read[p.path])]
@@ -68,12 +72,12 @@ def compare_python_tests(pairs: Sequence[FilePair], evidence: Evidence) -> Analy
     for side in bases:
         for qualname, test in side.module.tests.items():
             match = head_pool.pop((side.pair.path, qualname), None)
-            if match:
-                compared.append((side, test, *match))
-            else:
+            if match is None:
                 unmatched.append((side, test))
+            elif not _unchanged(test, match[1]):
+                compared.append((side, test, *match))
     gone = _find_moves(unmatched, head_pool, compared)
-    offered = _offered(compared, list(head_pool.values()))
+    offered = Vouchers(lambda: _offered(compared, list(head_pool.values())))
     for base_side, base_test, head_side, head_test in compared:
         result.extend(_compare(base_side, base_test, head_side, head_test, evidence, all_cases, offered))
     result.extend(deleted(gone, heads, list(head_pool.values()), offered, evidence.removed))
@@ -83,6 +87,26 @@ def compare_python_tests(pairs: Sequence[FilePair], evidence: Evidence) -> Analy
         if head is not None:
             result.extend(module_skips(side, head, evidence.removed.definitions, evidence.oldest_python))
     return result
+
+
+def _unchanged(base: TestFunc, head: TestFunc) -> bool:
+    """The same lines and the same checks in the helpers it calls: comparing them cannot find anything."""
+    return head.unchanged and base.helper_asserts == head.helper_asserts
+
+
+class Vouchers:
+    """The checks the change adds to head tests (see :func:`_offered`), counted when first asked for:
+    only a check that left its test needs one, and counting them costs every new test's details."""
+
+    def __init__(self, count: Callable[[], Counter[str]]) -> None:
+        self._count: Callable[[], Counter[str]] | None = count
+        self._counter: Counter[str] = Counter()
+
+    @property
+    def counter(self) -> Counter[str]:
+        if self._count is not None:
+            self._counter, self._count = self._count(), None
+        return self._counter
 
 
 def _offered(
@@ -113,15 +137,16 @@ def _has_trees(pair: FilePair, base: _Side | None, head: _Side | None) -> bool:
     return (pair.base is None or base is not None) and (pair.head is None or head is not None)
 
 
-def _parse(pair: FilePair, text: str | None, side: Side, result: Analysis) -> _Side | None:
+def _parse(pair: FilePair, text: str | None, side: Side, result: Analysis, files: PythonFiles) -> _Side | None:
     """One side's tests, read with the statements the grammar cannot read neutralised. When the change
     touched such a statement (or no tree could be made), the file is not fully reviewed."""
-    if text is None:
+    read = None if text is None else files.side(pair, side)
+    if text is None or read is None:
         return None
     path = pair.old_path if side is Side.BASE else pair.path
     changed = changed_lines(pair)
     touched = {n for n, _ in (changed.removed if side is Side.BASE else changed.added)}
-    readable = read_python(text)
+    readable = read.readable
     if readable.touches(touched):
         result.unreviewed.append((path, unreadable_reason(side.value, readable)))
     elif readable.unreadable:
@@ -130,7 +155,7 @@ def _parse(pair: FilePair, text: str | None, side: Side, result: Analysis) -> _S
     if undecodable:
         why = f"the {side.value} is not UTF-8 (line {undecodable}): values that differ may read the same"
         result.unreviewed.append((path, why))
-    return None if readable.tree is None else _Side(pair, tests_in(readable.tree))
+    return None if read.tests is None else _Side(pair, read.tests)
 
 
 def _find_moves(
@@ -139,6 +164,8 @@ def _find_moves(
     compared: list[tuple[_Side, TestFunc, _Side, TestFunc]],
 ) -> list[tuple[_Side, TestFunc]]:
     """Pair vanished tests with new ones (consuming ``head_pool``); return those nothing accounts for."""
+    if not unmatched:
+        return []
     by_body = {t.fingerprint: key for key, (_, t) in head_pool.items()}
     rest = []
     for side, test in unmatched:
@@ -198,7 +225,7 @@ def _compare(
     head: TestFunc,
     evidence: Evidence,
     all_cases: set[str],
-    offered: Counter[str],
+    offered: Vouchers,
 ) -> Analysis:
     result = Analysis()
     path, text = head_side.pair.path, head_side.pair.head
@@ -275,7 +302,7 @@ def _uses_import(test: TestFunc, mark: Mark) -> bool:
     return any(re.search(rf"\b{re.escape(name)}\b", rest) for name in names)
 
 
-def _check_assertions(base: TestFunc, head: TestFunc, offered: Counter[str], removed: Removed, add: Add) -> None:
+def _check_assertions(base: TestFunc, head: TestFunc, offered: Vouchers, removed: Removed, add: Add) -> None:
     remaining = Counter(a.key for a in head.asserts)
     missing = []
     for assertion in base.asserts:
@@ -283,9 +310,10 @@ def _check_assertions(base: TestFunc, head: TestFunc, offered: Counter[str], rem
             remaining[assertion.key] -= 1
         else:
             missing.append(assertion)
-    relocated = [a for a in missing if offered[a.key] > 0]
+    vouchers = offered.counter if missing else Counter[str]()
+    relocated = [a for a in missing if vouchers[a.key] > 0]
     for assertion in relocated:  # each added check vouches for one check that left, once
-        offered[assertion.key] -= 1
+        vouchers[assertion.key] -= 1
     lost = [a for a in missing if a not in relocated]
     shown = "; ".join(a.text for a in lost[:4]) or "(assertions in helpers)"
     subject = _subject_gone(lost, removed, base.words - head.words)
@@ -473,9 +501,9 @@ def vacuity(test: TestFunc) -> str | None:
     """Why ``test`` cannot fail, or None when it can."""
     if test.skips:
         return None  # skipped new tests are not passing tests
-    if test.asserts and all(a.strength == 0 for a in test.asserts):
+    if test.strengths and not any(test.strengths):
         return f"cannot fail ('{test.asserts[0].text}')"
-    if not test.asserts and not test.helper_asserts:
+    if not test.strengths and not test.helper_asserts:
         return "has no assertion and expects no exception"
     patched = {m.key for m in test.patches}
     if test.calls and test.calls <= patched:

@@ -4,6 +4,7 @@ how precisely, what tolerance its comparisons allow, and its parametrize cases."
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 _RAISES = frozenset({"raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
@@ -46,10 +47,10 @@ def call_name(call: ast.Call) -> str:
     return dotted(call.func).rsplit(".", 1)[-1]
 
 
-def patches(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[Mark]:
-    """What the test replaces: the last name of each patch target."""
+def patches(calls: Iterable[ast.Call]) -> list[Mark]:
+    """What the test replaces (``calls``: every call in it): the last name of each patch target."""
     marks = []
-    for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+    for call in calls:
         path = dotted(call.func)
         name = path.rsplit(".", 1)[-1]
         if name not in _PATCHERS or not any(w in path for w in ("patch", "monkeypatch", "setattr")):
@@ -73,9 +74,10 @@ def _patch_target(call: ast.Call, name: str) -> str:
     return ""
 
 
-def raises(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[Mark]:
+def raises(calls: Iterable[ast.Call]) -> list[Mark]:
+    """The exceptions the test expects (``calls``: every call in it), and whether it checks their message."""
     marks = []
-    for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+    for call in calls:
         name = call_name(call)
         if name in _RAISES and call.args:
             matched = name.startswith("assertRaisesRegex") or any(k.arg == "match" for k in call.keywords)
@@ -90,10 +92,11 @@ def raises(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[Mark]:
     return marks
 
 
-def tolerances(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[Mark]:
-    """Each tolerance argument as ``func:keyword`` with its value (the default when not given)."""
+def tolerances(calls: Iterable[ast.Call]) -> list[Mark]:
+    """Each tolerance argument as ``func:keyword`` with its value (the default when not given); ``calls``:
+    every call in the test."""
     marks = []
-    for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+    for call in calls:
         name = call_name(call)
         if name not in TOLERANCE_CALLS:
             continue

@@ -9,6 +9,7 @@ import bisect
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from reviewkit import Finding, Side
 
@@ -16,6 +17,9 @@ from .pairs import Analysis, FilePair, Restore, RunTarget, finding, line_at, spl
 from .pyparse import TestFunc, TestModule
 from .skipgates import gate, on_optional_dependency
 from .subjects import Removed
+
+if TYPE_CHECKING:
+    from .pycompare import Vouchers
 
 _MAX_ABSORB_PAIRS = 40_000  # vanished x new tests compared by their constants; beyond, reported
 
@@ -30,19 +34,21 @@ def deleted(
     gone: list[tuple[TestSide, TestFunc]],
     heads: list[TestSide],
     new_tests: list[tuple[TestSide, TestFunc]],
-    offered: Counter[str],
+    offered: Vouchers,
     removed: Removed,
 ) -> Analysis:
     """Findings for vanished tests; ``offered`` are the assertion keys the change adds to head tests,
     consumed as they vouch for a vanished test's checks."""
     result = Analysis()
+    if not gone:
+        return result
     new_constants = [t.constants for _, t in new_tests]
     if len(gone) * len(new_constants) > _MAX_ABSORB_PAIRS:
         new_constants = []  # too many to compare: report what vanished
     by_file: dict[str, list[tuple[TestSide, TestFunc]]] = {}
     for side, test in gone:
         absorbed = test.constants and any(test.constants <= c for c in new_constants)
-        if not absorbed and not _split(test, offered):
+        if not absorbed and not _split(test, offered.counter):
             by_file.setdefault(side.pair.old_path, []).append((side, test))
     for items in by_file.values():
         side = items[0][0]

@@ -29,22 +29,26 @@ _CLAUSES = {"elif": "elif True:", "else": "else:", "except": "except ():", "fina
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Readable:
     """``tree`` of the source with ``unreadable`` line ranges (1-based, inclusive) neutralised; None
-    when no tree could be made at all. ``reason`` says what the grammar could not read, and where."""
+    when no tree could be made at all (or once the tree is no longer needed: ``parsed`` says whether one
+    was made). ``reason`` says what the grammar could not read, and where; ``source`` is the text the
+    tree was parsed from (the statements it could not read neutralised)."""
 
     tree: ast.Module | None
     unreadable: tuple[tuple[int, int], ...] = ()
     reason: str = ""
+    source: str = ""
+    parsed: bool = True
 
     def touches(self, lines: set[int]) -> bool:
         """Whether any of ``lines`` lies in an unreadable statement (everything, when there is no tree)."""
-        if self.tree is None:
+        if not self.parsed:
             return True
         return any(start <= n <= end for start, end in self.unreadable for n in lines)
 
 
 def unreadable_reason(side: str, readable: Readable) -> str:
     """Why a file the change touched where its grammar cannot read it is not fully reviewed."""
-    how = "read line by line" if readable.tree is None else "the rest was compared"
+    how = "read line by line" if not readable.parsed else "the rest was compared"
     return (
         f"the {side} does not parse on Python {PYTHON} ({readable.reason}) where the change touches it; {how}; "
         "newer syntax is read fully when reviewkit runs on a newer Python"
@@ -59,8 +63,9 @@ def read_python(source: str) -> Readable:
     unreadable: list[tuple[int, int]] = []
     reason = ""
     for _ in range(_MAX_ROUNDS):
+        source = "\n".join(lines) if unreadable else text
         try:
-            return Readable(tree=ast.parse("\n".join(lines)), unreadable=tuple(unreadable), reason=reason)
+            return Readable(tree=ast.parse(source), unreadable=tuple(unreadable), reason=reason, source=source)
         except SyntaxError as exc:
             reason = reason or f"{exc.msg} (line {exc.lineno})"
             if not exc.lineno or not 0 < exc.lineno <= len(lines):
@@ -73,7 +78,9 @@ def read_python(source: str) -> Readable:
         except (ValueError, RecursionError, MemoryError) as exc:
             reason = reason or f"{type(exc).__name__}: {exc}"
             break
-    return Readable(tree=None, unreadable=tuple(unreadable), reason=reason or "too many unreadable statements")
+    return Readable(
+        tree=None, unreadable=tuple(unreadable), reason=reason or "too many unreadable statements", parsed=False
+    )
 
 
 def _neutralise(lines: list[str], number: int, spans: dict[int, tuple[int, int, bool]]) -> tuple[int, int]:

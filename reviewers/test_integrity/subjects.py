@@ -13,9 +13,12 @@ import ast
 import builtins
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .pairs import FilePair, is_python_source
-from .recover import read_python
+
+if TYPE_CHECKING:
+    from .pyread import PythonFiles, PythonSide
 
 _GENERIC = frozenset(dir(builtins)) | {"self", "cls", "main", "run", "get", "set", "test", "setup", "teardown"}
 _MIN_NAME = 3
@@ -33,46 +36,57 @@ class Removed:
         return next((w for w in sorted(words) if w in self.names or w in self.literals), None)
 
 
-def removed_subjects(pairs: Sequence[FilePair]) -> Removed:
+def removed_subjects(pairs: Sequence[FilePair], files: PythonFiles) -> Removed:
     sources = [p for p in pairs if is_python_source(p.path) or is_python_source(p.old_path)]
-    before_names, before_literals = _defined([p.base for p in sources])
-    after_names, after_literals = _defined([p.head for p in sources])
+    before_names, before_literals = _defined([files.sides(p)[0] for p in sources])
+    after_names, after_literals = _defined([files.sides(p)[1] for p in sources])
     names = {n for n in before_names - after_names if len(n) >= _MIN_NAME and not n.startswith("__")}
+    definitions: dict[str, str] = {}
+    # every changed Python file, tests too: a flag a test helper redefines is not read by its name
+    for pair in pairs:
+        head = files.sides(pair)[1] if pair.path.endswith(".py") else None
+        definitions.update(head.definitions if head is not None else {})
     return Removed(
         names=frozenset(names - _GENERIC),
         literals=frozenset(before_literals - after_literals),
-        # every changed Python file, tests too: a flag a test helper redefines is not read by its name
-        definitions=_definitions([p.head for p in pairs if p.path.endswith(".py")]),
+        definitions=definitions,
     )
 
 
-def _definitions(texts: Iterable[str | None]) -> dict[str, str]:
+def definitions_in(tree: ast.Module) -> dict[str, str]:
+    """Module-level ``NAME = value`` assignments, each value as source."""
     found: dict[str, str] = {}
-    for text in texts:
-        tree = read_python(text).tree if text else None
-        for node in tree.body if tree else []:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                found[node.targets[0].id] = ast.unparse(node.value)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            found[node.targets[0].id] = ast.unparse(node.value)
     return found
 
 
-def _defined(texts: Iterable[str | None]) -> tuple[set[str], set[str]]:
+def _defined(sides: Iterable[PythonSide | None]) -> tuple[set[str], set[str]]:
     names: set[str] = set()
     literals: set[str] = set()
-    for text in texts:
-        tree = read_python(text).tree if text else None
-        if tree is None:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                names.add(node.name)
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _literal(node.value):
-                literals.add(node.value)
-        names.update(_constants(tree))
+    for side in sides:
+        if side is not None:
+            names |= side.names
+            literals |= side.literals
     return names, literals
 
 
-def _constants(tree: ast.Module) -> set[str]:
+def defines(node: ast.AST) -> str | None:
+    """The name a node defines as a subject (a function, a class), if any."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return node.name
+    return None
+
+
+def literal(node: ast.AST) -> str | None:
+    """The string a node holds when it may name a subject (a route, a key, an option)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and _literal(node.value):
+        return node.value
+    return None
+
+
+def attributes(tree: ast.Module) -> set[str]:
     """Module and class attributes (``RATES = ...``); a function's locals are not subjects."""
     scopes = [tree.body] + [node.body for node in tree.body if isinstance(node, ast.ClassDef)]
     found: set[str] = set()
@@ -95,8 +109,13 @@ def _literal(value: str) -> bool:
 
 def words(node: ast.AST) -> frozenset[str]:
     """The names, attributes and string literals a piece of test code uses."""
+    return words_in(ast.walk(node))
+
+
+def words_in(nodes: Iterable[ast.AST]) -> frozenset[str]:
+    """:func:`words` of the nodes of a piece of code (every one of them, ``ast.walk``)."""
     found: set[str] = set()
-    for item in ast.walk(node):
+    for item in nodes:
         if isinstance(item, ast.Name):
             found.add(item.id)
         elif isinstance(item, ast.Attribute):
