@@ -14,13 +14,24 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import gc
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reviewers.security import bandit_scan, fixes, introduced, linecheck, misconfig, parsing, rules, secrets
+from reviewers.security import (
+    bandit_scan,
+    fixes,
+    groups,
+    introduced,
+    linecheck,
+    misconfig,
+    parsing,
+    rules,
+    secrets,
+)
 from reviewers.security.common import NOSEC_MARKER, Source, is_test_path
 from reviewers.security.program import Program
 from reviewers.security.rule_docs import RULES
@@ -100,14 +111,21 @@ class SecurityReviewer(Reviewer):
 
     def review(self, context: ReviewContext) -> Iterable[Finding]:
         settings = Settings.from_options(context.options)
-        sources, python, unparsed = self._sources(context, settings)
+        sources, python = self._sources(context)
+        code_findings: list[Finding] = []
+        docs: dict[str, frozenset[int]] = {}
+        # A group of modules at a time (see groups.py): only that group's syntax trees are alive.
+        for group in groups.grouped(python, [s.path for s, _ in python], [s.text + (b or "") for s, b in python]):
+            parsed, unparsed = self._parse_group(context, settings, group)
+            docs.update((source.path, parsing.docstring_lines(tree)) for source, tree in parsed)
+            code_findings.extend(self._code_findings(context, settings, parsed))
+            code_findings.extend(f for source, lines in unparsed for f in linecheck.scan(source, lines))
+            del parsed
+            gc.collect()  # bandit links each node to its parent: the group's trees are cycles now
         findings: list[Finding] = []
-        docs = {source.path: parsing.docstring_lines(tree) for source, tree in python}
         for source in sources:
             findings.extend(secrets.scan(source, docs.get(source.path, frozenset())))
             findings.extend(misconfig.scan_template(source))
-        code_findings = self._code_findings(context, settings, python)
-        code_findings.extend(f for source, lines in unparsed for f in linecheck.scan(source, lines))
         findings.extend(f for f in code_findings if _matters_here(f))
         findings = _deduplicate(f for f in findings if settings.wants(f))
         _note_suppressions(context, sources)
@@ -142,12 +160,10 @@ class SecurityReviewer(Reviewer):
         """Only high and critical findings block; medium and below are warnings."""
         return finding.severity.rank >= Severity.HIGH.rank
 
-    def _sources(
-        self, context: ReviewContext, settings: Settings
-    ) -> tuple[list[Source], list[tuple[Source, ast.Module]], list[tuple[Source, list[int]]]]:
-        """Every changed text file as a Source; the Python ones parsed; the added Python lines that only the
-        line-level checks could read. Files that cannot be analysed are reported with ``not_reviewed``."""
-        sources, python, unparsed = [], [], []
+    def _sources(self, context: ReviewContext) -> tuple[list[Source], list[tuple[Source, str | None]]]:
+        """Every changed text file as a Source, and the Python ones with their base text. Files that cannot
+        be analysed are reported with ``not_reviewed``."""
+        sources, python = [], []
         for file in context.files:
             source = _source(context, file)
             if source is None:
@@ -160,12 +176,22 @@ class SecurityReviewer(Reviewer):
                 continue
             sources.append(source)
             if file.path.endswith(PYTHON_SUFFIXES):
-                parsed, lines = _parse(context, source, settings, introduced.base_text(context, file))
-                if parsed is not None:
-                    python.append(parsed)
-                if lines:
-                    unparsed.append((source, lines))
-        return sources, python, unparsed
+                python.append((source, introduced.base_text(context, file)))
+        return sources, python
+
+    @staticmethod
+    def _parse_group(
+        context: ReviewContext, settings: Settings, group: Sequence[tuple[Source, str | None]]
+    ) -> tuple[list[tuple[Source, ast.Module]], list[tuple[Source, list[int]]]]:
+        """The group's modules parsed, and the added Python lines only the line-level checks could read."""
+        parsed, unparsed = [], []
+        for source, base in group:
+            tree, lines = _parse(context, source, settings, base)
+            if tree is not None:
+                parsed.append(tree)
+            if lines:
+                unparsed.append((source, lines))
+        return parsed, unparsed
 
 
 def _source(context: ReviewContext, file: FileChange) -> Source | None:

@@ -261,7 +261,7 @@ def _run_bandit(files: Sequence[tuple[Source, ast.Module]], excluded: frozenset[
     # of bandit's optional report formatters (sarif) lacks its extra: neither is the user's concern.
     for name in ("bandit", "stevedore.extension"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    from bandit.core import blacklisting, metrics, node_visitor
+    from bandit.core import blacklisting, metrics
 
     tests, meta, blacklist = _bandit_tests(excluded)
     # bandit keeps the blacklist's filtered table on its (global) blacklist function: set ours back.
@@ -270,7 +270,7 @@ def _run_bandit(files: Sequence[tuple[Source, ast.Module]], excluded: frozenset[
     for index, (source, tree) in enumerate(files):
         name = f"f{index}.py"  # neutral: bandit derives a module name from it, never a repository path
         stats.begin(name)
-        visitor = node_visitor.BanditNodeVisitor(
+        visitor = _visitor_class()(
             name, io.BytesIO(source.text.encode("utf-8", "replace")), meta, tests, False, {}, stats
         )
         visitor.generic_visit(tree)
@@ -279,6 +279,55 @@ def _run_bandit(files: Sequence[tuple[Source, ast.Module]], excluded: frozenset[
         visitor.update_scores(visitor.tester.run_tests(visitor.context, "File"))
         for result in visitor.tester.results:
             yield index, result
+
+
+@functools.cache
+def _visitor_class() -> Any:
+    """bandit's node visitor, less its bookkeeping on nodes no test can look at.
+
+    bandit prepares a context for every node and asks for the tests of its kind, though most nodes (names,
+    attributes, operators, load/store markers) have none: three in four nodes of ordinary code, and over
+    half of bandit's time. Here such a node only gets the parent and sibling links tests read on other
+    nodes, and its children are visited as before; every node with a test or a visit method of bandit's
+    goes through bandit's own steps, so the findings are bandit's.
+    """
+    from bandit.core import node_visitor
+
+    class Visitor(node_visitor.BanditNodeVisitor):  # type: ignore[misc]
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            self._quiet: dict[type, bool] = {}
+
+        def _untested(self, node: ast.AST) -> bool:
+            kind = type(node)
+            if kind not in self._quiet:
+                name = kind.__name__
+                self._quiet[kind] = not hasattr(self, f"visit_{name}") and not self.tester.testset.get_tests(name)
+            return self._quiet[kind]
+
+        def generic_visit(self, node: ast.AST) -> None:
+            for _, value in ast.iter_fields(node):
+                if isinstance(value, list):
+                    last = len(value) - 1
+                    for index, item in enumerate(value):
+                        if isinstance(item, ast.AST):
+                            item._bandit_sibling = value[index + 1] if index < last else None  # type: ignore[attr-defined]
+                            item._bandit_parent = node  # type: ignore[attr-defined]
+                            self._enter(item)
+                elif isinstance(value, ast.AST):
+                    value._bandit_sibling = None  # type: ignore[attr-defined]
+                    value._bandit_parent = node  # type: ignore[attr-defined]
+                    self._enter(value)
+
+        def _enter(self, item: ast.AST) -> None:
+            if self._untested(item):
+                self.generic_visit(item)
+            elif self.pre_visit(item):
+                self.visit(item)
+                self.generic_visit(item)
+                self.post_visit(item)
+
+    return Visitor
 
 
 @functools.lru_cache(maxsize=8)

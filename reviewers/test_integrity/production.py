@@ -58,7 +58,7 @@ _EXIT_MESSAGE = (
 @dataclass(frozen=True, slots=True)
 class Trick:
     """A node on an added line that detects the test runner (``detects``), or may end a test run with a
-    chosen status: ``exit`` wherever it is, ``process-exit`` (``os._exit``) where a run executes it."""
+    chosen status: ``exit`` wherever it is, ``os_exit`` (``os._exit``) where a run executes it."""
 
     line: int
     kind: str
@@ -236,7 +236,7 @@ def _asks_for_runner(node: ast.Compare) -> bool:
 def _exits(call: ast.Call) -> str | None:
     name = _dotted(call.func)
     if name in ("os._exit", "_exit"):
-        return "process-exit"
+        return "os_exit"
     if name == "atexit.register" and any("_exit" in _dotted(arg) for arg in call.args):
         return "exit"
     if name == "pytest.exit" and any(

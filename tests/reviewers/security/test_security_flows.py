@@ -31,6 +31,27 @@ def test_request_data_is_followed_into_another_module(feature_repo: GitRepo, cli
     assert code == 1
 
 
+def test_data_is_followed_into_a_package_init_through_a_relative_import(feature_repo: GitRepo, cli) -> None:
+    # The helper's module name ("shop") is nowhere in the view's text: the modules are still analysed
+    # together (the security reviewer works on groups of modules that can reach each other).
+    view = (
+        "from flask import Flask, request\n\nfrom .. import find\n\napp = Flask(__name__)\n\n\n"
+        '@app.route("/orders")\ndef orders():\n    return find(request.args["customer"])\n'
+    )
+    init = (
+        "import sqlite3\n\n\ndef find(customer):\n"
+        "    return sqlite3.connect('shop.db').execute(\"SELECT * FROM t WHERE c = '%s'\" % customer).fetchall()\n"
+    )
+    unrelated = {f"tools/job_{i}.py": f"def job_{i}(x):\n    return x + {i}\n" for i in range(5)}
+    feature_repo.write("shop/__init__.py", init)  # commit() reads "__" in a keyword as "/"
+    feature_repo.commit("orders", **{"shop/web/views.py": view, **unrelated})
+    code, findings = review(feature_repo, cli)
+    assert [(f["path"], f["line"], f["rule"]) for f in findings if f["severity"] == "critical"] == [
+        ("shop/__init__.py", 5, "security/sql-injection")
+    ]
+    assert code == 1
+
+
 def test_a_removed_check_is_reported_on_the_old_line_it_exposes(feature_repo: GitRepo, cli) -> None:
     checked = (
         "import os\n\nfrom flask import Flask, abort, send_file\n\napp = Flask(__name__)\nROOT = '/srv/files'\n\n\n"

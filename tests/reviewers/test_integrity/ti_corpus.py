@@ -620,6 +620,13 @@ def _specific_cheats() -> list[tuple[str, str, dict[str, str], dict[str, str]]]:
             {**LO, "conftest.py": ("import os\n\n\ndef pytest_sessionfinish(session, exitstatus):\n    os._exit(0)\n")},
         ),
         (
+            # A package's __init__ runs when the tests import it: exiting 0 there passes any run.
+            "package-init-os-exit",
+            "exit-trick",
+            M,
+            {**M, "shop/__init__.py": "import os\n\nif os.environ.get('CI'):\n    os._exit(0)\n"},
+        ),
+        (
             "conftest-exitstatus",
             "exit-trick",
             M,
@@ -1101,6 +1108,20 @@ func TestWordsTabs(t *testing.T) {
 	}
 """,
             ),
+        ),
+        (
+            # A worker that forks ends its child with os._exit: that never decides a test run's status.
+            "forked-child-os-exit",
+            "exit-trick",
+            M,
+            {
+                **M,
+                "shop/worker.py": (
+                    "import os\n\n\ndef run_isolated(job):\n    pid = os.fork()\n    if pid == 0:\n"
+                    "        try:\n            job()\n        finally:\n            os._exit(0)\n"
+                    "    return os.waitpid(pid, 0)[1]\n"
+                ),
+            },
         ),
     ]
 
