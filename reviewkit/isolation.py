@@ -7,8 +7,15 @@ workspace made on first use) checks :func:`in_child`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import gc
+import os
+import pickle
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 _ask: Callable[[str], Any] | None = None
 
@@ -28,3 +35,46 @@ def ask_parent(name: str) -> Any:
     if _ask is None:
         raise RuntimeError(f"ask_parent({name!r}) outside a reviewer's child process")
     return _ask(name)
+
+
+def in_halves(function: Callable[[list[T]], R], items: Sequence[T], weight: Callable[[T], int]) -> list[R]:
+    """``function`` over ``items`` split in two halves of about equal ``weight``, the second half in a
+    forked worker, when this is a reviewer's child and the machine has a second CPU; else over all of
+    them here. The worker dies with the reviewer (same process group, so the deadline's kill takes it too);
+    if it fails, its half runs here, so an error shows as the reviewer's own. ``function`` must only
+    compute: what it reads must already be in memory, and what it does must be in what it returns."""
+    if len(items) < 2 or not in_child() or len(os.sched_getaffinity(0)) < 2:
+        return [function(list(items))]
+    first: list[T] = []
+    second: list[T] = []
+    loads = [0, 0]
+    for item in sorted(items, key=weight, reverse=True):
+        lighter = 0 if loads[0] <= loads[1] else 1
+        (first, second)[lighter].append(item)
+        loads[lighter] += weight(item)
+    order = {id(item): index for index, item in enumerate(items)}
+    first.sort(key=lambda item: order[id(item)])
+    second.sort(key=lambda item: order[id(item)])
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads; a reviewer has none
+        pid = os.fork()
+    if pid == 0:  # the worker: compute, send, and leave without the parent's cleanup
+        code = 1
+        try:
+            os.close(read)
+            gc.freeze()
+            data = pickle.dumps(function(second))
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    mine = function(first)
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0 or not data:
+        return [mine, function(second)]
+    return [mine, pickle.loads(data)]  # nosec B301 - our own worker's result, over a pipe only we share

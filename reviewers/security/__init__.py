@@ -35,7 +35,7 @@ from reviewers.security import (
 from reviewers.security.common import NOSEC_MARKER, Source, is_test_path
 from reviewers.security.program import Program
 from reviewers.security.rule_docs import RULES
-from reviewkit import FileChange, FileStatus, Finding, ReviewContext, Reviewer, Severity, hookimpl
+from reviewkit import FileChange, FileStatus, Finding, ReviewContext, Reviewer, Severity, hookimpl, isolation
 
 PYTHON_SUFFIXES = (".py", ".pyw")
 _SHELL_RULES = frozenset({"security/os-system", "security/shell-true"})
@@ -112,16 +112,21 @@ class SecurityReviewer(Reviewer):
     def review(self, context: ReviewContext) -> Iterable[Finding]:
         settings = Settings.from_options(context.options)
         sources, python = self._sources(context)
-        code_findings: list[Finding] = []
-        docs: dict[str, frozenset[int]] = {}
-        # A group of modules at a time (see groups.py): only that group's syntax trees are alive.
-        for group in groups.grouped(python, [s.path for s, _ in python], [s.text + (b or "") for s, b in python]):
-            parsed, unparsed = self._parse_group(context, settings, group)
-            docs.update((source.path, parsing.docstring_lines(tree)) for source, tree in parsed)
-            code_findings.extend(self._code_findings(context, settings, parsed))
-            code_findings.extend(f for source, lines in unparsed for f in linecheck.scan(source, lines))
-            del parsed
-            gc.collect()  # bandit links each node to its parent: the group's trees are cycles now
+        # A group of modules at a time (see groups.py), so that only one group's syntax trees are alive; on
+        # a big change, half the groups in a second process when there is a second CPU.
+        work = groups.grouped(python, [s.path for s, _ in python], [s.text + (b or "") for s, b in python])
+        analysed = _Analysis()
+        for part in isolation.in_halves(
+            lambda batch: self._analyse(context, settings, batch),
+            work,
+            weight=lambda group: sum(len(source.text) for source, _ in group),
+        ):
+            analysed.merge(part)
+        for path, reason in analysed.unreviewed:
+            context.not_reviewed(path, reason)
+        for text in analysed.notes:
+            context.note(text)
+        docs, code_findings = analysed.docs, analysed.findings
         findings: list[Finding] = []
         for source in sources:
             findings.extend(secrets.scan(source, docs.get(source.path, frozenset())))
@@ -179,19 +184,48 @@ class SecurityReviewer(Reviewer):
                 python.append((source, introduced.base_text(context, file)))
         return sources, python
 
-    @staticmethod
-    def _parse_group(
-        context: ReviewContext, settings: Settings, group: Sequence[tuple[Source, str | None]]
-    ) -> tuple[list[tuple[Source, ast.Module]], list[tuple[Source, list[int]]]]:
-        """The group's modules parsed, and the added Python lines only the line-level checks could read."""
-        parsed, unparsed = [], []
-        for source, base in group:
-            tree, lines = _parse(context, source, settings, base)
-            if tree is not None:
-                parsed.append(tree)
-            if lines:
-                unparsed.append((source, lines))
-        return parsed, unparsed
+    def _analyse(
+        self, context: ReviewContext, settings: Settings, work: Sequence[Sequence[tuple[Source, str | None]]]
+    ) -> _Analysis:
+        """The code findings of groups of modules, each group parsed, analysed and let go in turn."""
+        result = _Analysis()
+        for group in work:
+            parsed, unparsed = [], []
+            for source, base in group:
+                tree, lines = _parse(result, source, settings, base)
+                if tree is not None:
+                    parsed.append(tree)
+                if lines:
+                    unparsed.append((source, lines))
+            result.docs.update((source.path, parsing.docstring_lines(tree)) for source, tree in parsed)
+            result.findings.extend(self._code_findings(context, settings, parsed))
+            result.findings.extend(f for source, lines in unparsed for f in linecheck.scan(source, lines))
+            del parsed
+            gc.collect()  # bandit links each node to its parent: the group's trees are cycles now
+        return result
+
+
+@dataclass(kw_only=True)
+class _Analysis:
+    """What analysing some of the modules found, and what it has to say of them (kept, not yet said, so
+    that a worker process can hand it back)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    docs: dict[str, frozenset[int]] = field(default_factory=dict)  # each module's docstring lines
+    unreviewed: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def not_reviewed(self, path: str, reason: str) -> None:
+        self.unreviewed.append((path, reason))
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def merge(self, other: _Analysis) -> None:
+        self.findings += other.findings
+        self.docs.update(other.docs)
+        self.unreviewed += other.unreviewed
+        self.notes += other.notes
 
 
 def _source(context: ReviewContext, file: FileChange) -> Source | None:
@@ -217,7 +251,7 @@ def _unreadable_python(file: FileChange) -> bool:
 
 
 def _parse(
-    context: ReviewContext, source: Source, settings: Settings, base: str | None
+    report: _Analysis, source: Source, settings: Settings, base: str | None
 ) -> tuple[tuple[Source, ast.Module] | None, list[int]]:
     """The module's AST for the rules (statements that do not parse blanked) and the added lines left to
     the line-level checks. Added code that no check could fully analyse makes the file ``not_reviewed``:
@@ -227,7 +261,7 @@ def _parse(
     size = len(source.text.encode("utf-8", "replace"))
     added = sorted(source.added)
     if size > settings.max_file_bytes:
-        context.not_reviewed(
+        report.not_reviewed(
             source.path,
             f"{size} bytes is over max_file_bytes ({settings.max_file_bytes}); raise "
             "[reviewer.security.options] max_file_bytes to analyse it",
@@ -235,16 +269,16 @@ def _parse(
         return None, added
     encoding = parsing.unreadable_encoding(source.text)
     if encoding is not None:
-        context.not_reviewed(source.path, f"declares the source encoding {encoding!r}; save it as UTF-8")
+        report.not_reviewed(source.path, f"declares the source encoding {encoding!r}; save it as UTF-8")
         return None, added
     if parsing.generated(source.text, base):
-        context.note(f"skipped {source.path}: generated code (marked so in the base revision too)")
+        report.note(f"skipped {source.path}: generated code (marked so in the base revision too)")
         return None, []
     parsed = parsing.parse(source.text, source.path)
     unanalysed = parsing.unanalysed_added(source.text, parsed.unparsed, source.added)
     if unanalysed:
         shown = ", ".join(map(str, unanalysed[:5])) + (" ..." if len(unanalysed) > 5 else "")
-        context.not_reviewed(
+        report.not_reviewed(
             source.path,
             f"added line(s) {shown} do not parse as Python {sys.version_info.major}.{sys.version_info.minor}; "
             "line-level checks only (review with a newer Python if this is newer syntax)",
