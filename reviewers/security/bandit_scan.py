@@ -291,11 +291,20 @@ def _visitor_class() -> Any:
     nodes, and its children are visited as before; every node with a test or a visit method of bandit's
     goes through bandit's own steps, so the findings are bandit's.
     """
-    from bandit.core import node_visitor
+    from bandit.core import node_visitor, tester
+
+    class Tester(tester.BanditTester):  # type: ignore[misc]
+        def _get_nosecs_from_contexts(self, context: Any, test_result: Any = None) -> Any:
+            # bandit asks this for every test on every node; with no ``# nosec`` lines given (cite() applies
+            # them) the answer is always "none" (bandit's None).
+            if not self.nosec_lines:
+                return None
+            return super()._get_nosecs_from_contexts(context, test_result)
 
     class Visitor(node_visitor.BanditNodeVisitor):  # type: ignore[misc]
         def __init__(self, *args: Any) -> None:
             super().__init__(*args)
+            self.tester = Tester(self.testset, self.debug, self.tester.nosec_lines, self.tester.metrics)
             self._quiet: dict[type, bool] = {}
 
         def _untested(self, node: ast.AST) -> bool:
