@@ -120,3 +120,28 @@ def test_lambda_event_and_secret_settings(feature_repo: GitRepo, cli) -> None:
     assert got[("fn/app.py", "security/command-injection", "critical")] == "os.system('convert ' + event['key'])"
     assert got[("proj/settings.py", "security/hardcoded-secret-setting", "high")] == 'SECRET_KEY = "****"'
     assert code == 1
+
+
+def test_a_change_of_many_modules_gets_the_same_findings_however_the_work_is_split(
+    feature_repo: GitRepo, cli, monkeypatch
+) -> None:
+    # The reviewer analyses groups of modules, half of them in a worker process when there is a second
+    # CPU; run in threads (REVIEWKIT_ISOLATION=thread) it analyses them all in one process.
+    helper = "import sqlite3\n\n\ndef run(sql):\n    return sqlite3.connect('app.db').execute(sql).fetchall()\n"
+    view = (
+        "from flask import Flask, request\n\nfrom app.db{i} import run\n\napp = Flask(__name__)\n\n\n"
+        '@app.route("/v{i}")\ndef view():\n    return run("SELECT * FROM t WHERE c = \'%s\'" % request.args["c"])\n'
+    )
+    files = {f"app/db{i}.py": helper for i in range(6)}
+    files |= {f"app/view{i}.py": view.format(i=i) for i in range(6)}
+    files |= {f"app/plain{i}.py": f"def plain(x):\n    return eval(x)  # {i}\n" for i in range(6)}
+    feature_repo.commit("many", **files)
+    split = review(feature_repo, cli)
+    monkeypatch.setenv("REVIEWKIT_ISOLATION", "thread")
+    together = review(feature_repo, cli)
+    assert split == together
+    code, findings = split
+    critical = sorted((f["path"], f["line"]) for f in findings if f["severity"] == "critical")
+    assert critical == [(f"app/db{i}.py", 5) for i in range(6)]
+    assert sorted(f["path"] for f in findings if f["rule"] == "security/eval") == [f"app/plain{i}.py" for i in range(6)]
+    assert code == 1
