@@ -13,6 +13,7 @@ what they do. Everything else is internal and may change.
 - Configuration: :class:`Config`, :class:`AgentSpec`, :class:`ReviewerSettings`.
 - Models: :class:`ModelAccess` (``context.model``), :func:`fix_with_model`.
 - Running a command of the repository (a benchmark) sandboxed as the test gate runs it: :func:`run_sandboxed`.
+- Using a second CPU for a big change: :func:`in_halves` (half the work in a forked worker).
 - Output and results: :class:`Reporter`, :class:`Report`, :class:`Verdict`, :class:`Status`, :class:`Usage`.
 - Errors: :class:`ReviewkitError` and its kinds.
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from reviewkit.errors import ConfigError, InputError, PluginError, ProviderError, ReviewkitError, Skip
     from reviewkit.findings import Accepted, EvidenceRun, Finding, Learning, Severity, Side
     from reviewkit.hookspecs import hookimpl
+    from reviewkit.isolation import in_halves
     from reviewkit.model_fixer import fix_with_model
     from reviewkit.report import Report
     from reviewkit.reporter import Reporter
@@ -64,6 +66,7 @@ _WHERE = {
     "Severity": "reviewkit.findings",
     "Side": "reviewkit.findings",
     "hookimpl": "reviewkit.hookspecs",
+    "in_halves": "reviewkit.isolation",
     "fix_with_model": "reviewkit.model_fixer",
     "Report": "reviewkit.report",
     "Reporter": "reviewkit.reporter",
@@ -127,5 +130,6 @@ __all__ = [
     "__version__",
     "fix_with_model",
     "hookimpl",
+    "in_halves",
     "run_sandboxed",
 ]

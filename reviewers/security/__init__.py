@@ -35,7 +35,7 @@ from reviewers.security import (
 from reviewers.security.common import NOSEC_MARKER, Source, is_test_path
 from reviewers.security.program import Program
 from reviewers.security.rule_docs import RULES
-from reviewkit import FileChange, FileStatus, Finding, ReviewContext, Reviewer, Severity, hookimpl, isolation
+from reviewkit import FileChange, FileStatus, Finding, ReviewContext, Reviewer, Severity, hookimpl, in_halves
 
 PYTHON_SUFFIXES = (".py", ".pyw")
 _SHELL_RULES = frozenset({"security/os-system", "security/shell-true"})
@@ -116,7 +116,7 @@ class SecurityReviewer(Reviewer):
         # a big change, half the groups in a second process when there is a second CPU.
         work = groups.grouped(python, [s.path for s, _ in python], [s.text + (b or "") for s, b in python])
         analysed = _Analysis()
-        for part in isolation.in_halves(
+        for part in in_halves(
             lambda batch: self._analyse(context, settings, batch),
             work,
             weight=lambda group: sum(len(source.text) for source, _ in group),

@@ -1,4 +1,4 @@
-"""``isolation.in_halves``: a reviewer splits its work with a forked worker. Every item is reviewed whether
+"""``reviewkit.in_halves``: a reviewer splits its work with a forked worker. Every item is reviewed whether
 the worker succeeds, dies or hangs; a hung worker dies with its reviewer at the deadline. Driven through
 a real installed plugin and the real command."""
 
@@ -15,7 +15,7 @@ from test_plugins import install_plugin, review
 PLUGIN = """
 import os, time
 from pathlib import Path
-from reviewkit import Finding, Reviewer, hookimpl, isolation
+from reviewkit import Finding, Reviewer, hookimpl, in_halves
 
 
 def _look(paths):
@@ -40,7 +40,7 @@ class Halves(Reviewer):
     def review(self, context):
         os.environ["HALVES_REVIEWER_PID"] = str(os.getpid())
         paths = [f.path for f in context.files]
-        for part in isolation.in_halves(_look, paths, weight=len):
+        for part in in_halves(_look, paths, weight=len):
             for path, pid in part:
                 yield Finding(rule="halves/seen", severity="low", path=path, line=1,
                               message=f"seen by {pid}", evidence=context.read(path).splitlines()[0])
