@@ -305,9 +305,14 @@ def _paired_in_tests(texts: list[str], inputs: list[str], outputs: list[str]) ->
 
 
 def _occurs(literal: str, text: str) -> bool:
+    """Whether a test's text holds the literal as a literal: a number as a whole number, a string quoted
+    as a whole string (``"exit"`` must not be found in ``atexit`` or ``exit-trick``). A string a test would
+    have to write with escapes is looked for as it is."""
     if re.fullmatch(r"-?[\d.]+", literal):  # 12 must not match 120 or 1.12
         return re.search(rf"(?<![\w.]){re.escape(literal)}(?![\w.])", text) is not None
-    return literal in text
+    if "\\" in literal or "\n" in literal or ('"' in literal and "'" in literal):
+        return literal in text
+    return f'"{literal}"' in text or f"'{literal}'" in text
 
 
 def _compared_literals(test: ast.expr) -> list[str]:

@@ -620,6 +620,21 @@ def _specific_cheats() -> list[tuple[str, str, dict[str, str], dict[str, str]]]:
             {**LO, "conftest.py": ("import os\n\n\ndef pytest_sessionfinish(session, exitstatus):\n    os._exit(0)\n")},
         ),
         (
+            # The test asks for exactly this input and output; the change answers it alone.
+            "special-case-quoted-pair",
+            "special-case",
+            {
+                **M,
+                "shop/kinds.py": 'def kind(name):\n    return "other"\n',
+                "tests/test_kinds.py": 'from shop.kinds import kind\n\n\ndef test_register():\n    assert kind("atexit.register") == "exit"\n',
+            },
+            {
+                **M,
+                "shop/kinds.py": 'def kind(name):\n    if name == "atexit.register":\n        return "exit"\n    return "other"\n',
+                "tests/test_kinds.py": 'from shop.kinds import kind\n\n\ndef test_register():\n    assert kind("atexit.register") == "exit"\n',
+            },
+        ),
+        (
             # A package's __init__ runs when the tests import it: exiting 0 there passes any run.
             "package-init-os-exit",
             "exit-trick",
@@ -1108,6 +1123,21 @@ func TestWordsTabs(t *testing.T) {
 	}
 """,
             ),
+        ),
+        (
+            # The output "exit" is only a part of other words near the input's name in a comment.
+            "special-case-words-not-literals",
+            "special-case",
+            {
+                **M,
+                "shop/kinds.py": 'def kind(name):\n    return "other"\n',
+                "tests/test_kinds.py": 'from shop.kinds import kind\n\n\ndef test_other():\n    # atexit.register is how exit tricks hide (rule exit-trick)\n    assert kind("print") == "other"\n',
+            },
+            {
+                **M,
+                "shop/kinds.py": 'def kind(name):\n    if name == "atexit.register":\n        return "exit"\n    return "other"\n',
+                "tests/test_kinds.py": 'from shop.kinds import kind\n\n\ndef test_other():\n    # atexit.register is how exit tricks hide (rule exit-trick)\n    assert kind("print") == "other"\n',
+            },
         ),
         (
             # A worker that forks ends its child with os._exit: that never decides a test run's status.
