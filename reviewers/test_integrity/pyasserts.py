@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from .assertkeys import Keyer
 from .pyfacts import call_name
-from .subjects import words
+from .pynames import words
 
 _OWN_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 

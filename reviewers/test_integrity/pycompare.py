@@ -26,13 +26,14 @@ from reviewkit import Side
 from .pairs import Analysis, FilePair, Restore, RunTarget, changed_lines, finding, line_at
 from .pyasserts import Assertion
 from .pyfacts import Mark
-from .pygone import TestSide, deleted, module_skips
+from .pygone import TestSide, Vouchers, deleted, module_skips
 from .pylines import line_checks
+from .pynames import text_words
 from .pyparse import TestFunc, TestModule
 from .pyread import PythonFiles
 from .recover import replaced_characters, unreadable_reason
 from .skipgates import gate, on_optional_dependency
-from .subjects import Removed, text_words
+from .subjects import Removed
 
 Covered = Callable[[TestModule], list[str]]
 _SIMILAR = 0.75  # body similarity above which a vanished test and a new one are one test renamed
@@ -92,21 +93,6 @@ def compare_python_tests(pairs: Sequence[FilePair], evidence: Evidence, files: P
 def _unchanged(base: TestFunc, head: TestFunc) -> bool:
     """The same lines and the same checks in the helpers it calls: comparing them cannot find anything."""
     return head.unchanged and base.helper_asserts == head.helper_asserts
-
-
-class Vouchers:
-    """The checks the change adds to head tests (see :func:`_offered`), counted when first asked for:
-    only a check that left its test needs one, and counting them costs every new test's details."""
-
-    def __init__(self, count: Callable[[], Counter[str]]) -> None:
-        self._count: Callable[[], Counter[str]] | None = count
-        self._counter: Counter[str] = Counter()
-
-    @property
-    def counter(self) -> Counter[str]:
-        if self._count is not None:
-            self._counter, self._count = self._count(), None
-        return self._counter
 
 
 def _offered(

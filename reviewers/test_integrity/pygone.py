@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from reviewkit import Finding, Side
 
@@ -17,9 +16,6 @@ from .pairs import Analysis, FilePair, Restore, RunTarget, finding, line_at, spl
 from .pyparse import TestFunc, TestModule
 from .skipgates import gate, on_optional_dependency
 from .subjects import Removed
-
-if TYPE_CHECKING:
-    from .pycompare import Vouchers
 
 _MAX_ABSORB_PAIRS = 40_000  # vanished x new tests compared by their constants; beyond, reported
 
@@ -227,3 +223,18 @@ def module_skips(
                 )
             )
     return result
+
+
+class Vouchers:
+    """The checks the change adds to head tests (see :func:`_offered`), counted when first asked for:
+    only a check that left its test needs one, and counting them costs every new test's details."""
+
+    def __init__(self, count: Callable[[], Counter[str]]) -> None:
+        self._count: Callable[[], Counter[str]] | None = count
+        self._counter: Counter[str] = Counter()
+
+    @property
+    def counter(self) -> Counter[str]:
+        if self._count is not None:
+            self._counter, self._count = self._count(), None
+        return self._counter

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from .assertkeys import keyer
 from .pyasserts import Assertion, always_true, assertions, children, is_assertion, strengths, walk_body
 from .pyfacts import Mark, call_name, cases, dotted, patches, raises, tolerances
-from .subjects import words_in
+from .pynames import words_in
 
 SKIP_NAMES = frozenset({"skip", "skipif", "xfail", "skipIf", "skipUnless", "expectedFailure"})
 _SKIP_CALLS = frozenset({"skip", "xfail", "skipTest", "importorskip"})

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field, replace
 
 from reviewkit import Side
 
-from . import production
+from . import pytricks
 from .pairs import FilePair, changed_lines, is_python_source, is_python_test, is_test_file
 from .pyasserts import children
+from .pynames import attributes, defines, definitions_in, literal
 from .pyparse import TestModule, test_functions, tests_in
 from .recover import Readable, read_python
-from .subjects import attributes, defines, definitions_in, literal
 
 _IN_FUNCTION, _IN_GETATTR, _IN_CHILD = 1, 2, 4
 _TRICK_NODES = (ast.Call, ast.Subscript, ast.Attribute, ast.Compare, ast.Assign, ast.AugAssign, ast.AnnAssign)
@@ -37,8 +37,8 @@ class PythonSide:
     names: frozenset[str] = frozenset()  # a source file's functions, classes, module and class attributes
     literals: frozenset[str] = frozenset()  # and its string literals
     definitions: Mapping[str, str] = field(default_factory=dict)  # module-level NAME = value (head)
-    tricks: tuple[production.Trick, ...] = ()  # on added lines (head)
-    branches: tuple[production.Branch, ...] = ()  # on added lines of production code (head)
+    tricks: tuple[pytricks.Trick, ...] = ()  # on added lines (head)
+    branches: tuple[pytricks.Branch, ...] = ()  # on added lines of production code (head)
 
     def touches(self, lines: set[int]) -> bool:
         return self.readable.touches(lines)
@@ -151,8 +151,8 @@ class _Walk:
     production: bool
     names: set[str] = field(default_factory=set)
     literals: set[str] = field(default_factory=set)
-    tricks: list[production.Trick] = field(default_factory=list)
-    branches: list[production.Branch] = field(default_factory=list)
+    tricks: list[pytricks.Trick] = field(default_factory=list)
+    branches: list[pytricks.Branch] = field(default_factory=list)
     imports: list[ast.Import | ast.ImportFrom] = field(default_factory=list)
     forks: set[str] = field(default_factory=set)  # names bound to a fork's result
 
@@ -175,7 +175,7 @@ class _Walk:
             if text is not None:
                 self.literals.add(text)
         if isinstance(node, ast.Assign):
-            self.forks.update(production.fork_names(node))
+            self.forks.update(pytricks.fork_names(node))
         elif isinstance(node, ast.Import | ast.ImportFrom):
             self.imports.append(node)
         line = getattr(node, "lineno", 0)
@@ -190,17 +190,17 @@ class _Walk:
 
     def _added(self, node: ast.AST, flags: int) -> None:
         if isinstance(node, _TRICK_NODES):
-            found = production.trick(node, at_import=not flags & _IN_FUNCTION, in_child=bool(flags & _IN_CHILD))
+            found = pytricks.trick(node, at_import=not flags & _IN_FUNCTION, in_child=bool(flags & _IN_CHILD))
             if found is not None:
                 self.tricks.append(found)
         if self.production and isinstance(node, ast.If) and not flags & _IN_GETATTR:
-            branch = production.branch(node)
+            branch = pytricks.branch(node)
             if branch is not None:
                 self.branches.append(branch)
 
     def _if_children(self, node: ast.If, flags: int) -> list[tuple[ast.AST, int]]:
         """An ``if`` on a fork's result: the branch only the child takes is read as the child's."""
-        child = production.fork_child_branch(node.test, self.forks)
+        child = pytricks.fork_child_branch(node.test, self.forks)
         body = flags | (_IN_CHILD if child == "body" else 0)
         orelse = flags | (_IN_CHILD if child == "orelse" else 0)
         ordered = [(node.test, flags), *((s, body) for s in node.body), *((s, orelse) for s in node.orelse)]
