@@ -193,6 +193,27 @@ def test_malformed_patches_are_refused_with_a_line(tmp_path: Path, text: str, me
         from_patch_file(patch)
 
 
+def test_a_format_patch_with_many_files_is_read_file_by_file(feature_repo: GitRepo, tmp_path: Path) -> None:
+    # git format-patch puts a mail header before the first file; each file is parsed on its own.
+    files = {f"src__m{i}.py": "".join(f"line_{j} = {i}\n" for j in range(5)) for i in range(4)}
+    feature_repo.commit("many", **files)
+    patch = tmp_path / "many.patch"
+    patch.write_text(feature_repo.git("format-patch", "--stdout", "main..HEAD") + "\n")
+    change = from_patch_file(patch)
+    assert [(f.path, f.added, sorted(f.added_line_numbers())) for f in change.files] == [
+        (f"src/m{i}.py", 5, [1, 2, 3, 4, 5]) for i in range(4)
+    ]
+
+
+def test_an_error_in_a_later_file_names_its_line_in_the_whole_patch(tmp_path: Path) -> None:
+    good = "diff --git a/{0} b/{0}\n--- a/{0}\n+++ b/{0}\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n"
+    bad = "diff --git a/z b/z\n--- a/z\n+++ b/z\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n+d\n"
+    patch = tmp_path / "bad.patch"
+    patch.write_text(good.format("x") + good.format("y") + bad)  # the stray "+d" is line 22
+    with pytest.raises(InputError, match="line 22: malformed diff"):
+        from_patch_file(patch)
+
+
 def test_missing_patch_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read diff"):
         from_patch_file(tmp_path / "nope.patch")
