@@ -6,8 +6,10 @@ the diff added are reported. Unambiguous problems get a mechanical fix as a patc
 pass looks for logic flaws and lets the model dismiss false positives, each dismissal noted in the verdict.
 
 Options (``[reviewer.security.options]``): ``disable`` (rule ids or bandit test ids, globs allowed),
-``enable_bandit`` (bandit tests that are off by default), ``min_severity``, ``max_file_bytes``, ``bandit``
-(false: own rules only), ``model_triage`` (false: the model may add findings but never dismiss one).
+``enable_bandit`` (bandit tests that are off by default), ``min_severity``, ``max_file_bytes``,
+``max_program_bytes`` (Python source analysed as one program; more is analysed in parts and is not a
+complete review), ``bandit`` (false: own rules only), ``model_triage`` (false: the model may add findings
+but never dismiss one).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ OPTIONS_SCHEMA = {
         "enable_bandit": {"type": "array", "items": {"type": "string"}, "default": []},
         "min_severity": {"type": "string", "pattern": "(?i)^(critical|high|medium|low|info)$", "default": "low"},
         "max_file_bytes": {"type": "integer", "minimum": 1, "default": 1_000_000},
+        "max_program_bytes": {"type": "integer", "minimum": 1, "default": 8_000_000},
         "bandit": {"type": "boolean", "default": True},
         "model_triage": {"type": "boolean", "default": True},
     }
@@ -77,6 +80,7 @@ class Settings:
     enable_bandit: frozenset[str] = field(default_factory=frozenset)
     min_severity: Severity = Severity.LOW
     max_file_bytes: int = 1_000_000
+    max_program_bytes: int = 8_000_000  # Python source analysed together (its syntax trees take ~40x that)
     bandit: bool = True
     model_triage: bool = True
 
@@ -87,6 +91,7 @@ class Settings:
             enable_bandit=frozenset(s.upper() for s in options["enable_bandit"]),
             min_severity=Severity(options["min_severity"].lower()),
             max_file_bytes=options["max_file_bytes"],
+            max_program_bytes=options["max_program_bytes"],
             bandit=options["bandit"],
             model_triage=options["model_triage"],
         )
@@ -115,6 +120,7 @@ class SecurityReviewer(Reviewer):
         # A group of modules at a time (see groups.py), so that only one group's syntax trees are alive; on
         # a big change, half the groups in a second process when there is a second CPU.
         work = groups.grouped(python, [s.path for s, _ in python], [s.text + (b or "") for s, b in python])
+        work = _within_budget(context, work, settings.max_program_bytes)
         analysed = _Analysis()
         for part in in_halves(
             lambda batch: self._analyse(context, settings, batch),
@@ -226,6 +232,37 @@ class _Analysis:
         self.docs.update(other.docs)
         self.unreviewed += other.unreviewed
         self.notes += other.notes
+
+
+def _within_budget(
+    context: ReviewContext, work: list[list[tuple[Source, str | None]]], budget: int
+) -> list[list[tuple[Source, str | None]]]:
+    """Groups over ``budget`` bytes of source analysed in parts (in the change's order), so that memory
+    stays bounded; their modules are reported not reviewed, since calls between the parts are not
+    followed and a flow through them could be missed."""
+    result = []
+    for group in work:
+        size = sum(len(source.text) for source, _ in group)
+        if size <= budget:
+            result.append(group)
+            continue
+        parts: list[list[tuple[Source, str | None]]] = [[]]
+        used = 0
+        for item in group:
+            if parts[-1] and used + len(item[0].text) > budget:
+                parts.append([])
+                used = 0
+            parts[-1].append(item)
+            used += len(item[0].text)
+        result.extend(parts)
+        reason = (
+            f"one of {len(group)} modules ({size} bytes) that can call each other, over max_program_bytes "
+            f"({budget}): analysed in {len(parts)} parts, calls between the parts not followed; raise "
+            "[reviewer.security.options] max_program_bytes to analyse them whole"
+        )
+        for source, _ in group:
+            context.not_reviewed(source.path, reason)
+    return result
 
 
 def _source(context: ReviewContext, file: FileChange) -> Source | None:

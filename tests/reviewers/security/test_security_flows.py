@@ -145,3 +145,37 @@ def test_a_change_of_many_modules_gets_the_same_findings_however_the_work_is_spl
     assert critical == [(f"app/db{i}.py", 5) for i in range(6)]
     assert sorted(f["path"] for f in findings if f["rule"] == "security/eval") == [f"app/plain{i}.py" for i in range(6)]
     assert code == 1
+
+
+def test_modules_too_big_to_analyse_together_are_never_a_pass(feature_repo: GitRepo, cli) -> None:
+    # The flow of test_request_data_is_followed_into_another_module, padded past a small
+    # max_program_bytes: analysed in parts, the call into the helper is not followed, so the review is
+    # incomplete (exit 3), not clean.
+    view = (
+        "from flask import Flask, request\n\nfrom shop import store\n\napp = Flask(__name__)\n\n\n"
+        '@app.route("/orders")\ndef orders():\n    return store.find(request.args["customer"])\n'
+        + "".join(f"# padding {i}\n" for i in range(40))
+    )
+    store = (
+        "import sqlite3\n\n\ndef _query(sql):\n    return sqlite3.connect('shop.db').execute(sql).fetchall()\n\n\n"
+        "def find(customer):\n    return _query(\"SELECT * FROM orders WHERE customer = '%s'\" % customer)\n"
+    )
+    feature_repo.config("[reviewer.security.options]\nmax_program_bytes = 600\n")
+    feature_repo.commit("orders", **{"shop/views.py": view, "shop/store.py": store})
+    result = cli(
+        "review", "--base", "main", "--offline", "--reviewer", "security", "--format", "json", cwd=feature_repo.root
+    )
+    (verdict,) = result.json()["verdicts"]
+    assert result.exit_code == 3
+    assert verdict["status"] == "error"
+    assert sorted(n["path"] for n in verdict["not_reviewed"]) == ["shop/store.py", "shop/views.py"]
+    assert "max_program_bytes (600)" in verdict["not_reviewed"][0]["reason"]
+    assert not [f for f in verdict["findings"] if f["severity"] == "critical"]  # the flow was not followed
+
+    feature_repo.config("[reviewer.security.options]\nmax_program_bytes = 100000\n")
+    feature_repo.commit("budget")
+    code, findings = review(feature_repo, cli)
+    assert code == 1
+    assert [(f["path"], f["severity"]) for f in findings if f["severity"] == "critical"] == [
+        ("shop/store.py", "critical")
+    ]
