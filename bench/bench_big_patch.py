@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchrepo import init_repo
+from benchrepo import copy_modules, init_repo
 
 SIZES = {"70k": 70_000, "50MB": 410_000}  # added lines; 410,000 lines of this shape make a ~50 MB patch
 LINES_PER_FILE = 500
@@ -81,27 +81,18 @@ def build(repo: Path, added: int) -> None:
 def build_real(repo: Path, size: str) -> None:
     """main: an empty project; the feature branch adds whole real modules until the size is reached."""
     git = init_repo(repo)
-    (repo / "README").write_text("project\n", encoding="utf-8")
-    git("add", "-A")
-    git("commit", "-q", "-m", "project")
     git("checkout", "-q", "-b", "feature")
-    roots = [Path(sysconfig.get_paths()["stdlib"]), Path(sysconfig.get_paths()["purelib"])]
-    lines = size_bytes = 0
-    for root in roots:
-        for path in sorted(root.rglob("*.py")):
-            parts = set(path.relative_to(root).parts)
-            if {"test", "tests", "idlelib", "site-packages"} & parts and root == roots[0]:
-                continue
-            if {"test", "tests"} & parts:
-                continue
-            if (size == "70k" and lines >= SIZES[size]) or (size == "50MB" and size_bytes >= 50_000_000):
-                break
-            text = path.read_text(encoding="utf-8", errors="replace")
-            target = repo / "src" / root.name / path.relative_to(root)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-            lines += text.count("\n")
-            size_bytes += len(text.encode("utf-8")) + text.count("\n") + 200  # a diff's "+" and headers
+    stdlib, packages = (Path(sysconfig.get_paths()[key]) for key in ("stdlib", "purelib"))
+    sources = [
+        (stdlib, repo / "src" / stdlib.name, frozenset({"test", "tests", "idlelib", "site-packages"})),
+        (packages, repo / "src" / packages.name, frozenset({"test", "tests"})),
+    ]
+
+    def enough(lines: int, files: int, size_bytes: int) -> bool:
+        # a diff adds a "+" per line and about 200 bytes of headers per file
+        return lines >= SIZES[size] if size == "70k" else size_bytes + lines + 200 * files >= 50_000_000
+
+    copy_modules(sources, enough)
     git("add", "-A")
     git("commit", "-q", "-m", "grow")
 

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchrepo import init_repo
+from benchrepo import copy_modules, init_repo
 
 from reviewkit.pipeline import ReviewRequest, review
 
@@ -43,20 +43,11 @@ def main(argv: list[str]) -> int:
 
 def _build_repo(source_root: Path, repo: Path) -> tuple[int, int]:
     git = init_repo(repo)
-    total = files = 0
-    for path in sorted(source_root.rglob("*.py")):
-        if "test" in path.parts or "site-packages" in path.parts or total >= TARGET_LINES:
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        take = text.split("\n")  # whole files: a cut one would not parse, and would not be reviewed
-        target = repo / "src" / path.relative_to(source_root)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text("\n".join(take) + "\n", encoding="utf-8")
-        total += len(take)
-        files += 1
+    skip = frozenset({"test", "site-packages"})
+    added = copy_modules([(source_root, repo / "src", skip)], enough=lambda lines, _, __: lines >= TARGET_LINES)
     git("add", "-A")
     git("commit", "-q", "-m", "add sources")
-    return total, files
+    return added
 
 
 if __name__ == "__main__":

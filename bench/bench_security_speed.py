@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchrepo import init_repo
+from benchrepo import copy_modules, init_repo
 
 from reviewers.security import bandit_scan
 from reviewkit.pipeline import ReviewRequest, review
@@ -79,20 +79,11 @@ def _cpu() -> float:
 
 def _build_repo(source_root: Path, repo: Path, target: int) -> tuple[int, int]:
     git = init_repo(repo)
-    total = files = 0
-    for path in sorted(source_root.rglob("*.py")):
-        if total >= target or {"test", "tests", "site-packages", "idlelib"} & set(path.parts):
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        take = text.split("\n")  # whole files: a cut one would not parse, and would not be reviewed
-        destination = repo / "src" / path.relative_to(source_root)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_text("\n".join(take) + "\n", encoding="utf-8")
-        total += len(take)
-        files += 1
+    skip = frozenset({"test", "tests", "site-packages", "idlelib"})
+    added = copy_modules([(source_root, repo / "src", skip)], enough=lambda lines, _, __: lines >= target)
     git("add", "-A")
     git("commit", "-q", "-m", "add sources")
-    return total, files
+    return added
 
 
 if __name__ == "__main__":

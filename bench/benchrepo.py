@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 _IDENTITY = {
@@ -30,6 +30,28 @@ def init_repo(repo: Path) -> Callable[..., None]:
     git("add", "-A")
     git("commit", "-q", "-m", "base")
     return git
+
+
+def copy_modules(
+    sources: Iterable[tuple[Path, Path, frozenset[str]]], enough: Callable[[int, int, int], bool]
+) -> tuple[int, int]:
+    """Real code for a benchmark's change: for each ``(root, destination, skip)``, the whole Python modules
+    of ``root`` in sorted order (none under a folder named in ``skip``) written under ``destination``,
+    until ``enough(lines, files, bytes)`` of all written so far. Returns (lines, files)."""
+    lines = files = size = 0
+    for root, destination, skip in sources:
+        for path in sorted(root.rglob("*.py")):
+            if enough(lines, files, size):
+                return lines, files
+            if skip & set(path.relative_to(root).parts):
+                continue
+            take = path.read_text(encoding="utf-8", errors="replace").split("\n")  # whole files: a cut
+            text = "\n".join(take) + "\n"  # one would not parse, and would not be reviewed
+            target = destination / path.relative_to(root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            lines, files, size = lines + len(take), files + 1, size + len(text.encode("utf-8"))
+    return lines, files
 
 
 def release_history(sdists: list[Path], root: Path) -> list[tuple[str, Path, str, str]]:
