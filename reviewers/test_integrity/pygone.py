@@ -134,37 +134,31 @@ def _tests_gone(side: TestSide, head: TestSide | None, tests: list[TestFunc], re
         )
         if cls and all_gone:
             names = ", ".join(t.qualname.split("::")[1] for t in members[:6])
+            gone = f"test class {owner} and its {len(members)} test(s) ({names}) are removed"
             reason = subject_note(members, removed)
-            result.findings.append(
-                finding(
-                    "test-deleted",
-                    "low" if reason else "high",
-                    pair.old_path,
-                    cls.line,
-                    line_at(pair.base, cls.line),
-                    f"test class {owner} and its {len(members)} test(s) ({names}) are removed; "
-                    + (reason or "no test in the change replaces them"),
-                    side=Side.BASE,
-                )
-            )
+            result.findings.append(_deleted(pair, cls.line, gone, reason, "no test in the change replaces them"))
             result.restores.append(_insertion(side, survivors, cls.line, cls.end))
             continue
         for test in members:
+            gone = f"{test.qualname} ({test.total_asserts} assertion(s)) is removed"
             reason = subject_note([test], removed)
-            result.findings.append(
-                finding(
-                    "test-deleted",
-                    "low" if reason else "high",
-                    pair.old_path,
-                    test.def_line,
-                    line_at(pair.base, test.def_line),
-                    f"{test.qualname} ({test.total_asserts} assertion(s)) is removed; "
-                    + (reason or "no test in the change replaces it"),
-                    side=Side.BASE,
-                )
-            )
+            result.findings.append(_deleted(pair, test.def_line, gone, reason, "no test in the change replaces it"))
             result.restores.append(_insertion(side, survivors, test.start, test.end))
     return result
+
+
+def _deleted(pair: FilePair, line: int, gone: str, reason: str | None, otherwise: str) -> Finding:
+    """A test-deleted finding at ``line`` of the base: a note when ``reason`` says the change removed
+    the subject with it, blocking (saying ``otherwise``) when not."""
+    return finding(
+        "test-deleted",
+        "low" if reason else "high",
+        pair.old_path,
+        line,
+        line_at(pair.base, line),
+        f"{gone}; {reason or otherwise}",
+        side=Side.BASE,
+    )
 
 
 def _insertion(side: TestSide, survivors: list[tuple[TestFunc, TestFunc]], start: int, end: int) -> Restore:
