@@ -45,16 +45,7 @@ def in_halves(function: Callable[[list[T]], R], items: Sequence[T], weight: Call
     compute: what it reads must already be in memory, and what it does must be in what it returns."""
     if len(items) < 2 or not in_child() or len(os.sched_getaffinity(0)) < 2:
         return [function(list(items))]
-    first: list[T] = []
-    second: list[T] = []
-    loads = [0, 0]
-    for item in sorted(items, key=weight, reverse=True):
-        lighter = 0 if loads[0] <= loads[1] else 1
-        (first, second)[lighter].append(item)
-        loads[lighter] += weight(item)
-    order = {id(item): index for index, item in enumerate(items)}
-    first.sort(key=lambda item: order[id(item)])
-    second.sort(key=lambda item: order[id(item)])
+    first, second = _halves(items, weight)
     read, write = os.pipe()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads; a reviewer has none
@@ -78,3 +69,16 @@ def in_halves(function: Callable[[list[T]], R], items: Sequence[T], weight: Call
     if status != 0 or not data:
         return [mine, function(second)]
     return [mine, pickle.loads(data)]  # nosec B301 - our own worker's result, over a pipe only we share
+
+
+def _halves(items: Sequence[T], weight: Callable[[T], int]) -> tuple[list[T], list[T]]:
+    """``items`` in two halves of about equal weight (heaviest first, each to the lighter half), each
+    half in the items' own order."""
+    weights = [weight(item) for item in items]
+    halves: tuple[list[int], list[int]] = ([], [])
+    loads = [0, 0]
+    for index in sorted(range(len(items)), key=weights.__getitem__, reverse=True):
+        lighter = 0 if loads[0] <= loads[1] else 1
+        halves[lighter].append(index)
+        loads[lighter] += weights[index]
+    return [items[i] for i in sorted(halves[0])], [items[i] for i in sorted(halves[1])]
