@@ -13,7 +13,8 @@ what they do. Everything else is internal and may change.
 - Configuration: :class:`Config`, :class:`AgentSpec`, :class:`ReviewerSettings`.
 - Models: :class:`ModelAccess` (``context.model``), :func:`fix_with_model`.
 - Running a command of the repository (a benchmark) sandboxed as the test gate runs it: :func:`run_sandboxed`.
-- Using a second CPU for a big change: :func:`in_halves` (half the work in a forked worker).
+- Big changes: :func:`in_halves` (half the work in a forked worker, on a second CPU), :func:`collect_after`
+  (a batch of work with the cyclic garbage collector paused).
 - Output and results: :class:`Reporter`, :class:`Report`, :class:`Verdict`, :class:`Status`, :class:`Usage`.
 - Errors: :class:`ReviewkitError` and its kinds.
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from reviewkit.errors import ConfigError, InputError, PluginError, ProviderError, ReviewkitError, Skip
     from reviewkit.findings import Accepted, EvidenceRun, Finding, Learning, Severity, Side
     from reviewkit.hookspecs import hookimpl
-    from reviewkit.isolation import in_halves
+    from reviewkit.isolation import collect_after, in_halves
     from reviewkit.model_fixer import fix_with_model
     from reviewkit.report import Report
     from reviewkit.reporter import Reporter
@@ -67,6 +68,7 @@ _WHERE = {
     "Side": "reviewkit.findings",
     "hookimpl": "reviewkit.hookspecs",
     "in_halves": "reviewkit.isolation",
+    "collect_after": "reviewkit.isolation",
     "fix_with_model": "reviewkit.model_fixer",
     "Report": "reviewkit.report",
     "Reporter": "reviewkit.reporter",
@@ -128,6 +130,7 @@ __all__ = [
     "Usage",
     "Verdict",
     "__version__",
+    "collect_after",
     "fix_with_model",
     "hookimpl",
     "in_halves",

@@ -7,11 +7,12 @@ workspace made on first use) checks :func:`in_child`.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -69,6 +70,27 @@ def in_halves(function: Callable[[list[T]], R], items: Sequence[T], weight: Call
     if status != 0 or not data:
         return [mine, function(second)]
     return [mine, pickle.loads(data)]  # nosec B301 - our own worker's result, over a pipe only we share
+
+
+@contextlib.contextmanager
+def collect_after() -> Iterator[None]:
+    """A batch of work that makes many objects and lets them go (one module's syntax trees, say), run with
+    the cyclic collector paused, its garbage cycles freed right after.
+
+    At Python's thresholds the collector runs every few hundred allocations and now and then rescans every
+    object alive, however long-lived, while a big tree is being built; on a 70,000-line change that was a
+    third of the security reviewer's time. Paused, every object the batch makes stays in the youngest
+    generation, so one young collection at the end finds the batch's cycles without looking at anything
+    older. The caller must hold no reference to the batch's objects when the block ends (do the work in a
+    function), or they outlive the young collection and wait for a full one."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.collect(0)
 
 
 def _halves(items: Sequence[T], weight: Callable[[T], int]) -> tuple[list[T], list[T]]:

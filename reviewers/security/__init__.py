@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-import gc
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -37,7 +36,17 @@ from reviewers.security import (
 from reviewers.security.common import NOSEC_MARKER, Source, is_test_path
 from reviewers.security.program import Program
 from reviewers.security.rule_docs import RULES
-from reviewkit import FileChange, FileStatus, Finding, ReviewContext, Reviewer, Severity, hookimpl, in_halves
+from reviewkit import (
+    FileChange,
+    FileStatus,
+    Finding,
+    ReviewContext,
+    Reviewer,
+    Severity,
+    collect_after,
+    hookimpl,
+    in_halves,
+)
 
 PYTHON_SUFFIXES = (".py", ".pyw")
 _SHELL_RULES = frozenset({"security/os-system", "security/shell-true"})
@@ -193,22 +202,27 @@ class SecurityReviewer(Reviewer):
     def _analyse(
         self, context: ReviewContext, settings: Settings, work: Sequence[Sequence[tuple[Source, str | None]]]
     ) -> _Analysis:
-        """The code findings of groups of modules, each group parsed, analysed and let go in turn."""
+        """The code findings of groups of modules, each group parsed, analysed and let go in turn (bandit
+        links each node to its parent, so a group's trees are cycles: collected after each group)."""
         result = _Analysis()
         for group in work:
-            parsed, unparsed = [], []
-            for source, base in group:
-                tree, lines = _parse(result, source, settings, base)
-                if tree is not None:
-                    parsed.append(tree)
-                if lines:
-                    unparsed.append((source, lines))
-            result.docs.update((source.path, parsing.docstring_lines(tree)) for source, tree in parsed)
-            result.findings.extend(self._code_findings(context, settings, parsed))
-            result.findings.extend(f for source, lines in unparsed for f in linecheck.scan(source, lines))
-            del parsed
-            gc.collect()  # bandit links each node to its parent: the group's trees are cycles now
+            with collect_after():
+                self._analyse_group(context, settings, group, result)
         return result
+
+    def _analyse_group(
+        self, context: ReviewContext, settings: Settings, group: Sequence[tuple[Source, str | None]], result: _Analysis
+    ) -> None:
+        parsed, unparsed = [], []
+        for source, base in group:
+            tree, lines = _parse(result, source, settings, base)
+            if tree is not None:
+                parsed.append(tree)
+            if lines:
+                unparsed.append((source, lines))
+        result.docs.update((source.path, parsing.docstring_lines(tree)) for source, tree in parsed)
+        result.findings.extend(self._code_findings(context, settings, parsed))
+        result.findings.extend(f for source, lines in unparsed for f in linecheck.scan(source, lines))
 
 
 @dataclass(kw_only=True)

@@ -263,7 +263,8 @@ def _run_bandit(files: Sequence[tuple[Source, ast.Module]], excluded: frozenset[
         logging.getLogger(name).setLevel(logging.CRITICAL)
     from bandit.core import blacklisting, metrics
 
-    tests, meta, blacklist = _bandit_tests(excluded)
+    tests, blacklist = _bandit_tests(excluded)
+    meta = _NoMetaAst()
     # bandit keeps the blacklist's filtered table on its (global) blacklist function: set ours back.
     blacklisting.blacklist._config, blacklisting.blacklist._checks = blacklist, blacklist.keys()
     stats = metrics.Metrics()
@@ -279,6 +280,10 @@ def _run_bandit(files: Sequence[tuple[Source, ast.Module]], excluded: frozenset[
         visitor.update_scores(visitor.tester.run_tests(visitor.context, "File"))
         for result in visitor.tester.results:
             yield index, result
+
+
+# The node kinds of which Python makes one instance for all trees (``ast.Load()``, ``ast.Add()``, ...).
+_SHARED_NODES = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
 
 
 @functools.cache
@@ -314,16 +319,22 @@ def _visitor_class() -> Any:
                 self._quiet[kind] = not hasattr(self, f"visit_{name}") and not self.tester.testset.get_tests(name)
             return self._quiet[kind]
 
+        def _shared_untested(self, node: ast.AST) -> bool:
+            # Python has one Load(), one Add(), ... for every tree: bandit would make that one object
+            # point at a node of the newest tree, which keeps that whole tree alive past its module's
+            # analysis. No test looks at them (when one does, they are linked as bandit links them).
+            return isinstance(node, _SHARED_NODES) and self._untested(node)
+
         def generic_visit(self, node: ast.AST) -> None:
             for _, value in ast.iter_fields(node):
                 if isinstance(value, list):
                     last = len(value) - 1
                     for index, item in enumerate(value):
-                        if isinstance(item, ast.AST):
+                        if isinstance(item, ast.AST) and not self._shared_untested(item):
                             item._bandit_sibling = value[index + 1] if index < last else None  # type: ignore[attr-defined]
                             item._bandit_parent = node  # type: ignore[attr-defined]
                             self._enter(item)
-                elif isinstance(value, ast.AST):
+                elif isinstance(value, ast.AST) and not self._shared_untested(value):
                     value._bandit_sibling = None  # type: ignore[attr-defined]
                     value._bandit_parent = node  # type: ignore[attr-defined]
                     self._enter(value)
@@ -340,12 +351,21 @@ def _visitor_class() -> Any:
 
 
 @functools.lru_cache(maxsize=8)
-def _bandit_tests(excluded: frozenset[str]) -> tuple[Any, Any, dict[str, Any]]:
+def _bandit_tests(excluded: frozenset[str]) -> tuple[Any, dict[str, Any]]:
     # Imported here: bandit loads its plugins at import, which a run without Python files need not pay.
-    from bandit.core import blacklisting, config, meta_ast, test_set
+    from bandit.core import blacklisting, config, test_set
 
     tests = test_set.BanditTestSet(config.BanditConfig(), {"exclude": sorted(excluded)})
-    return tests, meta_ast.BanditMetaAst(), dict(getattr(blacklisting.blacklist, "_config", {}) or {})
+    return tests, dict(getattr(blacklisting.blacklist, "_config", {}) or {})
+
+
+class _NoMetaAst:
+    """Stands for bandit's BanditMetaAst, which records every node bandit visits in a dict on its class,
+    for ever (nothing reads it: it is for bandit's debugging): the trees of every module reviewed would
+    stay reachable from it, and a big change's memory would grow with each one."""
+
+    def add_node(self, node: ast.AST, parent_id: str, depth: int) -> None:
+        pass
 
 
 def _to_finding(source: Source, result: Any, options: BanditOptions) -> Finding | None:
