@@ -284,68 +284,125 @@ def _run_bandit(files: Sequence[tuple[Source, ast.Module]], excluded: frozenset[
 
 # The node kinds of which Python makes one instance for all trees (``ast.Load()``, ``ast.Add()``, ...).
 _SHARED_NODES = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
+_SKIP, _LINK, _VISIT = range(3)  # what the visitor does with a node, by its kind (see _visitor_class)
 
 
 @functools.cache
 def _visitor_class() -> Any:
-    """bandit's node visitor, less its bookkeeping on nodes no test can look at.
+    """bandit's node visitor, less its bookkeeping on nodes no test can look at and on results reviewkit
+    does not use.
 
     bandit prepares a context for every node and asks for the tests of its kind, though most nodes (names,
     attributes, operators, load/store markers) have none: three in four nodes of ordinary code, and over
     half of bandit's time. Here such a node only gets the parent and sibling links tests read on other
-    nodes, and its children are visited as before; every node with a test or a visit method of bandit's
-    goes through bandit's own steps, so the findings are bandit's.
+    nodes, and its children are visited as before. The shared nodes (one ``Load()`` for all trees) get no
+    links at all: bandit would make that one object point into the newest tree, keeping the whole tree
+    alive after its module's analysis. Every node with a test or a visit method of bandit's goes through
+    bandit's steps, so the findings are bandit's; what is left out is its debug logging, its scores and
+    its ``# nosec`` reading (:func:`cite` applies suppressions, knowing which ones the change added).
     """
+    from bandit.core import context as b_context
     from bandit.core import node_visitor, tester
+    from bandit.core import utils as b_utils
+
+    no_scores: dict[str, list[int]] = {}  # see update_scores
 
     class Tester(tester.BanditTester):  # type: ignore[misc]
-        def _get_nosecs_from_contexts(self, context: Any, test_result: Any = None) -> Any:
-            # bandit asks this for every test on every node; with no ``# nosec`` lines given (cite() applies
-            # them) the answer is always "none" (bandit's None).
-            if not self.nosec_lines:
-                return None
-            return super()._get_nosecs_from_contexts(context, test_result)
+        def run_tests(self, raw_context: dict[str, Any], checktype: str) -> dict[str, list[int]]:
+            # bandit's loop gives each test its own copy of the context; no test writes to it, so one serves
+            # all the tests of a node.
+            tests = self.testset.get_tests(checktype)
+            if tests:
+                context = b_context.Context(raw_context)
+                for test in tests:
+                    try:
+                        result = test(context, test._config) if hasattr(test, "_config") else test(context)
+                    except Exception as exc:
+                        self.report_error(test.__name__, context, exc)
+                        continue
+                    if result is not None:
+                        self._keep(result, test, raw_context)
+            return no_scores
+
+        def _keep(self, result: Any, test: Any, context: dict[str, Any]) -> None:
+            """Complete the result from the node's context, as bandit does."""
+            result.fname, result.fdata = context["filename"], context["file_data"]
+            if result.lineno is None:
+                result.lineno = context["lineno"]
+            if result.linerange == []:
+                result.linerange = context["linerange"]
+            if result.col_offset == -1:
+                result.col_offset = context["col_offset"]
+            result.end_col_offset = context.get("end_col_offset", 0)
+            result.test = test.__name__
+            if result.test_id == "":
+                result.test_id = test._test_id
+            self.results.append(result)
 
     class Visitor(node_visitor.BanditNodeVisitor):  # type: ignore[misc]
         def __init__(self, *args: Any) -> None:
             super().__init__(*args)
             self.tester = Tester(self.testset, self.debug, self.tester.nosec_lines, self.tester.metrics)
-            self._quiet: dict[type, bool] = {}
+            self._roles: dict[type, int] = {}
+            self._fields: dict[type, tuple[str, ...]] = {}
 
-        def _untested(self, node: ast.AST) -> bool:
-            kind = type(node)
-            if kind not in self._quiet:
-                name = kind.__name__
-                self._quiet[kind] = not hasattr(self, f"visit_{name}") and not self.tester.testset.get_tests(name)
-            return self._quiet[kind]
-
-        def _shared_untested(self, node: ast.AST) -> bool:
-            # Python has one Load(), one Add(), ... for every tree: bandit would make that one object
-            # point at a node of the newest tree, which keeps that whole tree alive past its module's
-            # analysis. No test looks at them (when one does, they are linked as bandit links them).
-            return isinstance(node, _SHARED_NODES) and self._untested(node)
+        def _role(self, kind: type) -> int:
+            name = kind.__name__
+            tested = hasattr(self, f"visit_{name}") or bool(self.tester.testset.get_tests(name))
+            role = _VISIT if tested else _SKIP if issubclass(kind, _SHARED_NODES) else _LINK
+            self._roles[kind] = role
+            return role
 
         def generic_visit(self, node: ast.AST) -> None:
-            for _, value in ast.iter_fields(node):
+            kind = type(node)
+            fields = self._fields.get(kind) or self._fields.setdefault(kind, kind._fields)
+            for field_name in fields:
+                value = getattr(node, field_name, None)
                 if isinstance(value, list):
                     last = len(value) - 1
                     for index, item in enumerate(value):
-                        if isinstance(item, ast.AST) and not self._shared_untested(item):
-                            item._bandit_sibling = value[index + 1] if index < last else None  # type: ignore[attr-defined]
-                            item._bandit_parent = node  # type: ignore[attr-defined]
-                            self._enter(item)
-                elif isinstance(value, ast.AST) and not self._shared_untested(value):
-                    value._bandit_sibling = None  # type: ignore[attr-defined]
-                    value._bandit_parent = node  # type: ignore[attr-defined]
-                    self._enter(value)
+                        if isinstance(item, ast.AST):
+                            self._enter(item, node, value[index + 1] if index < last else None)
+                elif isinstance(value, ast.AST):
+                    self._enter(value, node, None)
 
-        def _enter(self, item: ast.AST) -> None:
-            if self._untested(item):
+        def _enter(self, item: ast.AST, parent: ast.AST, sibling: ast.AST | None) -> None:
+            kind = type(item)
+            role = self._roles.get(kind)
+            if role is None:
+                role = self._role(kind)
+            if role == _SKIP:
+                return
+            item._bandit_sibling = sibling  # type: ignore[attr-defined]
+            item._bandit_parent = parent  # type: ignore[attr-defined]
+            if role == _LINK:
                 self.generic_visit(item)
             elif self.pre_visit(item):
                 self.visit(item)
                 self.generic_visit(item)
                 self.post_visit(item)
+
+        def pre_visit(self, node: ast.AST) -> bool:
+            context = {"imports": self.imports, "import_aliases": self.import_aliases}
+            for key in ("lineno", "col_offset", "end_col_offset"):
+                if hasattr(node, key):
+                    context[key] = getattr(node, key)
+            context["node"] = node
+            context["linerange"] = b_utils.linerange(node)
+            context["filename"] = self.fname
+            context["file_data"] = self.fdata
+            self.context = context
+            self.depth += 1
+            return True
+
+        def post_visit(self, node: ast.AST) -> None:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                super().post_visit(node)  # leaves the function's or class's namespace
+            else:
+                self.depth -= 1
+
+        def update_scores(self, scores: Any) -> None:
+            pass  # bandit's per-file score totals: reviewkit ranks findings itself
 
     return Visitor
 
