@@ -14,7 +14,7 @@ import ast
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from reviewkit import Side
+from reviewkit import Side, collect_after
 
 from . import pytricks
 from .pairs import FilePair, changed_lines, is_python_source, is_python_test, is_test_file
@@ -54,7 +54,8 @@ class PythonFiles:
         """(base, head) of a pair with a ``.py`` path on either side; None for a side without the file."""
         key = (pair.old_path, pair.path)
         if key not in self._read:
-            self._read[key] = _read_pair(pair)
+            with collect_after():  # a pair's trees are let go once its facts are out
+                self._read[key] = _read_pair(pair)
         return self._read[key]
 
     def side(self, pair: FilePair, side: Side) -> PythonSide | None:
