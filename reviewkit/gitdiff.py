@@ -126,8 +126,9 @@ def _text_files(
     parsed = parse_patch_text(patch.decode("utf-8", "replace"), source=f"git diff {source}")
     files = _with_exact_paths(parsed, entries, source)
     counts = numstat_counts(run_git(repo, ["--literal-pathspecs", "diff", "--numstat", "-z", *range_args]))
+    seen = _paths_seen(files)
     return _checked_type_changes(files, counts, source) + apply_numstat(
-        tuple(f for f in files if _paths_seen(files)[f.path] == 1), counts, source=source, binary_by_counts=False
+        tuple(f for f in files if seen[f.path] == 1), counts, source=source, binary_by_counts=False
     )
 
 
