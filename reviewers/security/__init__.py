@@ -141,12 +141,13 @@ class SecurityReviewer(Reviewer):
             context.not_reviewed(path, reason)
         for text in analysed.notes:
             context.note(text)
-        docs, code_findings = analysed.docs, analysed.findings
-        findings: list[Finding] = []
+        findings: list[Finding] = list(analysed.secrets)
+        scanned = {source.path for source, _ in python}  # for secrets, with their groups
         for source in sources:
-            findings.extend(secrets.scan(source, docs.get(source.path, frozenset())))
+            if source.path not in scanned:
+                findings.extend(secrets.scan(source))
             findings.extend(misconfig.scan_template(source))
-        findings.extend(f for f in code_findings if _matters_here(f))
+        findings.extend(f for f in analysed.findings if _matters_here(f))
         findings = _deduplicate(f for f in findings if settings.wants(f))
         _note_suppressions(context, sources)
         if context.model is not None:
@@ -220,7 +221,9 @@ class SecurityReviewer(Reviewer):
                 parsed.append(tree)
             if lines:
                 unparsed.append((source, lines))
-        result.docs.update((source.path, parsing.docstring_lines(tree)) for source, tree in parsed)
+        docs = {source.path: parsing.docstring_lines(tree) for source, tree in parsed}
+        for source, _ in group:
+            result.secrets.extend(secrets.scan(source, docs.get(source.path, frozenset())))
         result.findings.extend(self._code_findings(context, settings, parsed))
         result.findings.extend(f for source, lines in unparsed for f in linecheck.scan(source, lines))
 
@@ -230,8 +233,8 @@ class _Analysis:
     """What analysing some of the modules found, and what it has to say of them (kept, not yet said, so
     that a worker process can hand it back)."""
 
-    findings: list[Finding] = field(default_factory=list)
-    docs: dict[str, frozenset[int]] = field(default_factory=dict)  # each module's docstring lines
+    findings: list[Finding] = field(default_factory=list)  # of the code rules and bandit
+    secrets: list[Finding] = field(default_factory=list)  # of the secrets scan (docstrings read as docs)
     unreviewed: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -243,7 +246,7 @@ class _Analysis:
 
     def merge(self, other: _Analysis) -> None:
         self.findings += other.findings
-        self.docs.update(other.docs)
+        self.secrets += other.secrets
         self.unreviewed += other.unreviewed
         self.notes += other.notes
 
