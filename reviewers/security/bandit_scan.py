@@ -308,15 +308,24 @@ def _visitor_class() -> Any:
     no_scores: dict[str, list[int]] = {}  # see update_scores
 
     class Tester(tester.BanditTester):  # type: ignore[misc]
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            self._plans: dict[str, list[tuple[Any, tuple[Any, ...]]]] = {}  # each node kind's tests, once
+
         def run_tests(self, raw_context: dict[str, Any], checktype: str) -> dict[str, list[int]]:
             # bandit's loop gives each test its own copy of the context; no test writes to it, so one serves
             # all the tests of a node.
-            tests = self.testset.get_tests(checktype)
-            if tests:
+            plan = self._plans.get(checktype)
+            if plan is None:
+                plan = self._plans[checktype] = [
+                    (test, (test._config,) if hasattr(test, "_config") else ())
+                    for test in self.testset.get_tests(checktype)
+                ]
+            if plan:
                 context = b_context.Context(raw_context)
-                for test in tests:
+                for test, config in plan:
                     try:
-                        result = test(context, test._config) if hasattr(test, "_config") else test(context)
+                        result = test(context, *config)
                     except Exception as exc:
                         self.report_error(test.__name__, context, exc)
                         continue
