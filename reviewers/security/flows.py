@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from reviewers.security.taint import Hit, Scope, dotted
+from reviewers.security.taint import Calls, Hit, Scope, dotted, last_names
 from reviewkit import Severity
 
 CRITICAL, HIGH, MEDIUM, LOW = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
@@ -369,15 +369,15 @@ def assignment(scope: Scope, node: ast.Assign) -> Iterator[Hit]:
 
 
 CALL_CHECKS = (
-    _redirect,
-    _log,
-    _regex,
-    _dynamic_import,
-    _nan,
-    _safe_html,
-    _template_locals,
-    _unescaped_template,
-    _lxml,
-    _jinja,
-    _spawn,
+    (_redirect, Calls(names=last_names(_REDIRECTS) | {"redirect"})),
+    (_log, Calls(names=_LOG_METHODS)),
+    (_regex, Calls(names=last_names(_REGEX))),
+    (_dynamic_import, Calls(names=last_names(_IMPORTS))),
+    (_nan, Calls(names=frozenset({"float"}))),
+    (_safe_html, Calls(names=last_names(_SAFE_HTML))),
+    (_template_locals, Calls(names=last_names(_RENDERERS))),
+    (_unescaped_template, Calls(names=frozenset({"render_template"}))),
+    (_lxml, Calls(names=_LXML_PARSE)),
+    (_jinja, Calls(names=frozenset({"from_string", "Template"}))),
+    (_spawn, Calls(names=last_names(_SPAWN), prefixes=_EXEC_PREFIXES)),
 )

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 
 from reviewers.security.program import Unit
-from reviewers.security.taint import Hit, Scope, dotted
+from reviewers.security.taint import Calls, Hit, Scope, dotted
 from reviewkit import Severity
 
 HIGH, MEDIUM = Severity.HIGH, Severity.MEDIUM
@@ -191,4 +191,4 @@ def _csrf_hit(node: ast.AST) -> Hit:
     )
 
 
-CALL_CHECKS = (_cookie,)
+CALL_CHECKS = ((_cookie, Calls(names=frozenset({"set_cookie"}))),)

@@ -8,7 +8,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from reviewers.security.taint import Hit, Scope, dotted, imports_web_framework, is_view
+from reviewers.security.taint import Calls, Hit, Scope, dotted, imports_web_framework, is_view, last_names
 from reviewkit import Severity
 
 CRITICAL, HIGH, MEDIUM = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM
@@ -487,4 +487,19 @@ def html_return(scope: Scope, node: ast.Return) -> Iterator[Hit]:
         )
 
 
-CALL_CHECKS = (_command, _code, _deserialize, _yaml_loader, _sql, _path, _ssrf, _template)
+CALL_CHECKS = (
+    (_command, Calls(names=last_names(_COMMAND_SINKS | _SUBPROCESS))),
+    (_code, Calls(names=last_names(_CODE_SINKS))),
+    (_deserialize, Calls(names=last_names(_DESERIALIZERS | _ALWAYS_UNSAFE | {"numpy.load"}))),
+    (_yaml_loader, Calls(names=frozenset({"load", "load_all"}))),
+    (_sql, Calls(names=_SQL_METHODS | {"text"})),
+    (_path, Calls(names=last_names(_PATH_SINKS) | _PATH_METHODS | {"open", "send_file"})),
+    (_ssrf, Calls(names=_HTTP_VERBS | last_names(_URLOPEN))),
+    (
+        _template,
+        Calls(
+            names=last_names(_MARKUP | _HTML_RESPONSES) | {"from_string", "Template"},
+            suffixes=("render_template_string",),
+        ),
+    ),
+)

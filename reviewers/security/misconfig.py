@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 
 from reviewers.security.common import Source, cite
-from reviewers.security.taint import Hit, Scope, dotted, qualname
+from reviewers.security.taint import Calls, Hit, Scope, dotted, last_names, qualname
 from reviewkit import Finding, Severity
 
 HIGH, MEDIUM = Severity.HIGH, Severity.MEDIUM
@@ -441,4 +441,14 @@ def scan_template(source: Source) -> Iterator[Finding]:
                 yield finding
 
 
-CALL_CHECKS = (_tls, _jwt, _xml, _weak_hash, _chmod, _cors, _zip_slip, _archive, _debug_call)
+CALL_CHECKS = (
+    (_tls, Calls(keywords=frozenset({"verify", "verify_ssl", "ssl", "cert_reqs"}))),
+    (_jwt, Calls(names=frozenset({"decode", "get_unverified_claims", "get_unverified_header"}))),
+    (_xml, Calls(names=frozenset({"setFeature"}), suffixes=("XMLParser",))),
+    (_weak_hash, Calls(names=last_names(_HASHES))),
+    (_chmod, Calls(names=frozenset({"makedirs", "mkdir", "chmod"}))),
+    (_cors, Calls(suffixes=("CORS", "cross_origin", "add_middleware", "CORSMiddleware"))),
+    (_zip_slip, Calls(names=frozenset({"join"}))),
+    (_archive, Calls(names=frozenset({"unpack_archive", "extractall", "extract"}))),
+    (_debug_call, Calls(suffixes=("FastAPI", "Starlette"))),
+)

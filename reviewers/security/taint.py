@@ -17,7 +17,7 @@ result carries the caller's taint.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -407,6 +407,26 @@ def _target_names(target: ast.AST) -> Iterator[str]:
             yield from _target_names(element)
     elif isinstance(target, ast.Starred):
         yield from _target_names(target.value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Calls:
+    """The calls a call check can report, declared beside the check: a condition its own test implies, so
+    that each check runs only on calls it could report (most calls interest no check; see rules.py).
+
+    ``names``: the called function's own name, i.e. the last part of its imported name (``system`` for
+    ``os.system``, also when imported as ``run``) or the method's name; ``prefixes`` and ``suffixes``: of
+    the whole imported name, as the check tests it; ``keywords``: names of keyword arguments."""
+
+    names: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+    suffixes: tuple[str, ...] = ()
+    keywords: frozenset[str] = frozenset()
+
+
+def last_names(qualnames: Iterable[str]) -> frozenset[str]:
+    """``{"os.system", "popen"}`` -> ``{"system", "popen"}``: for :class:`Calls`."""
+    return frozenset(name.rsplit(".", 1)[-1] for name in qualnames)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
