@@ -51,44 +51,44 @@ class Unit:
         return unit
 
     def _index(self) -> list[ast.Import | ast.ImportFrom]:
+        """One walk (it visits every node of the change, so it is written for speed): each node into its
+        function's list, or the module's; the functions and the imports on the way. The shared nodes
+        (``Load()``, ``Add()``: one instance for all trees) are left out: no check looks for them among a
+        scope's nodes (they read ``node.op`` where it matters), and they are a third of all nodes."""
         imports: list[ast.Import | ast.ImportFrom] = []
-        own = self.own[id(self.tree)] = []
-        stack: list[tuple[ast.AST, list[ast.AST]]] = [(child, own) for child in _children(self.tree)]
+        own: list[ast.AST] = []
+        self.own[id(self.tree)] = own
+        stack: list[tuple[ast.AST, list[ast.AST]]] = [(self.tree, own)]
+        push, pop, is_node = stack.append, stack.pop, ast.AST
         while stack:
-            node, own = stack.pop()
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                self.every_function.append(node)
+            node, own = pop()
+            kind = type(node)
+            if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                self.every_function.append(node)  # type: ignore[arg-type]
                 own = self.own[id(node)] = []
-            else:
+            elif node is not self.tree:
                 own.append(node)
-                if isinstance(node, ast.Import | ast.ImportFrom):
-                    imports.append(node)
-            stack.extend((child, own) for child in _children(node))
+                if kind is ast.Import or kind is ast.ImportFrom:
+                    imports.append(node)  # type: ignore[arg-type]
+            fields = _FIELDS.get(kind)
+            for name in fields if fields is not None else _fields(kind):
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, is_node):
+                            push((item, own))
+                elif isinstance(value, is_node):
+                    push((value, own))
         return imports
 
 
-# Fields that hold only the node kinds Python makes one instance of for all trees (Load(), Add(), Eq()...):
-# no check looks for them among a scope's nodes (they read ``node.op`` where it matters), and they are a
-# third of all nodes.
-_SHARED_FIELDS = frozenset({"ctx", "op", "ops"})
+_SHARED_FIELDS = frozenset({"ctx", "op", "ops"})  # fields holding only shared nodes (see Unit._index)
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _children(node: ast.AST) -> list[ast.AST]:
-    """The node's children (``ast.iter_child_nodes`` less the shared ones, as a list: it runs for every
-    node of the change)."""
-    kind = type(node)
-    fields = _FIELDS.get(kind)
-    if fields is None:
-        fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in _SHARED_FIELDS)
-    found: list[ast.AST] = []
-    for name in fields:
-        value = getattr(node, name, None)
-        if isinstance(value, ast.AST):
-            found.append(value)
-        elif isinstance(value, list):
-            found.extend(item for item in value if isinstance(item, ast.AST))
-    return found
+def _fields(kind: type) -> tuple[str, ...]:
+    fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in _SHARED_FIELDS)  # type: ignore[attr-defined]
+    return fields
 
 
 def module_name(path: str) -> str:
