@@ -348,11 +348,19 @@ def assignment(scope: Scope, node: ast.Assign) -> Iterator[Hit]:
 
 def random_in_dict(scope: Scope, value: ast.AST | None) -> Iterator[Hit]:
     """``{"nonce": random.getrandbits(64)}``: a secret-named key given a value from ``random``."""
+    if not scope.once("secret-named dict key", lambda: any(_secret_keys(n) for n in scope.nodes)):
+        return  # the dicts in ``value`` are among the scope's nodes: none has such a key
     for node in ast.walk(value or ast.Constant(None)):
         if isinstance(node, ast.Dict):
             for key, item in zip(node.keys, node.values, strict=True):
                 if isinstance(key, ast.Constant) and _TOKENISH.search(str(key.value)) and _uses_random(scope, item):
                     yield _random_hit(item)
+
+
+def _secret_keys(node: ast.AST) -> bool:
+    return isinstance(node, ast.Dict) and any(
+        isinstance(key, ast.Constant) and _TOKENISH.search(str(key.value)) for key in node.keys
+    )
 
 
 def returned(scope: Scope, node: ast.Return) -> Iterator[Hit]:

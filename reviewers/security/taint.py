@@ -17,7 +17,7 @@ result carries the caller's taint.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -456,6 +456,14 @@ class Scope:
     _called: dict[int, str] = field(default_factory=dict)  # every check asks each call's name: once
     _called_taints: dict[str, Taint] = field(default_factory=dict)
     _guards: list[frozenset[str]] = field(default_factory=list)
+    _facts: dict[str, bool] = field(default_factory=dict)
+
+    def once(self, fact: str, compute: Callable[[], bool]) -> bool:
+        """A fact about this scope's nodes that a check asks of many nodes, computed on first use."""
+        known = self._facts.get(fact)
+        if known is None:
+            known = self._facts[fact] = compute()
+        return known
 
     def cli_tainted(self, node: ast.AST | None) -> bool:
         """Whether ``node`` carries command-line input (``sys.argv``, ``input()``) within this function."""
