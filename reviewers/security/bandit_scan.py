@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reviewers.security import bandit_calls
 from reviewers.security.common import Source, cite
 from reviewkit import Finding, Severity
 
@@ -311,16 +312,25 @@ def _visitor_class() -> Any:
         def __init__(self, *args: Any) -> None:
             super().__init__(*args)
             self._plans: dict[str, list[tuple[Any, tuple[Any, ...]]]] = {}  # each node kind's tests, once
+            self._calls = bandit_calls.CallTests(self._plan("Call"))
 
-        def run_tests(self, raw_context: dict[str, Any], checktype: str) -> dict[str, list[int]]:
-            # bandit's loop gives each test its own copy of the context; no test writes to it, so one serves
-            # all the tests of a node.
+        def _plan(self, checktype: str) -> list[tuple[Any, tuple[Any, ...]]]:
             plan = self._plans.get(checktype)
             if plan is None:
                 plan = self._plans[checktype] = [
                     (test, (test._config,) if hasattr(test, "_config") else ())
                     for test in self.testset.get_tests(checktype)
                 ]
+            return plan
+
+        def run_tests(self, raw_context: dict[str, Any], checktype: str) -> dict[str, list[int]]:
+            # bandit's loop gives each test its own copy of the context; no test writes to it, so one serves
+            # all the tests of a node. A call gets only the tests that could report it (bandit_calls.py).
+            if checktype == "Call":
+                keywords = tuple(keyword.arg for keyword in raw_context["call"].keywords)
+                plan = self._calls.for_call(raw_context.get("name") or "", keywords)
+            else:
+                plan = self._plan(checktype)
             if plan:
                 context = b_context.Context(raw_context)
                 for test, config in plan:
