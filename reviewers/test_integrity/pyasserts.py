@@ -96,15 +96,19 @@ _SHARED_FIELDS = frozenset({"ctx", "op", "ops"})
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
+def child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node kind that may hold other nodes than the shared ones."""
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        fields = _FIELDS[kind] = tuple(name for name in kind._fields if name not in _SHARED_FIELDS)  # type: ignore[attr-defined]
+    return fields
+
+
 def children(node: ast.AST) -> list[ast.AST]:
     """``ast.iter_child_nodes`` as a list, less the shared operator and load/store nodes, without its
     generator's cost (it runs for every node)."""
-    kind = type(node)
-    fields = _FIELDS.get(kind)
-    if fields is None:
-        fields = _FIELDS[kind] = tuple(name for name in kind._fields if name not in _SHARED_FIELDS)
     found: list[ast.AST] = []
-    for name in fields:
+    for name in child_fields(type(node)):
         value = getattr(node, name, None)
         if isinstance(value, ast.AST):
             found.append(value)

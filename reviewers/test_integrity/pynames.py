@@ -20,13 +20,6 @@ def definitions_in(tree: ast.Module) -> dict[str, str]:
     return found
 
 
-def defines(node: ast.AST) -> str | None:
-    """The name a node defines as a subject (a function, a class), if any."""
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return node.name
-    return None
-
-
 def literal(node: ast.AST) -> str | None:
     """The string a node holds when it may name a subject (a route, a key, an option)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str) and _literal(node.value):

@@ -18,8 +18,8 @@ from reviewkit import Side, collect_after
 
 from . import pytricks
 from .pairs import FilePair, changed_lines, is_python_source, is_python_test, is_test_file
-from .pyasserts import children
-from .pynames import attributes, defines, definitions_in, literal
+from .pyasserts import child_fields
+from .pynames import attributes, definitions_in, literal
 from .pyparse import TestModule, test_functions, tests_in
 from .recover import Readable, read_python
 
@@ -158,10 +158,11 @@ class _Walk:
     forks: set[str] = field(default_factory=set)  # names bound to a fork's result
 
     def run(self, tree: ast.Module) -> None:
-        """Every node in source order (this visits every node of the change, so names and constants,
-        half of all nodes, take a short way: a name records nothing, a constant only its text)."""
+        """Every node in source order. This visits every node of the change, so it is written for speed:
+        names and constants (half of all nodes) take a short way, and the shared ``Load()``/``Add()``
+        nodes are not visited (see :func:`children`)."""
         stack: list[tuple[ast.AST, int]] = [(node, 0) for node in reversed(tree.body)]
-        pop, push = stack.pop, stack.append
+        pop, is_node = stack.pop, ast.AST
         while stack:
             node, flags = pop()
             kind = type(node)
@@ -172,32 +173,36 @@ class _Walk:
                 if text is not None:
                     self.literals.add(text)
                 continue
-            inner = self._visit(node, flags)
+            inner = self._visit(node, kind, flags)
             if kind is ast.If:
                 stack.extend(self._if_children(node, inner))  # type: ignore[arg-type]
                 continue
-            for child in reversed(children(node)):
-                push((child, inner))
+            found: list[tuple[ast.AST, int]] = []
+            for name in child_fields(kind):
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    found.extend((item, inner) for item in value if isinstance(item, is_node))
+                elif isinstance(value, is_node):
+                    found.append((value, inner))
+            found.reverse()
+            stack.extend(found)
 
-    def _visit(self, node: ast.AST, flags: int) -> int:
-        """Record what ``node`` is; the flags its children are read with."""
-        if self.source:
-            name, text = defines(node), literal(node)
-            if name is not None:
-                self.names.add(name)
-            if text is not None:
-                self.literals.add(text)
-        if isinstance(node, ast.Assign):
-            self.forks.update(pytricks.fork_names(node))
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            self.imports.append(node)
-        line = getattr(node, "lineno", 0)
-        if line in self.added:
+    def _visit(self, node: ast.AST, kind: type, flags: int) -> int:
+        """Record what ``node`` (not a name or a constant) is; the flags its children are read with."""
+        if kind is ast.Assign:
+            self.forks.update(pytricks.fork_names(node))  # type: ignore[arg-type]
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            self.imports.append(node)  # type: ignore[arg-type]
+        if getattr(node, "lineno", 0) in self.added:
             self._added(node, flags)
-        if isinstance(node, ast.FunctionDef):
-            getattr_ = node.name in ("__getattr__", "__dir__")
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
+            if self.source:
+                self.names.add(node.name)  # type: ignore[attr-defined]
+            if kind is ast.ClassDef:
+                return flags
+            getattr_ = node.name in ("__getattr__", "__dir__") and kind is ast.FunctionDef  # type: ignore[attr-defined]
             return flags | _IN_FUNCTION | (_IN_GETATTR if getattr_ else 0)
-        if isinstance(node, ast.AsyncFunctionDef | ast.Lambda):
+        if kind is ast.Lambda:
             return flags | _IN_FUNCTION
         return flags
 
