@@ -36,14 +36,17 @@ class Branch:
 def trick(node: ast.AST, *, at_import: bool, in_child: bool) -> Trick | None:
     """What ``node`` is, if it is a test-runner detection or an exit trick."""
     line = getattr(node, "lineno", 0)
+    if isinstance(node, ast.Call):  # with attributes, the commonest nodes: their name is read once
+        name = _dotted(node.func)
+        if _call_detects_runner(name, node.args):
+            return Trick(line, "detects")
+        kind = _exits(node, name)
+        return Trick(line, kind, at_import=at_import, in_child=in_child) if kind else None
     if _detects_runner(node):
         return Trick(line, "detects")
     if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         return Trick(line, "exit") if "sys.excepthook" in {_dotted(t) for t in targets} else None
-    if isinstance(node, ast.Call):
-        kind = _exits(node)
-        return Trick(line, kind, at_import=at_import, in_child=in_child) if kind else None
     return None
 
 
@@ -93,10 +96,7 @@ def _detects_runner(node: ast.AST) -> bool:
     """An environment lookup of a runner variable, ``sys._called_from_test``, ``"pytest" in sys.modules``.
     The names alone (a list of them, say) are not a lookup."""
     if isinstance(node, ast.Call):
-        name, args = _dotted(node.func), node.args
-        if name in ("os.getenv", "getenv", "os.environ.get", "environ.get") and args:
-            return _runner_name(args[0])
-        return name in ("getattr", "hasattr") and len(args) >= 2 and _dotted(args[0]) == "sys" and _runner_name(args[1])
+        return _call_detects_runner(_dotted(node.func), node.args)
     if isinstance(node, ast.Subscript):
         return _dotted(node.value) in ("os.environ", "environ") and _runner_name(node.slice)
     if isinstance(node, ast.Attribute):
@@ -105,6 +105,13 @@ def _detects_runner(node: ast.AST) -> bool:
         in_environ = _runner_name(node.left) and any(_dotted(c) in ("os.environ", "environ") for c in node.comparators)
         return in_environ or _asks_for_runner(node)
     return False
+
+
+def _call_detects_runner(name: str, args: list[ast.expr]) -> bool:
+    """``os.getenv("PYTEST_CURRENT_TEST")``, ``getattr(sys, "_called_from_test")``: ``name`` is the call's."""
+    if name in ("os.getenv", "getenv", "os.environ.get", "environ.get") and args:
+        return _runner_name(args[0])
+    return name in ("getattr", "hasattr") and len(args) >= 2 and _dotted(args[0]) == "sys" and _runner_name(args[1])
 
 
 def _runner_name(node: ast.AST) -> bool:
@@ -122,8 +129,8 @@ def _asks_for_runner(node: ast.Compare) -> bool:
     )
 
 
-def _exits(call: ast.Call) -> str | None:
-    name = _dotted(call.func)
+def _exits(call: ast.Call, name: str) -> str | None:
+    """How ``call`` (named ``name``) may end a test run with a chosen status, if it may."""
     if name in ("os._exit", "_exit"):
         return "os_exit"
     if name == "atexit.register" and any("_exit" in _dotted(arg) for arg in call.args):
