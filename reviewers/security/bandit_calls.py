@@ -6,9 +6,9 @@ code that was most of bandit's time. Here each test is asked only about calls it
 bandit itself knows of the call: its ``name`` (the last part of the qualified name bandit resolved) and the
 names of its keyword arguments.
 
-What each test needs was read from its plugin's source in bandit 1.9.4, and holds only for that source:
-a test runs on every call, as bandit runs it, when its plugin module is not byte for byte the one read
-(another bandit version), when it is not listed here (bandit's blacklist, a new test, a plugin of the
+What each test needs was read from its plugin's source in bandit 1.9.4 (the blacklist's from its table),
+and holds only for that source: a test runs on every call, as bandit runs it, when its module is not byte
+for byte the one read (another bandit version), when it is not listed here (a new test, a plugin of the
 user's), or when its needs cannot be read from its configuration. So a bandit upgrade can make reviews
 slower, never quieter. tests/reviewers/security/test_security_bandit.py makes every listed test report a
 call with bandit alone and through this module, and compares the two.
@@ -38,6 +38,7 @@ class Needs:
 
 # Plugin modules as read (first 16 hex digits of their SHA-256), and what their call tests need.
 _READ = {
+    "bandit.core.blacklisting": "01c5765defe0166a",
     "bandit.plugins.app_debug": "d19a7e0d388b9eeb",
     "bandit.plugins.crypto_request_no_cert_validation": "03211280167b26dc",
     "bandit.plugins.django_sql_injection": "898340594fa3d034",
@@ -58,6 +59,9 @@ _READ = {
     "bandit.plugins.yaml_load": "6ce7c264139c4970",
 }
 _NEEDS = {
+    # the blacklist: a call's qualified name equal to a listed one (B301 pickle.loads, ...), or the module
+    # named by __import__("x") / importlib.import_module("x")
+    "B001": Needs(names=frozenset({"__import__", "import_module"}), config=("Call",)),
     "B102": Needs(names=frozenset({"exec"})),  # qualname == "exec"
     "B201": Needs(names=frozenset({"run"})),  # qualname ends with ".run", with debug=True
     "B202": Needs(parts=("extractall",)),  # "extractall" in name
@@ -126,10 +130,25 @@ def _needs_of(test: Any, config: tuple[Any, ...]) -> Needs | None:
     if not needs.config:
         return needs
     settings = config[0] if config else None
-    if not isinstance(settings, dict) or not all(isinstance(settings.get(key), list) for key in needs.config):
+    configured = [_qualified_names(settings.get(key)) if isinstance(settings, dict) else None for key in needs.config]
+    if any(names is None for names in configured):
         return None
-    configured = {str(q).rsplit(".", 1)[-1] for key in needs.config for q in settings[key]}
-    return Needs(names=needs.names | configured, parts=needs.parts, keywords=needs.keywords)
+    last = {name.rsplit(".", 1)[-1] for names in configured for name in names or ()}
+    return Needs(names=needs.names | last, parts=needs.parts, keywords=needs.keywords)
+
+
+def _qualified_names(value: Any) -> list[str] | None:
+    """The qualified names a configuration entry lists: plain (the shell plugins' lists) or in entries'
+    ``qualnames`` (the blacklist's); None when it is neither."""
+    if not isinstance(value, list):
+        return None
+    names = []
+    for item in value:
+        listed = [item] if isinstance(item, str) else item.get("qualnames") if isinstance(item, dict) else None
+        if not isinstance(listed, list) or not all(isinstance(name, str) for name in listed):
+            return None
+        names.extend(listed)
+    return names
 
 
 def _as_read(test: Any) -> bool:

@@ -93,6 +93,8 @@ def everything(user_input, client, queryset):
     transformers.AutoModel.from_pretrained(user_input)
     jinja2.Environment(autoescape=False)
     Template(user_input)
+    ssl._create_unverified_context()
+    __import__("telnetlib").Telnet(user_input)
 """
 
 STDLIB_MODULES = ("subprocess.py", "tarfile.py", "tempfile.py")
