@@ -19,10 +19,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from reviewers.security.common import Source
 from reviewkit import Severity
+
+T = TypeVar("T")
 
 # Decorator attributes that make a function a web route (Flask, FastAPI, Starlette, Sanic, aiohttp).
 ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "delete", "patch", "api_route", "websocket"})
@@ -454,32 +456,27 @@ class Scope:
     func: ast.FunctionDef | ast.AsyncFunctionDef | None
     nodes: list[ast.AST]
     _called: dict[int, str] = field(default_factory=dict)  # every check asks each call's name: once
-    _called_taints: dict[str, Taint] = field(default_factory=dict)
-    _guards: list[frozenset[str]] = field(default_factory=list)
-    _facts: dict[str, bool] = field(default_factory=dict)
+    _facts: dict[str, Any] = field(default_factory=dict)
 
-    def once(self, fact: str, compute: Callable[[], bool]) -> bool:
-        """A fact about this scope's nodes that a check asks of many nodes, computed on first use."""
-        known = self._facts.get(fact)
-        if known is None:
-            known = self._facts[fact] = compute()
-        return known
+    def once(self, fact: str, compute: Callable[[], T]) -> T:
+        """A fact about this scope's nodes that checks ask of many nodes, computed on first use."""
+        if fact not in self._facts:
+            self._facts[fact] = compute()
+        return self._facts[fact]  # type: ignore[no-any-return]
 
     def cli_tainted(self, node: ast.AST | None) -> bool:
         """Whether ``node`` carries command-line input (``sys.argv``, ``input()``) within this function."""
         if self.func is None or not any(_cli_mention(n) for n in self.nodes):
             return False
-        if "cli" not in self._called_taints:
-            self._called_taints["cli"] = Taint.of(self.func, self.names, self.nodes, cli=True)
-        return self._called_taints["cli"].tainted(node)
+        func = self.func
+        cli = self.once("command-line taint", lambda: Taint.of(func, self.names, self.nodes, cli=True))
+        return cli.tainted(node)
 
     def guarded(self, node: ast.AST | None) -> bool:
         """Whether a name in ``node`` is validated by an ``if`` in this function that leaves (raise, return,
         abort()) or resets the name when the check fails: the allow-list before a redirect, the
         ``startswith(root)`` before an open(). Flow-insensitive, like the taint itself."""
-        if not self._guards:
-            self._guards.append(frozenset(_guarded_names(self.nodes)))
-        guards = self._guards[0]
+        guards = self.once("guarded names", lambda: frozenset(_guarded_names(self.nodes)))
         return bool(guards) and any(
             isinstance(n, ast.Name) and n.id in guards for n in ast.walk(node or ast.Constant(0))
         )

@@ -177,6 +177,8 @@ class _Walk:
             if kind is ast.If:
                 stack.extend(self._if_children(node, inner))  # type: ignore[arg-type]
                 continue
+            # children() inlined, as pairs with the flags: its call per node was an eighth of this reviewer's
+            # time on a 70,000-line change
             found: list[tuple[ast.AST, int]] = []
             for name in child_fields(kind):
                 value = getattr(node, name, None)
