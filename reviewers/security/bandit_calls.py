@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reviewers.security.common import ShapeMemo
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Needs:
@@ -98,18 +100,14 @@ class CallTests:
     def __init__(self, tests: Sequence[Test]) -> None:
         self._tests = list(tests)
         self._needs = [_needs_of(test, config) for test, config in self._tests]
-        self._chosen: dict[tuple[str, tuple[str | None, ...]], list[Test]] = {}
+        self._chosen: ShapeMemo[tuple[str, tuple[str | None, ...]], list[Test]] = ShapeMemo()
 
     def for_call(self, name: str, keywords: tuple[str | None, ...]) -> list[Test]:
-        shape = (name, keywords)
-        chosen = self._chosen.get(shape)
-        if chosen is None:
-            if len(self._chosen) >= 20_000:
-                self._chosen.clear()  # a big change has more distinct calls than it repeats
-            chosen = self._chosen[shape] = [
-                test for test, needs in zip(self._tests, self._needs, strict=True) if _wanted(needs, name, keywords)
-            ]
-        return chosen
+        chosen = self._chosen.get((name, keywords))
+        return chosen if chosen is not None else self._chosen.keep((name, keywords), self._choose(name, keywords))
+
+    def _choose(self, name: str, keywords: tuple[str | None, ...]) -> list[Test]:
+        return [test for test, needs in zip(self._tests, self._needs, strict=True) if _wanted(needs, name, keywords)]
 
 
 def _wanted(needs: Needs | None, name: str, keywords: tuple[str | None, ...]) -> bool:

@@ -8,7 +8,9 @@ finding lands on code the author wrote and the pipeline's evidence check can con
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from reviewkit import Finding, Severity
 
@@ -22,6 +24,24 @@ _TEST_PATH = re.compile(
 # bandit's own marker; ``# nosec`` alone silences every check on the line, ``# nosec B602`` or
 # ``# nosec security/sql-injection`` only the named ones.
 NOSEC_MARKER = re.compile(r"#\s*nosec\b:?(?P<ids>[^#]*)", re.IGNORECASE)
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class ShapeMemo(dict[K, V]):
+    """Answers per call shape (name, keywords...), looked up as in a dict (it is asked of every call of a
+    change) and stored with :meth:`keep`. A big change's code has far more distinct calls than it repeats,
+    so past ``MOST`` answers (a few MB) the memo starts again empty."""
+
+    MOST = 20_000
+
+    def keep(self, shape: K, answer: V) -> V:
+        if len(self) >= self.MOST:
+            self.clear()
+        self[shape] = answer
+        return answer
 
 
 def is_test_path(path: str) -> bool:

@@ -12,7 +12,7 @@ import ast
 from collections.abc import Callable, Iterator, Sequence
 
 from reviewers.security import flows, hardening, injection, misconfig
-from reviewers.security.common import Source, cite
+from reviewers.security.common import ShapeMemo, Source, cite
 from reviewers.security.program import Program, Unit
 from reviewers.security.taint import Calls, Hit, Scope
 from reviewkit import Finding
@@ -43,18 +43,14 @@ class CallDispatch:
                 self._by_name.setdefault(name, []).append(index)
             for keyword in calls.keywords:
                 self._by_keyword.setdefault(keyword, []).append(index)
-        self._chosen: dict[tuple[str, str, tuple[str | None, ...]], tuple[CallCheck, ...]] = {}
+        self._chosen: ShapeMemo[tuple[str, str, tuple[str | None, ...]], tuple[CallCheck, ...]] = ShapeMemo()
 
     def for_call(self, scope: Scope, call: ast.Call) -> tuple[CallCheck, ...]:
         name = scope.name(call)
         method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
         shape = (name, method, tuple(keyword.arg for keyword in call.keywords))
         chosen = self._chosen.get(shape)
-        if chosen is None:
-            if len(self._chosen) >= _SHAPES_KEPT:
-                self._chosen.clear()
-            chosen = self._chosen[shape] = self._choose(*shape)
-        return chosen
+        return chosen if chosen is not None else self._chosen.keep(shape, self._choose(*shape))
 
     def _choose(self, name: str, method: str, keywords: tuple[str | None, ...]) -> tuple[CallCheck, ...]:
         indexes = {*self._by_name.get(name.rsplit(".", 1)[-1], ()), *self._by_name.get(method, ())}
@@ -66,7 +62,6 @@ class CallDispatch:
         return tuple(self._checks[index][0] for index in sorted(indexes))
 
 
-_SHAPES_KEPT = 20_000  # a few MB; a big change's code has far more distinct calls than it repeats
 _DISPATCH = CallDispatch(CALL_CHECKS)
 
 
