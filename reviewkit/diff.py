@@ -9,7 +9,6 @@ against git's own ``--numstat`` counts so that a mis-parsed diff is refused rath
 from __future__ import annotations
 
 import enum
-import gc
 import re
 import subprocess
 from collections.abc import Iterable, Iterator
@@ -23,6 +22,7 @@ from unidiff.patch import PatchedFile, PatchSet
 
 from reviewkit.errors import InputError
 from reviewkit.git import SAFE_CONFIG, git_env
+from reviewkit.isolation import collector_paused
 
 _SYMLINK_MODE = "120000"
 
@@ -281,15 +281,11 @@ def _parse_chunk(text: str, source: str, first_line: int) -> list[FileChange]:
     lines = _CountingLines(text, first_line)
     # Parsing allocates an object per diff line and creates no cycles: the cyclic collector would
     # only rescan them over and over (a third of the time on a 200,000-line diff).
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        return [_convert_file(patched, source) for patched in PatchSet(lines)]
+        with collector_paused():
+            return [_convert_file(patched, source) for patched in PatchSet(lines)]
     except UnidiffParseError as exc:
         raise InputError(f"{source}: line {lines.number}: malformed diff: {exc}".rstrip()) from exc
-    finally:
-        if collecting:
-            gc.enable()
 
 
 _HUNK_HEADER = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")

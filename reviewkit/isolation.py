@@ -83,6 +83,17 @@ def collect_after() -> Iterator[None]:
     generation, so one young collection at the end finds the batch's cycles without looking at anything
     older. The caller must hold no reference to the batch's objects when the block ends (do the work in a
     function), or they outlive the young collection and wait for a full one."""
+    with collector_paused():
+        try:
+            yield
+        finally:
+            gc.collect(0)  # still paused: this is the only collection the batch costs
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic collector off for the block (as it was after it): for work that allocates a great many
+    objects and makes no cycles, which the collector would only rescan."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -90,7 +101,6 @@ def collect_after() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-        gc.collect(0)
 
 
 def _halves(items: Sequence[T], weight: Callable[[T], int]) -> tuple[list[T], list[T]]:

@@ -363,7 +363,6 @@ def _visitor_class() -> Any:
             super().__init__(*args)
             self.tester = Tester(self.testset, self.debug, self.tester.nosec_lines, self.tester.metrics)
             self._roles: dict[type, int] = {}
-            self._fields: dict[type, tuple[str, ...]] = {}
 
         def _role(self, kind: type) -> int:
             name = kind.__name__
@@ -373,9 +372,7 @@ def _visitor_class() -> Any:
             return role
 
         def generic_visit(self, node: ast.AST) -> None:
-            kind = type(node)
-            fields = self._fields.get(kind) or self._fields.setdefault(kind, kind._fields)
-            for field_name in fields:
+            for field_name in node._fields:
                 value = getattr(node, field_name, None)
                 if isinstance(value, list):
                     last = len(value) - 1
