@@ -88,15 +88,21 @@ def plugin_site(tmp_path: Path) -> Path:
     return install_plugin(tmp_path / "site", "myplugin", PLUGIN)
 
 
+def plugins_only_repo(repo: GitRepo, reviewer_timeout: str, files: dict[str, str]) -> GitRepo:
+    """``repo`` configured (on main too) to run only the installed plugin's reviewers, each within
+    ``reviewer_timeout``; the feature branch then adds ``files``."""
+    repo.config(f'[code_review]\nreviewers = []\n[delegation]\nreviewer_timeout = "{reviewer_timeout}"\n')
+    repo.commit("config")
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--ff-only", "feature")
+    repo.git("checkout", "-q", "feature")
+    repo.commit("add files", **files)
+    return repo
+
+
 @pytest.fixture
 def app_repo(feature_repo: GitRepo) -> GitRepo:
-    feature_repo.config('[code_review]\nreviewers = []\n[delegation]\nreviewer_timeout = "3s"\n')
-    feature_repo.commit("config")
-    feature_repo.git("checkout", "-q", "main")
-    feature_repo.git("merge", "-q", "--ff-only", "feature")
-    feature_repo.git("checkout", "-q", "feature")
-    feature_repo.commit("add app", **{"src__app.py": "def main():\n    print('hi')\n"})
-    return feature_repo
+    return plugins_only_repo(feature_repo, "3s", {"src__app.py": "def main():\n    print('hi')\n"})
 
 
 def review(repo: GitRepo, site: Path, reviewers: str, *args: str, **env: str):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import GitRepo
-from test_plugins import install_plugin, review
+from test_plugins import install_plugin, plugins_only_repo, review
 
 PLUGIN = """
 import os, time
@@ -56,13 +56,7 @@ TWO_CPUS = len(os.sched_getaffinity(0)) >= 2
 
 @pytest.fixture
 def many_files(feature_repo: GitRepo) -> GitRepo:
-    feature_repo.config('[code_review]\nreviewers = []\n[delegation]\nreviewer_timeout = "4s"\n')
-    feature_repo.commit("config")
-    feature_repo.git("checkout", "-q", "main")
-    feature_repo.git("merge", "-q", "--ff-only", "feature")
-    feature_repo.git("checkout", "-q", "feature")
-    feature_repo.commit("files", **{f"src__m{i}.py": f"VALUE = {i}\n" for i in range(9)})
-    return feature_repo
+    return plugins_only_repo(feature_repo, "4s", {f"src__m{i}.py": f"VALUE = {i}\n" for i in range(9)})
 
 
 def _run(repo: GitRepo, tmp_path: Path, mode: str):
